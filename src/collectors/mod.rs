@@ -1,0 +1,7 @@
+//! The collectors and the boundary they share.
+
+mod context;
+mod status;
+
+pub use context::CollectorContext;
+pub use status::{CollectorStatus, StatusSnapshot};

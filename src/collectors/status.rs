@@ -1,0 +1,62 @@
+//! Per-collector health, read by `/readyz` and the `collector.up` / `.ready` self-metrics.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::Serialize;
+
+#[derive(Debug, Default)]
+struct Inner {
+    up: AtomicBool,
+    ready: AtomicBool,
+    /// Free-text conditions by sub-part (a resource, a member): "CRD not installed", ...
+    details: RwLock<BTreeMap<String, String>>,
+}
+
+/// Handle a collector uses to report how it is doing. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct CollectorStatus {
+    inner: Arc<Inner>,
+}
+
+/// A snapshot for the health endpoints.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatusSnapshot {
+    pub up: bool,
+    pub ready: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, String>,
+}
+
+impl CollectorStatus {
+    pub fn set_up(&self, up: bool) {
+        self.inner.up.store(up, Ordering::Relaxed);
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.inner.ready.store(ready, Ordering::Relaxed);
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.inner.up.load(Ordering::Relaxed)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::Relaxed)
+    }
+
+    /// Records a condition of one part of the collector; `None` clears it.
+    pub fn set_detail(&self, part: &str, detail: Option<String>) {
+        let mut details = self.inner.details.write();
+        match detail {
+            Some(d) => details.insert(part.to_owned(), d),
+            None => details.remove(part),
+        };
+    }
+
+    pub fn snapshot(&self) -> StatusSnapshot {
+        StatusSnapshot { up: self.is_up(), ready: self.is_ready(), details: self.inner.details.read().clone() }
+    }
+}

@@ -1,0 +1,10 @@
+//! kube-state-otel: OpenTelemetry-native state metrics for Kubernetes custom resources, nodes
+//! and etcd clusters.
+
+pub mod collectors;
+pub mod config;
+pub mod series;
+pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,12 @@
+//! The series tables: what collectors write and the export pipeline reads.
+//!
+//! A collector keeps only extracted points per object (never whole objects). Every export reads
+//! the tables afresh, so a removed object's points are absent from the next export.
+
+mod registry;
+mod spec;
+mod table;
+
+pub use registry::{MetricsRegistry, TableHandle};
+pub use spec::{Aggregation, InstrumentKind, MetricId, MetricSpec, Point};
+pub use table::SeriesTable;

@@ -1,0 +1,185 @@
+//! One collector's (or one resource's) points, keyed by object.
+
+use std::collections::HashMap;
+
+use opentelemetry::KeyValue;
+use parking_lot::RwLock;
+
+use super::spec::{Aggregation, MetricId, MetricSpec, Point};
+
+/// Points per object key (a UID, a member endpoint, ...), plus the specs of the metrics they use.
+#[derive(Debug)]
+pub struct SeriesTable {
+    owner: String,
+    specs: Vec<MetricSpec>,
+    rows: RwLock<HashMap<String, Box<[Point]>>>,
+}
+
+impl SeriesTable {
+    /// `owner` names the collector (or collector/resource) in self-metrics.
+    pub fn new(owner: impl Into<String>, specs: Vec<MetricSpec>) -> Self {
+        SeriesTable { owner: owner.into(), specs, rows: RwLock::new(HashMap::new()) }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn specs(&self) -> &[MetricSpec] {
+        &self.specs
+    }
+
+    /// The id of a metric by its full name.
+    pub fn metric_id(&self, name: &str) -> Option<MetricId> {
+        self.specs.iter().position(|s| s.name == name).map(|i| MetricId(i as u32))
+    }
+
+    pub fn spec(&self, id: MetricId) -> &MetricSpec {
+        &self.specs[id.0 as usize]
+    }
+
+    /// Sets all points of one object, replacing what it had. An empty list removes the object.
+    pub fn replace(&self, key: &str, points: Vec<Point>) {
+        let mut rows = self.rows.write();
+        if points.is_empty() {
+            rows.remove(key);
+        } else if let Some(slot) = rows.get_mut(key) {
+            *slot = points.into_boxed_slice();
+        } else {
+            rows.insert(key.to_owned(), points.into_boxed_slice());
+        }
+    }
+
+    /// Removes one object's points.
+    pub fn remove(&self, key: &str) {
+        self.rows.write().remove(key);
+    }
+
+    /// Keeps only the objects for which `keep` is true (after a relist).
+    pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) {
+        self.rows.write().retain(|k, _| keep(k));
+    }
+
+    pub fn clear(&self) {
+        self.rows.write().clear();
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.rows.read().contains_key(key)
+    }
+
+    /// The keys currently held.
+    pub fn keys(&self) -> Vec<String> {
+        self.rows.read().keys().cloned().collect()
+    }
+
+    /// Number of objects with points.
+    pub fn object_count(&self) -> usize {
+        self.rows.read().len()
+    }
+
+    /// Number of series the table exports (summed metrics count once per attribute set).
+    pub fn series_count(&self) -> usize {
+        let rows = self.rows.read();
+        let mut per_object = 0usize;
+        let mut summed: std::collections::HashSet<(MetricId, &[KeyValue])> = Default::default();
+        for p in rows.values().flat_map(|r| r.iter()) {
+            match self.spec(p.metric).aggregation {
+                Aggregation::PerObject => per_object += 1,
+                Aggregation::SumAcrossObjects => {
+                    summed.insert((p.metric, &p.attributes));
+                }
+            }
+        }
+        per_object + summed.len()
+    }
+
+    /// Calls `observe` for every series of `metric`. Summed metrics are combined across objects
+    /// first. Points are copied out under the read lock, which is held only for the copy.
+    pub fn observe(&self, metric: MetricId, mut observe: impl FnMut(f64, &[KeyValue])) {
+        let spec = self.spec(metric);
+        match spec.aggregation {
+            Aggregation::PerObject => {
+                let rows = self.rows.read();
+                for p in rows.values().flat_map(|r| r.iter()).filter(|p| p.metric == metric) {
+                    observe(p.value, &p.attributes);
+                }
+            }
+            Aggregation::SumAcrossObjects => {
+                let mut sums: Vec<(Vec<KeyValue>, f64)> = Vec::new();
+                let mut index: HashMap<Vec<KeyValue>, usize> = HashMap::new();
+                {
+                    let rows = self.rows.read();
+                    for p in rows.values().flat_map(|r| r.iter()).filter(|p| p.metric == metric) {
+                        match index.get(&p.attributes) {
+                            Some(&i) => sums[i].1 += p.value,
+                            None => {
+                                index.insert(p.attributes.clone(), sums.len());
+                                sums.push((p.attributes.clone(), p.value));
+                            }
+                        }
+                    }
+                }
+                for (attrs, value) in sums.into_iter().filter(|(_, v)| *v != 0.0) {
+                    observe(value, &attrs);
+                }
+            }
+        }
+    }
+
+    /// The points of one object (tests and `render`).
+    pub fn points_of(&self, key: &str) -> Vec<Point> {
+        self.rows.read().get(key).map(|r| r.to_vec()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> SeriesTable {
+        SeriesTable::new(
+            "t",
+            vec![MetricSpec::gauge("a.phase", "1", "phase"), MetricSpec::gauge("a.count", "1", "count").summed()],
+        )
+    }
+
+    fn collect(t: &SeriesTable, id: MetricId) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        t.observe(id, |v, attrs| out.push((format!("{attrs:?}"), v)));
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[test]
+    fn replace_remove_and_retain_change_what_is_observed() {
+        let t = table();
+        let phase = t.metric_id("a.phase").unwrap();
+        t.replace("u1", vec![Point::new(phase, vec![KeyValue::new("name", "x")], 1.0)]);
+        t.replace("u2", vec![Point::new(phase, vec![KeyValue::new("name", "y")], 2.0)]);
+        assert_eq!(collect(&t, phase).len(), 2);
+        t.replace("u1", vec![Point::new(phase, vec![KeyValue::new("name", "x")], 5.0)]);
+        assert!(collect(&t, phase).iter().any(|(_, v)| *v == 5.0));
+        t.remove("u2");
+        assert_eq!(collect(&t, phase).len(), 1);
+        t.retain(|k| k != "u1");
+        assert!(collect(&t, phase).is_empty());
+        assert_eq!(t.object_count(), 0);
+    }
+
+    #[test]
+    fn summed_metrics_combine_across_objects_and_vanish_at_zero() {
+        let t = table();
+        let count = t.metric_id("a.count").unwrap();
+        let running = || vec![KeyValue::new("value", "Running")];
+        t.replace("u1", vec![Point::new(count, running(), 1.0)]);
+        t.replace("u2", vec![Point::new(count, running(), 1.0)]);
+        t.replace("u3", vec![Point::new(count, vec![KeyValue::new("value", "Failed")], 1.0)]);
+        let got = collect(&t, count);
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().any(|(a, v)| a.contains("Running") && *v == 2.0));
+        assert_eq!(t.series_count(), 2);
+        t.remove("u3");
+        assert_eq!(collect(&t, count).len(), 1);
+    }
+}

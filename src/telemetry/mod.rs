@@ -1,0 +1,5 @@
+//! The OpenTelemetry side: meter provider, OTLP transport, resource, logs and spans.
+
+mod self_metrics;
+
+pub use self_metrics::SelfMetrics;

@@ -1,0 +1,1 @@
+//! Test harness shared by tests, benches and the scale harness (`testing` feature).
