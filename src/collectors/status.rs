@@ -57,6 +57,10 @@ impl CollectorStatus {
     }
 
     pub fn snapshot(&self) -> StatusSnapshot {
-        StatusSnapshot { up: self.is_up(), ready: self.is_ready(), details: self.inner.details.read().clone() }
+        StatusSnapshot {
+            up: self.is_up(),
+            ready: self.is_ready(),
+            details: self.inner.details.read().clone(),
+        }
     }
 }

@@ -26,9 +26,9 @@ impl Duration {
 impl FromStr for Duration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        humantime::parse_duration(s.trim())
-            .map(Duration)
-            .map_err(|e| format!("invalid duration {s:?} ({e}); expected a string like \"30s\", \"10m\" or \"1h30m\""))
+        humantime::parse_duration(s.trim()).map(Duration).map_err(|e| {
+            format!("invalid duration {s:?} ({e}); expected a string like \"30s\", \"10m\" or \"1h30m\"")
+        })
     }
 }
 

@@ -140,7 +140,10 @@ mod tests {
     fn table() -> SeriesTable {
         SeriesTable::new(
             "t",
-            vec![MetricSpec::gauge("a.phase", "1", "phase"), MetricSpec::gauge("a.count", "1", "count").summed()],
+            vec![
+                MetricSpec::gauge("a.phase", "1", "phase"),
+                MetricSpec::gauge("a.count", "1", "count").summed(),
+            ],
         )
     }
 

@@ -54,10 +54,8 @@ impl SelfMetrics {
     }
 
     pub fn watch_event(&self, collector: &str, event_type: &'static str) {
-        self.watch_events.add(
-            1,
-            &[KeyValue::new("collector", collector.to_owned()), KeyValue::new("type", event_type)],
-        );
+        self.watch_events
+            .add(1, &[KeyValue::new("collector", collector.to_owned()), KeyValue::new("type", event_type)]);
     }
 
     pub fn extract_error(&self, metric: &str) {
