@@ -1,0 +1,185 @@
+//! The `export` section: OTLP push, Prometheus endpoint, resource attributes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::default_true;
+use super::Duration;
+
+/// Where and how metrics are exported.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExportConfig {
+    /// Time between exports (`OTEL_METRIC_EXPORT_INTERVAL`, in milliseconds, overrides it).
+    #[serde(default = "default_interval")]
+    pub interval: Duration,
+    /// Deadline of one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds, overrides it).
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
+    /// Most data points one instrument may export; the OpenTelemetry SDK's default of 2000
+    /// would fold the rest into an overflow series.
+    #[serde(default = "default_cardinality_limit")]
+    pub cardinality_limit: usize,
+    /// The OTLP exporter.
+    #[serde(default)]
+    pub otlp: OtlpConfig,
+    /// The optional Prometheus scrape endpoint.
+    #[serde(default)]
+    pub prometheus: PrometheusConfig,
+    /// Extra resource attributes; `OTEL_RESOURCE_ATTRIBUTES` wins over these.
+    #[serde(default)]
+    pub resource: BTreeMap<String, String>,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_cardinality_limit() -> usize {
+    2_000_000
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        ExportConfig {
+            interval: default_interval(),
+            timeout: default_timeout(),
+            cardinality_limit: default_cardinality_limit(),
+            otlp: OtlpConfig::default(),
+            prometheus: PrometheusConfig::default(),
+            resource: BTreeMap::new(),
+        }
+    }
+}
+
+/// OTLP push to a Collector.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OtlpConfig {
+    /// Whether metrics are pushed over OTLP.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`: for `http/protobuf`, `/v1/metrics` is appended.
+    #[serde(default = "default_endpoint")]
+    pub endpoint: String,
+    /// `grpc` or `http/protobuf`.
+    #[serde(default)]
+    pub protocol: OtlpProtocol,
+    /// Extra request headers (gRPC metadata), e.g. an authorization token.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `none` or `gzip`.
+    #[serde(default)]
+    pub compression: Compression,
+    /// TLS for `https` endpoints.
+    #[serde(default)]
+    pub tls: TlsConfig,
+    /// Exports kept and retried while the Collector is unreachable.
+    #[serde(default)]
+    pub buffer: BufferConfig,
+    /// Also export the agent's own spans (poll cycles, exports) to the same endpoint.
+    #[serde(default)]
+    pub traces: bool,
+}
+
+fn default_endpoint() -> String {
+    "http://otel-collector:4317".into()
+}
+
+impl Default for OtlpConfig {
+    fn default() -> Self {
+        OtlpConfig {
+            enabled: true,
+            endpoint: default_endpoint(),
+            protocol: OtlpProtocol::default(),
+            headers: BTreeMap::new(),
+            compression: Compression::default(),
+            tls: TlsConfig::default(),
+            buffer: BufferConfig::default(),
+            traces: false,
+        }
+    }
+}
+
+/// OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub enum OtlpProtocol {
+    #[default]
+    #[serde(rename = "grpc")]
+    Grpc,
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+}
+
+/// Payload compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    #[default]
+    Gzip,
+}
+
+/// TLS settings of the OTLP connection.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Skip verification of the server certificate (testing only).
+    #[serde(default)]
+    pub insecure: bool,
+    /// PEM file of the CA that signed the Collector's certificate; empty: system roots.
+    #[serde(default)]
+    pub ca_file: String,
+    /// PEM client certificate, for mutual TLS.
+    #[serde(default)]
+    pub cert_file: String,
+    /// PEM private key of `certFile`.
+    #[serde(default)]
+    pub key_file: String,
+}
+
+/// The retry buffer.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BufferConfig {
+    /// Most failed exports kept; the oldest is dropped (and counted) first.
+    #[serde(default = "default_max_batches")]
+    pub max_batches: usize,
+}
+
+fn default_max_batches() -> usize {
+    20
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        BufferConfig { max_batches: default_max_batches() }
+    }
+}
+
+/// The Prometheus scrape endpoint.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// Whether `GET /metrics` is served.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Listen address of the endpoint.
+    #[serde(default = "default_prometheus_listen")]
+    pub listen: String,
+}
+
+fn default_prometheus_listen() -> String {
+    "0.0.0.0:9464".into()
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        PrometheusConfig { enabled: false, listen: default_prometheus_listen() }
+    }
+}

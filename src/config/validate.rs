@@ -1,0 +1,102 @@
+//! Checks that need more than the types: addresses, URLs, files, timing relations. Each
+//! collector validates its own section.
+
+use std::net::SocketAddr;
+
+use super::export::OtlpProtocol;
+use super::{Config, ConfigIssues};
+
+/// Records every semantic problem of `config`.
+pub fn validate(config: &Config, issues: &mut ConfigIssues) {
+    validate_export(config, issues);
+    validate_listen(&config.server.listen, "server.listen", issues);
+    if tracing_subscriber::EnvFilter::try_new(&config.logging.level).is_err() {
+        issues.push(
+            "logging.level",
+            format!(
+                "{:?} is not a log level; expected error, warn, info, debug, trace or a filter like \"info,kube=warn\"",
+                config.logging.level
+            ),
+        );
+    }
+    if !(config.kubernetes.qps > 0.0) {
+        issues.push("kubernetes.qps", "must be greater than 0");
+    }
+    if config.kubernetes.burst == 0 {
+        issues.push("kubernetes.burst", "must be at least 1");
+    }
+    let le = &config.leader_election;
+    if le.enabled {
+        if le.lease_name.is_empty() {
+            issues.push("leaderElection.leaseName", "must not be empty");
+        }
+        if le.renew_deadline >= le.lease_duration {
+            issues.push("leaderElection.renewDeadline", "must be shorter than leaderElection.leaseDuration");
+        }
+        if le.retry_period >= le.renew_deadline {
+            issues.push("leaderElection.retryPeriod", "must be shorter than leaderElection.renewDeadline");
+        }
+    }
+    config.collectors.validate("collectors", issues);
+}
+
+fn validate_export(config: &Config, issues: &mut ConfigIssues) {
+    let export = &config.export;
+    if export.interval.get().is_zero() {
+        issues.push("export.interval", "must be greater than 0");
+    }
+    if export.timeout.get().is_zero() {
+        issues.push("export.timeout", "must be greater than 0");
+    }
+    if export.cardinality_limit == 0 {
+        issues.push("export.cardinalityLimit", "must be greater than 0");
+    }
+    for key in export.resource.keys().filter(|k| k.trim().is_empty()) {
+        issues.push(format!("export.resource.{key}"), "attribute names must not be empty");
+    }
+    if export.prometheus.enabled {
+        validate_listen(&export.prometheus.listen, "export.prometheus.listen", issues);
+    }
+    let otlp = &export.otlp;
+    if !otlp.enabled {
+        return;
+    }
+    match url_scheme(&otlp.endpoint) {
+        Some("http") | Some("https") => {}
+        _ => issues.push(
+            "export.otlp.endpoint",
+            format!("{:?} is not a URL; expected http://host:port or https://host:port", otlp.endpoint),
+        ),
+    }
+    if otlp.protocol == OtlpProtocol::Grpc && otlp.endpoint.trim_end_matches('/').ends_with("/v1/metrics") {
+        issues.push("export.otlp.endpoint", "a gRPC endpoint has no path; remove /v1/metrics or use http/protobuf");
+    }
+    let tls = &otlp.tls;
+    for (file, key) in [(&tls.ca_file, "caFile"), (&tls.cert_file, "certFile"), (&tls.key_file, "keyFile")] {
+        if !file.is_empty() {
+            if let Err(e) = std::fs::metadata(file) {
+                issues.push(format!("export.otlp.tls.{key}"), format!("cannot read {file}: {e}"));
+            }
+        }
+    }
+    if tls.cert_file.is_empty() != tls.key_file.is_empty() {
+        issues.push("export.otlp.tls", "certFile and keyFile must be given together");
+    }
+    for name in otlp.headers.keys() {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            issues.push(format!("export.otlp.headers.{name}"), "not a valid HTTP header name");
+        }
+    }
+}
+
+fn validate_listen(listen: &str, path: &str, issues: &mut ConfigIssues) {
+    if listen.parse::<SocketAddr>().is_err() {
+        issues.push(path, format!("{listen:?} is not an address; expected ip:port such as 0.0.0.0:8080"));
+    }
+}
+
+fn url_scheme(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    (!host.is_empty()).then_some(scheme)
+}

@@ -1,0 +1,94 @@
+//! Loading the config file: strictness, every error at once with its path and line, defaults,
+//! and environment overrides.
+
+use kube_state_otel::config::{load_str, Config, Env, OtlpProtocol};
+
+fn load(text: &str) -> Result<Config, String> {
+    load_str(text, &Env::default()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn an_empty_file_gives_the_documented_defaults() {
+    let c = load("").unwrap();
+    assert_eq!(c.export.interval.get().as_secs(), 30);
+    assert_eq!(c.export.otlp.endpoint, "http://otel-collector:4317");
+    assert_eq!(c.export.otlp.protocol, OtlpProtocol::Grpc);
+    assert_eq!(c.export.otlp.buffer.max_batches, 20);
+    assert_eq!(c.server.listen, "0.0.0.0:8080");
+    assert!(c.leader_election.enabled);
+    assert_eq!(c.leader_election.lease_duration.get().as_secs(), 15);
+    assert_eq!(c.kubernetes.qps, 50.0);
+}
+
+#[test]
+fn every_mistake_is_reported_with_its_path_and_line() {
+    let text = "\
+cluster:
+  name: prod
+  nmae: typo
+export:
+  interval: soon
+  otlp:
+    protocol: carrier-pigeon
+    endpoint: not-a-url
+server:
+  listen: nowhere
+leaderElection:
+  renewDeadline: 20s
+";
+    let err = load(text).unwrap_err();
+    let expected = [
+        "cluster.nmae (line 3, column 3): unknown field `nmae`, expected `name`",
+        "export.interval (line 5, column 3): invalid duration \"soon\"",
+        "export.otlp.protocol (line 7, column 5): unknown variant `carrier-pigeon`, expected `grpc` or `http/protobuf`",
+        "export.otlp.endpoint (line 8, column 5): \"not-a-url\" is not a URL; expected http://host:port",
+        "server.listen (line 10, column 3): \"nowhere\" is not an address",
+        "leaderElection.renewDeadline (line 12, column 3): must be shorter than leaderElection.leaseDuration",
+    ];
+    for want in expected {
+        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
+#[test]
+fn invalid_yaml_is_reported_with_its_location() {
+    let err = load("export:\n  interval: [30s\n").unwrap_err();
+    assert!(err.contains("not valid YAML"), "{err}");
+    assert!(err.contains("line"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file_which_overrides_defaults() {
+    let text = "export:\n  otlp:\n    endpoint: http://file:4317\n    compression: none\ncluster:\n  name: file\n";
+    let env = Env::from_pairs([
+        ("KUBE_STATE_OTEL_EXPORT__OTLP__ENDPOINT", "http://env:4317"),
+        ("KUBE_STATE_OTEL_CLUSTER__NAME", "from-env"),
+        ("KUBE_STATE_OTEL_LEADER_ELECTION__ENABLED", "false"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+    ]);
+    let c = load_str(text, &env).unwrap();
+    assert_eq!(c.export.otlp.endpoint, "http://env:4317");
+    assert_eq!(c.cluster.name, "from-env");
+    assert!(!c.leader_election.enabled);
+    assert_eq!(c.export.interval.get().as_millis(), 1500);
+    assert_eq!(c.export.otlp.protocol, OtlpProtocol::HttpProtobuf);
+    assert_eq!(c.export.otlp.compression, kube_state_otel::config::Compression::None);
+}
+
+#[test]
+fn the_agent_prefix_wins_over_the_standard_variables() {
+    let env = Env::from_pairs([
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://standard:4317"),
+        ("KUBE_STATE_OTEL_EXPORT__OTLP__ENDPOINT", "http://agent:4317"),
+    ]);
+    assert_eq!(load_str("", &env).unwrap().export.otlp.endpoint, "http://agent:4317");
+}
+
+#[test]
+fn an_unknown_environment_key_is_an_error_naming_the_key() {
+    let env = Env::from_pairs([("KUBE_STATE_OTEL_EXPORT__NOPE", "1")]);
+    let err = load_str("", &env).unwrap_err().to_string();
+    assert!(err.contains("export.nope") && err.contains("unknown field"), "{err}");
+}
