@@ -60,7 +60,8 @@ fn invalid_yaml_is_reported_with_its_location() {
 
 #[test]
 fn environment_overrides_the_file_which_overrides_defaults() {
-    let text = "export:\n  otlp:\n    endpoint: http://file:4317\n    compression: none\ncluster:\n  name: file\n";
+    let text =
+        "export:\n  otlp:\n    endpoint: http://file:4317\n    compression: none\ncluster:\n  name: file\n";
     let env = Env::from_pairs([
         ("KUBE_STATE_OTEL_EXPORT__OTLP__ENDPOINT", "http://env:4317"),
         ("KUBE_STATE_OTEL_CLUSTER__NAME", "from-env"),

@@ -37,7 +37,8 @@ pub fn apply(doc: &mut Value, defaults: &Value, env: &Env, issues: &mut ConfigIs
     for (rest, raw) in env.with_prefix() {
         let segments: Vec<&str> = rest.split("__").collect();
         if segments.iter().any(|s| s.is_empty()) {
-            issues.push(format!("(environment) {PREFIX}{rest}"), "empty path segment; use `__` between levels");
+            issues
+                .push(format!("(environment) {PREFIX}{rest}"), "empty path segment; use `__` between levels");
             continue;
         }
         set_path(doc, defaults, &segments, scalar(raw));
@@ -82,7 +83,8 @@ fn set(doc: &mut Value, path: &[&str], value: Value) {
 /// variant wins over the generic one.
 fn apply_standard_otel(doc: &mut Value, env: &Env, issues: &mut ConfigIssues) {
     let otel = |name: &str| {
-        env.get(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}")).or_else(|| env.get(&format!("OTEL_EXPORTER_OTLP_{name}")))
+        env.get(&format!("OTEL_EXPORTER_OTLP_METRICS_{name}"))
+            .or_else(|| env.get(&format!("OTEL_EXPORTER_OTLP_{name}")))
     };
     if let Some(endpoint) = otel("ENDPOINT") {
         set(doc, &["export", "otlp", "endpoint"], Value::String(endpoint.to_owned()));
@@ -108,7 +110,9 @@ fn apply_standard_otel(doc: &mut Value, env: &Env, issues: &mut ConfigIssues) {
         }
         set(doc, &["export", "otlp", "headers"], Value::Object(map));
     }
-    for (name, key) in [("CERTIFICATE", "caFile"), ("CLIENT_CERTIFICATE", "certFile"), ("CLIENT_KEY", "keyFile")] {
+    for (name, key) in
+        [("CERTIFICATE", "caFile"), ("CLIENT_CERTIFICATE", "certFile"), ("CLIENT_KEY", "keyFile")]
+    {
         if let Some(file) = otel(name) {
             set(doc, &["export", "otlp", "tls", key], Value::String(file.to_owned()));
         }
@@ -129,7 +133,10 @@ fn millis(doc: &mut Value, env: &Env, issues: &mut ConfigIssues, name: &str, pat
     if let Some(raw) = env.get(name) {
         match raw.trim().parse::<u64>() {
             Ok(ms) => set(doc, path, Value::String(format!("{ms}ms"))),
-            Err(_) => issues.push(format!("(environment) {name}"), format!("{raw:?} is not a whole number of milliseconds")),
+            Err(_) => issues.push(
+                format!("(environment) {name}"),
+                format!("{raw:?} is not a whole number of milliseconds"),
+            ),
         }
     }
 }

@@ -70,7 +70,11 @@ fn first_line(s: &str) -> &str {
 
 /// Deserializes, and on each structural error (unknown key, wrong type, bad enum value) records
 /// it, removes the offending node and tries again, so one run reports all of them.
-fn deserialize_collecting(mut doc: Value, locations: &Locations, issues: &mut ConfigIssues) -> Option<Config> {
+fn deserialize_collecting(
+    mut doc: Value,
+    locations: &Locations,
+    issues: &mut ConfigIssues,
+) -> Option<Config> {
     for _ in 0..MAX_STRUCTURAL_ERRORS {
         match serde_path_to_error::deserialize::<_, Config>(&doc) {
             Ok(config) => return Some(config),

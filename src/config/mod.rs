@@ -13,7 +13,11 @@ mod validate;
 pub use collectors::CollectorsConfig;
 pub use duration::Duration;
 pub use env::Env;
-pub use export::{BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, PrometheusConfig, TlsConfig};
+pub use export::{
+    BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, PrometheusConfig, TlsConfig,
+};
 pub use issues::{index, join, ConfigIssue, ConfigIssues};
 pub use load::{load_file, load_str};
-pub use model::{ClusterConfig, Config, KubernetesConfig, LeaderElectionConfig, LogFormat, LoggingConfig, ServerConfig};
+pub use model::{
+    ClusterConfig, Config, KubernetesConfig, LeaderElectionConfig, LogFormat, LoggingConfig, ServerConfig,
+};

@@ -69,7 +69,10 @@ fn validate_export(config: &Config, issues: &mut ConfigIssues) {
         ),
     }
     if otlp.protocol == OtlpProtocol::Grpc && otlp.endpoint.trim_end_matches('/').ends_with("/v1/metrics") {
-        issues.push("export.otlp.endpoint", "a gRPC endpoint has no path; remove /v1/metrics or use http/protobuf");
+        issues.push(
+            "export.otlp.endpoint",
+            "a gRPC endpoint has no path; remove /v1/metrics or use http/protobuf",
+        );
     }
     let tls = &otlp.tls;
     for (file, key) in [(&tls.ca_file, "caFile"), (&tls.cert_file, "certFile"), (&tls.key_file, "keyFile")] {

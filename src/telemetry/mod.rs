@@ -1,5 +1,21 @@
-//! The OpenTelemetry side: meter provider, OTLP transport, resource, logs and spans.
+//! The OpenTelemetry side: meter provider, OTLP transport and buffering exporter, resource,
+//! self-metrics, logs and spans.
 
+mod exporter;
+mod observed;
+mod provider;
+pub mod resource;
 mod self_metrics;
+mod transport;
 
+pub use exporter::{count_points, BufferedExporter, ExportStats, RequestSink};
+pub use observed::{register as register_observed, StatusBoard};
+pub use provider::{meter_provider, shutdown};
 pub use self_metrics::SelfMetrics;
+pub use transport::{Transport, TransportError};
+
+/// Selects `ring` as the process's rustls provider (both kube and reqwest use rustls; no second
+/// crypto library is built). Safe to call more than once.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

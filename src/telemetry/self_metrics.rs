@@ -1,7 +1,7 @@
 //! The agent's own metrics (SPEC §7) that are counted as events happen.
 //!
-//! Gauges derived from state (objects, series, collector up/ready, leader, buffered exports) are
-//! observed from that state at export time in `telemetry::observed`.
+//! Figures derived from state (objects, series, collector up/ready, leader, export totals and
+//! buffer) are observed from that state at export time in `telemetry::observed`.
 
 use opentelemetry::metrics::{Counter, Meter, MeterProvider as _};
 use opentelemetry::KeyValue;
@@ -11,9 +11,6 @@ use opentelemetry::KeyValue;
 pub struct SelfMetrics {
     watch_events: Counter<u64>,
     extract_errors: Counter<u64>,
-    export_points: Counter<u64>,
-    export_failures: Counter<u64>,
-    export_dropped: Counter<u64>,
     config_reloads: Counter<u64>,
 }
 
@@ -32,13 +29,6 @@ impl SelfMetrics {
                 "kube_state_otel.extract.errors",
                 "{error}",
                 "Values that could not be extracted or converted, by metric",
-            ),
-            export_points: counter("kube_state_otel.export.points", "{point}", "Data points exported"),
-            export_failures: counter("kube_state_otel.export.failures", "{export}", "Failed export attempts"),
-            export_dropped: counter(
-                "kube_state_otel.export.dropped",
-                "{export}",
-                "Buffered exports dropped because the buffer was full",
             ),
             config_reloads: counter(
                 "kube_state_otel.config.reloads",
@@ -60,18 +50,6 @@ impl SelfMetrics {
 
     pub fn extract_error(&self, metric: &str) {
         self.extract_errors.add(1, &[KeyValue::new("metric", metric.to_owned())]);
-    }
-
-    pub fn exported(&self, points: u64) {
-        self.export_points.add(points, &[]);
-    }
-
-    pub fn export_failed(&self) {
-        self.export_failures.add(1, &[]);
-    }
-
-    pub fn export_dropped(&self, batches: u64) {
-        self.export_dropped.add(batches, &[]);
     }
 
     pub fn config_reload(&self, success: bool) {

@@ -1,1 +1,3 @@
 //! Test harness shared by tests, benches and the scale harness (`testing` feature).
+
+pub mod otlp_receiver;

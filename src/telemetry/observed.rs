@@ -1,0 +1,109 @@
+//! Self-metrics observed from state at export time: collector up/ready, objects and series
+//! per table, leadership, export totals and the retry buffer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use opentelemetry::metrics::Meter;
+use opentelemetry::KeyValue;
+use parking_lot::RwLock;
+
+use super::exporter::{BufferedExporter, ExportStats};
+use crate::collectors::CollectorStatus;
+use crate::series::MetricsRegistry;
+
+/// The running collectors' statuses by name, shared with the health endpoints.
+pub type StatusBoard = Arc<RwLock<Vec<(String, CollectorStatus)>>>;
+
+/// Registers the observed self-metrics; the instruments live as long as the meter provider.
+pub fn register(
+    meter: &Meter,
+    board: StatusBoard,
+    registry: MetricsRegistry,
+    leader: Arc<AtomicBool>,
+    exporter: Option<BufferedExporter>,
+) {
+    let b = board.clone();
+    meter
+        .u64_observable_gauge("kube_state_otel.collector.up")
+        .with_unit("1")
+        .with_description("1 when the collector is running and can reach its source")
+        .with_callback(move |o| {
+            for (name, status) in b.read().iter() {
+                o.observe(status.is_up() as u64, &[KeyValue::new("collector", name.clone())]);
+            }
+        })
+        .build();
+    meter
+        .u64_observable_gauge("kube_state_otel.collector.ready")
+        .with_unit("1")
+        .with_description("1 when the collector has completed its initial sync")
+        .with_callback(move |o| {
+            for (name, status) in board.read().iter() {
+                o.observe(status.is_ready() as u64, &[KeyValue::new("collector", name.clone())]);
+            }
+        })
+        .build();
+    let r = registry.clone();
+    meter
+        .u64_observable_gauge("kube_state_otel.objects")
+        .with_unit("{object}")
+        .with_description("Objects (or members) with points held, by table")
+        .with_callback(move |o| {
+            for table in r.tables() {
+                o.observe(table.object_count() as u64, &[KeyValue::new("table", table.owner().to_owned())]);
+            }
+        })
+        .build();
+    meter
+        .u64_observable_gauge("kube_state_otel.series")
+        .with_unit("{series}")
+        .with_description("Series exported, by table")
+        .with_callback(move |o| {
+            for table in registry.tables() {
+                o.observe(table.series_count() as u64, &[KeyValue::new("table", table.owner().to_owned())]);
+            }
+        })
+        .build();
+    meter
+        .u64_observable_gauge("kube_state_otel.leader")
+        .with_unit("1")
+        .with_description("1 on the replica holding the leader Lease")
+        .with_callback(move |o| o.observe(leader.load(Ordering::Relaxed) as u64, &[]))
+        .build();
+    if let Some(exporter) = exporter {
+        register_export(meter, exporter);
+    }
+}
+
+fn register_export(meter: &Meter, exporter: BufferedExporter) {
+    let stats: Arc<ExportStats> = exporter.stats();
+    let counter =
+        |name: &'static str, unit: &'static str, description: &'static str, read: fn(&ExportStats) -> u64| {
+            let stats = stats.clone();
+            meter
+                .u64_observable_counter(name)
+                .with_unit(unit)
+                .with_description(description)
+                .with_callback(move |o| o.observe(read(&stats), &[]))
+                .build();
+        };
+    counter("kube_state_otel.export.points", "{point}", "Data points delivered to the Collector", |s| {
+        s.points.load(Ordering::Relaxed)
+    });
+    counter("kube_state_otel.export.failures", "{export}", "Failed export attempts", |s| {
+        s.failures.load(Ordering::Relaxed)
+    });
+    counter(
+        "kube_state_otel.export.dropped",
+        "{export}",
+        "Buffered exports dropped because the buffer was full",
+        |s| s.dropped.load(Ordering::Relaxed),
+    );
+    meter
+        .u64_observable_gauge("kube_state_otel.export.buffered")
+        .with_unit("{export}")
+        .with_description("Exports waiting to be delivered")
+        .with_callback(move |o| o.observe(exporter.buffered() as u64, &[]))
+        .build();
+}

@@ -1,0 +1,192 @@
+//! Sending one OTLP metrics request over gRPC or HTTP/protobuf, with headers, gzip, a
+//! deadline and TLS (CA, client certificate, or plaintext when `insecure`).
+
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use prost::Message;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+use crate::config::{Compression, OtlpConfig, OtlpProtocol};
+
+/// Why a transport could not be built or a request was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("invalid OTLP endpoint {endpoint:?}: {reason}")]
+    Endpoint { endpoint: String, reason: String },
+    #[error("cannot read {file}: {source}")]
+    File { file: String, source: std::io::Error },
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("export failed: {0}")]
+    Send(String),
+    #[error("export timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+/// A connection to the Collector's OTLP metrics service.
+#[derive(Clone)]
+pub enum Transport {
+    Grpc {
+        client: MetricsServiceClient<Channel>,
+        headers: Vec<(MetadataKey<tonic::metadata::Ascii>, MetadataValue<tonic::metadata::Ascii>)>,
+    },
+    Http {
+        client: reqwest::Client,
+        url: String,
+        headers: reqwest::header::HeaderMap,
+        gzip: bool,
+    },
+}
+
+impl Transport {
+    /// Builds the transport. For gRPC this must run inside the tokio runtime (the channel's
+    /// worker is spawned on it); the connection itself is made lazily.
+    pub fn new(config: &OtlpConfig, timeout: Duration) -> Result<Self, TransportError> {
+        match config.protocol {
+            OtlpProtocol::Grpc => grpc(config, timeout),
+            OtlpProtocol::HttpProtobuf => http(config, timeout),
+        }
+    }
+
+    /// Sends one request; `Ok` only when the Collector accepted it.
+    pub async fn send(
+        &self,
+        request: ExportMetricsServiceRequest,
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
+        let sending = async {
+            match self {
+                Transport::Grpc { client, headers } => {
+                    let mut req = tonic::Request::new(request);
+                    for (k, v) in headers {
+                        req.metadata_mut().insert(k.clone(), v.clone());
+                    }
+                    let response = client.clone().export(req).await.map_err(|s| {
+                        TransportError::Send(format!("gRPC status {:?}: {}", s.code(), s.message()))
+                    })?;
+                    match response.into_inner().partial_success {
+                        Some(p) if p.rejected_data_points > 0 => {
+                            tracing::warn!(rejected = p.rejected_data_points, message = %p.error_message, "Collector rejected some points");
+                            Ok(())
+                        }
+                        _ => Ok(()),
+                    }
+                }
+                Transport::Http { client, url, headers, gzip } => {
+                    let mut body = request.encode_to_vec();
+                    let mut req = client
+                        .post(url)
+                        .headers(headers.clone())
+                        .header("content-type", "application/x-protobuf");
+                    if *gzip {
+                        body = gzip_bytes(&body).map_err(|e| TransportError::Send(e.to_string()))?;
+                        req = req.header("content-encoding", "gzip");
+                    }
+                    let response =
+                        req.body(body).send().await.map_err(|e| TransportError::Send(error_chain(&e)))?;
+                    let status = response.status();
+                    if status.is_success() {
+                        Ok(())
+                    } else {
+                        let text = response.text().await.unwrap_or_default();
+                        Err(TransportError::Send(format!(
+                            "HTTP {status}: {}",
+                            text.chars().take(200).collect::<String>()
+                        )))
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, sending).await.map_err(|_| TransportError::Timeout(timeout))?
+    }
+}
+
+fn read(file: &str) -> Result<Vec<u8>, TransportError> {
+    std::fs::read(file).map_err(|source| TransportError::File { file: file.to_owned(), source })
+}
+
+fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportError> {
+    let bad = |reason: String| TransportError::Endpoint { endpoint: config.endpoint.clone(), reason };
+    let mut url = config.endpoint.clone();
+    if config.tls.insecure {
+        if let Some(rest) = url.strip_prefix("https://") {
+            url = format!("http://{rest}");
+        }
+    }
+    let mut endpoint = Endpoint::from_shared(url.clone()).map_err(|e| bad(e.to_string()))?.timeout(timeout);
+    if url.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new().with_enabled_roots();
+        if !config.tls.ca_file.is_empty() {
+            tls = tls.ca_certificate(Certificate::from_pem(read(&config.tls.ca_file)?));
+        }
+        if !config.tls.cert_file.is_empty() {
+            tls = tls.identity(Identity::from_pem(read(&config.tls.cert_file)?, read(&config.tls.key_file)?));
+        }
+        endpoint = endpoint.tls_config(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
+    }
+    let mut client = MetricsServiceClient::new(endpoint.connect_lazy());
+    if config.compression == Compression::Gzip {
+        client =
+            client.send_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Gzip);
+    }
+    let mut headers = Vec::new();
+    for (k, v) in &config.headers {
+        let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
+            .map_err(|e| bad(format!("header {k}: {e}")))?;
+        let value = MetadataValue::try_from(v.as_str()).map_err(|e| bad(format!("header {k}: {e}")))?;
+        headers.push((key, value));
+    }
+    Ok(Transport::Grpc { client, headers })
+}
+
+fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportError> {
+    let bad = |reason: String| TransportError::Endpoint { endpoint: config.endpoint.clone(), reason };
+    crate::telemetry::install_crypto_provider();
+    let mut builder = reqwest::Client::builder().timeout(timeout);
+    if config.tls.insecure {
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    }
+    if !config.tls.ca_file.is_empty() {
+        let ca = reqwest::Certificate::from_pem(&read(&config.tls.ca_file)?)
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    if !config.tls.cert_file.is_empty() {
+        let mut pem = read(&config.tls.cert_file)?;
+        pem.extend(read(&config.tls.key_file)?);
+        builder = builder
+            .identity(reqwest::Identity::from_pem(&pem).map_err(|e| TransportError::Tls(e.to_string()))?);
+    }
+    let client = builder.build().map_err(|e| TransportError::Tls(error_chain(&e)))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in &config.headers {
+        let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| bad(format!("header {k}: {e}")))?;
+        let value = reqwest::header::HeaderValue::from_str(v).map_err(|e| bad(format!("header {k}: {e}")))?;
+        headers.insert(name, value);
+    }
+    let url = format!("{}/v1/metrics", config.endpoint.trim_end_matches('/'));
+    Ok(Transport::Http { client, url, headers, gzip: config.compression == Compression::Gzip })
+}
+
+fn gzip_bytes(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

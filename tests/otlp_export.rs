@@ -1,0 +1,79 @@
+//! The export pipeline against the OTLP test receiver: both protocols, headers, gzip, resource
+//! attributes, more points than the SDK's default cardinality limit, and vanishing series.
+
+use std::time::Duration;
+
+use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
+use kube_state_otel::series::{MetricSpec, MetricsRegistry, Point};
+use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
+use kube_state_otel::testing::otlp_receiver::{points, value_where, OtlpReceiver};
+use opentelemetry::metrics::MeterProvider;
+use opentelemetry::KeyValue;
+
+async fn export_once(protocol: OtlpProtocol, compression: Compression) {
+    let receiver = OtlpReceiver::start().await;
+    let endpoint = match protocol {
+        OtlpProtocol::Grpc => receiver.grpc_endpoint(),
+        OtlpProtocol::HttpProtobuf => receiver.http_endpoint(),
+    };
+    let mut otlp = OtlpConfig { endpoint, protocol, compression, ..OtlpConfig::default() };
+    otlp.headers.insert("x-tenant".into(), "team-a".into());
+    let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
+    let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_attributes([
+            KeyValue::new("service.name", "kube-state-otel"),
+            KeyValue::new("k8s.cluster.name", "test"),
+        ])
+        .build();
+    let provider = meter_provider(exporter.clone(), resource, Duration::from_secs(3600), 100_000);
+    let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
+    let table = registry.table("test", vec![MetricSpec::gauge("test.object.value", "By", "one per object")]);
+    let metric = table.metric_id("test.object.value").unwrap();
+    for i in 0..6000 {
+        table.replace(
+            &format!("uid-{i}"),
+            vec![Point::new(metric, vec![KeyValue::new("name", format!("obj-{i}"))], i as f64)],
+        );
+    }
+    let flush = |p: opentelemetry_sdk::metrics::SdkMeterProvider| async move {
+        tokio::task::spawn_blocking(move || p.force_flush().unwrap()).await.unwrap();
+    };
+    flush(provider.clone()).await;
+    let m = receiver.wait_for_metric("test.object.value", Duration::from_secs(10)).await;
+    assert_eq!(m.unit, "By");
+    assert_eq!(m.description, "one per object");
+    let got = points(&m);
+    assert_eq!(got.len(), 6000, "all points, none folded into an overflow series");
+    assert!(got.iter().all(|p| !p.attributes.iter().any(|(k, _)| k == "otel.metric.overflow")));
+    assert_eq!(value_where(&m, &[("name", "obj-4321")]), Some(4321.0));
+    let resource = receiver.latest_resource();
+    assert!(resource.contains(&("k8s.cluster.name".into(), "test".into())), "{resource:?}");
+    let headers = &receiver.received()[0].headers;
+    assert!(headers.contains(&("x-tenant".into(), "team-a".into())), "{headers:?}");
+
+    // A removed object is absent from the next export.
+    table.remove("uid-4321");
+    flush(provider.clone()).await;
+    receiver.wait_for(Duration::from_secs(10), "second export", |r| r.len() >= 2).await;
+    let m = receiver.latest_metric("test.object.value").unwrap();
+    assert_eq!(points(&m).len(), 5999);
+    assert_eq!(value_where(&m, &[("name", "obj-4321")]), None);
+    assert_eq!(exporter.stats().points.load(std::sync::atomic::Ordering::Relaxed), 11999);
+    kube_state_otel::telemetry::shutdown(provider).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_with_gzip_exports_more_than_the_default_cardinality_limit() {
+    export_once(OtlpProtocol::Grpc, Compression::Gzip).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_protobuf_with_gzip_exports_more_than_the_default_cardinality_limit() {
+    export_once(OtlpProtocol::HttpProtobuf, Compression::Gzip).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_protobuf_without_compression() {
+    export_once(OtlpProtocol::HttpProtobuf, Compression::None).await;
+}
