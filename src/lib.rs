@@ -2,7 +2,10 @@
 //! and etcd clusters.
 
 pub mod collectors;
+pub mod commands;
 pub mod config;
+pub mod kubernetes;
+pub mod runtime;
 pub mod series;
 pub mod telemetry;
 

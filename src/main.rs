@@ -1,1 +1,94 @@
-fn main() {}
+//! The `kube-state-otel` binary: command line, logging, and the chosen subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kube_state_otel::config::Env;
+use kube_state_otel::{commands, runtime, telemetry};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "kube-state-otel",
+    version,
+    about = "OpenTelemetry-native state metrics for Kubernetes custom resources, nodes and etcd"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Config file (for the default `run`).
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "KUBE_STATE_OTEL_CONFIG",
+        default_value = "/etc/kube-state-otel/config.yaml"
+    )]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the agent (the default).
+    Run,
+    /// Validate the config, print what would run; exit 1 on errors.
+    Check,
+    /// Print the version.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Env::from_process();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Version => {
+            println!("kube-state-otel {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Check => match commands::check(&cli.config, &env) {
+            Ok((_, summary)) => {
+                print!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run => run(&cli.config, env),
+    }
+}
+
+fn run(path: &std::path::Path, env: Env) -> ExitCode {
+    let (config, _) = match commands::check(path, &env) {
+        Ok(ok) => ok,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let resource = telemetry::resource::attributes(&config, &env, None);
+        let logging = telemetry::init_logging(&config, &resource);
+        let stop = CancellationToken::new();
+        runtime::on_signal(stop.clone());
+        let result = runtime::run(config, env, stop).await;
+        logging.shutdown();
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "agent failed");
+                eprintln!("kube-state-otel: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -13,8 +13,8 @@ impl CollectorsConfig {
     /// Validates each collector's section; `path` is `collectors`.
     pub fn validate(&self, _path: &str, _issues: &mut ConfigIssues) {}
 
-    /// Names of the enabled collectors.
-    pub fn enabled(&self) -> Vec<&'static str> {
+    /// One line per enabled collector, for `check`.
+    pub fn summary(&self) -> Vec<String> {
         Vec::new()
     }
 }

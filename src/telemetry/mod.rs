@@ -2,6 +2,7 @@
 //! self-metrics, logs and spans.
 
 mod exporter;
+mod logging;
 mod observed;
 mod provider;
 pub mod resource;
@@ -9,6 +10,7 @@ mod self_metrics;
 mod transport;
 
 pub use exporter::{count_points, BufferedExporter, ExportStats, RequestSink};
+pub use logging::{init as init_logging, Logging};
 pub use observed::{register as register_observed, StatusBoard};
 pub use provider::{meter_provider, shutdown};
 pub use self_metrics::SelfMetrics;

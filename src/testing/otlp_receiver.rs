@@ -109,7 +109,8 @@ impl OtlpReceiver {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.state.notify.notified();
-            if check(&self.state.received.lock()) {
+            // A snapshot, so `check` may call back into the receiver.
+            if check(&self.received()) {
                 return;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {

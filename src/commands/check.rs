@@ -1,0 +1,72 @@
+//! `kube-state-otel check`: validate a config and say what would run.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::config::{self, Config, Env};
+
+/// Loads `path`; on success returns the summary, on failure every error, each prefixed with
+/// the file name.
+pub fn check(path: &Path, env: &Env) -> Result<(Config, String), String> {
+    match config::load_file(path, env) {
+        Ok(config) => {
+            let summary = summary(&config);
+            Ok((config, summary))
+        }
+        Err(issues) => {
+            let mut out = String::new();
+            for issue in issues.iter() {
+                let _ = writeln!(out, "{}: {issue}", path.display());
+            }
+            let _ = write!(out, "{} error(s) in {}", issues.len(), path.display());
+            Err(out)
+        }
+    }
+}
+
+/// A human summary of what `run` would do with this config.
+pub fn summary(config: &Config) -> String {
+    let mut s = String::new();
+    let export = &config.export;
+    let cluster = if config.cluster.name.is_empty() { "(unnamed)" } else { &config.cluster.name };
+    let _ = writeln!(s, "config OK");
+    let _ = writeln!(s, "cluster: {cluster}");
+    if export.otlp.enabled {
+        let _ = writeln!(
+            s,
+            "export: OTLP {:?} to {} every {} (timeout {}, compression {:?}, buffer {} exports)",
+            export.otlp.protocol,
+            export.otlp.endpoint,
+            export.interval,
+            export.timeout,
+            export.otlp.compression,
+            export.otlp.buffer.max_batches
+        );
+    } else {
+        let _ = writeln!(s, "export: OTLP disabled");
+    }
+    if export.prometheus.enabled {
+        let _ = writeln!(s, "prometheus: GET http://{}/metrics", export.prometheus.listen);
+    }
+    let le = &config.leader_election;
+    if le.enabled {
+        let _ = writeln!(
+            s,
+            "leader election: Lease {}/{} (duration {})",
+            le.namespace, le.lease_name, le.lease_duration
+        );
+    } else {
+        let _ = writeln!(s, "leader election: off (every replica runs every collector)");
+    }
+    let _ = writeln!(s, "health: http://{}/healthz, /readyz", config.server.listen);
+    let collectors = config.collectors.summary();
+    if collectors.is_empty() {
+        let _ = writeln!(s, "collectors: none enabled");
+    } else {
+        let _ = writeln!(s, "collectors:");
+        for line in collectors {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    s
+}

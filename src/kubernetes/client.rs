@@ -1,0 +1,43 @@
+//! The Kubernetes client from config: an explicit kubeconfig, else in-cluster, then
+//! `$KUBECONFIG`, then `~/.kube/config` (kube's inference order), with QPS and burst applied.
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client};
+
+use super::rate_limit::RateLimitLayer;
+use crate::config::KubernetesConfig;
+
+/// Why no client could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read kubeconfig {path}: {reason}")]
+    Kubeconfig { path: String, reason: String },
+    #[error("no Kubernetes configuration found (not in a cluster, no $KUBECONFIG, no ~/.kube/config): {0}")]
+    Infer(String),
+    #[error("cannot build the Kubernetes client: {0}")]
+    Build(String),
+}
+
+/// Builds the client.
+pub async fn client(config: &KubernetesConfig) -> Result<Client, ClientError> {
+    crate::telemetry::install_crypto_provider();
+    let kube_config = if config.kubeconfig.is_empty() {
+        kube::Config::infer().await.map_err(|e| ClientError::Infer(e.to_string()))?
+    } else {
+        let bad = |reason: String| ClientError::Kubeconfig { path: config.kubeconfig.clone(), reason };
+        let file = Kubeconfig::read_from(&config.kubeconfig).map_err(|e| bad(e.to_string()))?;
+        kube::Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| bad(e.to_string()))?
+    };
+    let builder =
+        kube::client::ClientBuilder::try_from(kube_config).map_err(|e| ClientError::Build(e.to_string()))?;
+    Ok(builder.with_layer(&RateLimitLayer::new(config.qps, config.burst)).build())
+}
+
+/// `k8s.cluster.uid`: the UID of the `kube-system` namespace, the de-facto cluster identity.
+pub async fn cluster_uid(client: &Client) -> Result<String, kube::Error> {
+    let ns = Api::<Namespace>::all(client.clone()).get("kube-system").await?;
+    Ok(ns.metadata.uid.unwrap_or_default())
+}
