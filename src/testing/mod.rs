@@ -1,1 +1,2 @@
 //! Test harness shared by tests, benches and the scale harness (`testing` feature).
+pub mod fake_apiserver;
