@@ -74,7 +74,10 @@ async fn discovery_resolves_registered_crd_and_forgets_unregistered_one() {
     let client = server.client();
     let gvk = GroupVersionKind::gvk("example.com", "v1", "Widget");
     let missing = discovery::pinned_kind(&client, &gvk).await.unwrap_err();
-    assert!(matches!(missing, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"), "{missing:?}");
+    assert!(
+        matches!(missing, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"),
+        "{missing:?}"
+    );
 
     server.register_resource(widgets());
     server.register_resource(ResourceSpec::new("example.com", "v1", "Gadget", "gadgets", false));
@@ -107,14 +110,21 @@ async fn paginated_list_returns_everything_over_several_pages() {
     for i in 0..25 {
         server.apply(pod(&format!("pod-{i:02}"))).unwrap();
     }
-    let pods: Api<DynamicObject> = Api::namespaced_with(server.client(), "default", &ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()));
+    let pods: Api<DynamicObject> = Api::namespaced_with(
+        server.client(),
+        "default",
+        &ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()),
+    );
 
     let first = pods.list(&ListParams::default().limit(10)).await.unwrap();
     assert_eq!(first.items.len(), 10);
     assert_eq!(first.metadata.remaining_item_count, Some(15));
     // A page after a change still shows the collection at the first page's revision.
     server.delete("v1", "Pod", Some("default"), "pod-20").unwrap();
-    let second = pods.list(&ListParams::default().limit(100).continue_token(first.metadata.continue_.as_deref().unwrap())).await.unwrap();
+    let second = pods
+        .list(&ListParams::default().limit(100).continue_token(first.metadata.continue_.as_deref().unwrap()))
+        .await
+        .unwrap();
     assert_eq!(second.items.len(), 15);
     assert!(second.items.iter().any(|p| p.name_any() == "pod-20"));
     assert_eq!(second.metadata.resource_version, first.metadata.resource_version);
@@ -130,11 +140,18 @@ async fn paginated_list_returns_everything_over_several_pages() {
     assert_eq!(lists.iter().filter(|r| r.query_param("continue").is_some()).count(), 3);
 
     server.compact();
-    let expired = Api::<DynamicObject>::namespaced_with(server.client(), "default", &ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()))
-        .list(&ListParams::default().limit(10).continue_token(first.metadata.continue_.as_deref().unwrap()))
-        .await
-        .unwrap_err();
-    assert!(matches!(expired, kube::Error::Api(ref s) if s.code == 410 && s.reason == "Expired"), "{expired:?}");
+    let expired = Api::<DynamicObject>::namespaced_with(
+        server.client(),
+        "default",
+        &ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()),
+    )
+    .list(&ListParams::default().limit(10).continue_token(first.metadata.continue_.as_deref().unwrap()))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(expired, kube::Error::Api(ref s) if s.code == 410 && s.reason == "Expired"),
+        "{expired:?}"
+    );
 }
 
 #[tokio::test]
@@ -194,18 +211,23 @@ async fn label_selectors_filter_lists_and_watches() {
 
 #[tokio::test]
 async fn bookmarks_arrive_on_demand_and_periodically() {
-    let options = FakeApiServerOptions { bookmark_interval: Duration::from_millis(100), ..Default::default() };
+    let options =
+        FakeApiServerOptions { bookmark_interval: Duration::from_millis(100), ..Default::default() };
     let server = FakeApiServer::start_with(options).await;
     server.register_resource(widgets());
     let api = widget_api(&server);
     let rv = api.list(&ListParams::default()).await.unwrap().metadata.resource_version.unwrap();
     let mut events = api.watch(&WatchParams::default(), &rv).await.unwrap().boxed();
     server.send_bookmarks();
-    let WatchEvent::Bookmark(bookmark) = next(&mut events).await.unwrap() else { panic!("expected a bookmark") };
+    let WatchEvent::Bookmark(bookmark) = next(&mut events).await.unwrap() else {
+        panic!("expected a bookmark")
+    };
     assert_eq!(bookmark.metadata.resource_version, rv);
     server.apply(widget("a", json!({}), 1)).unwrap();
     assert!(matches!(next(&mut events).await.unwrap(), WatchEvent::Added(_)));
-    let WatchEvent::Bookmark(periodic) = next(&mut events).await.unwrap() else { panic!("expected a bookmark") };
+    let WatchEvent::Bookmark(periodic) = next(&mut events).await.unwrap() else {
+        panic!("expected a bookmark")
+    };
     assert_eq!(periodic.metadata.resource_version, server.resource_version().to_string());
 
     // Streaming lists end their initial events with an annotated bookmark.
@@ -264,7 +286,11 @@ async fn watcher_resumes_after_dropped_connections() {
         assert_eq!(object.name_any(), format!("w{round}"));
     }
     // Resumes continue from the last resourceVersion instead of relisting.
-    let relists = server.requests().into_iter().filter(|r| r.query_param("watch").is_none() && r.path.ends_with("widgets")).count();
+    let relists = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.query_param("watch").is_none() && r.path.ends_with("widgets"))
+        .count();
     assert_eq!(relists, 1);
 }
 
@@ -273,10 +299,15 @@ async fn lease_optimistic_concurrency_and_lease_manager() {
     let server = FakeApiServer::start().await;
     let client = server.client();
     let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-system");
-    let mut lease: Lease = serde_json::from_value(json!({"metadata": {"name": "plain"}, "spec": {"holderIdentity": "x"}})).unwrap();
+    let mut lease: Lease =
+        serde_json::from_value(json!({"metadata": {"name": "plain"}, "spec": {"holderIdentity": "x"}}))
+            .unwrap();
     let created = leases.create(&PostParams::default(), &lease).await.unwrap();
     let again = leases.create(&PostParams::default(), &lease).await.unwrap_err();
-    assert!(matches!(again, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"), "{again:?}");
+    assert!(
+        matches!(again, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists"),
+        "{again:?}"
+    );
     lease.metadata.resource_version = created.metadata.resource_version.clone();
     lease.spec.as_mut().unwrap().holder_identity = Some("y".into());
     let replaced = leases.replace("plain", &PostParams::default(), &lease).await.unwrap();
@@ -311,7 +342,10 @@ async fn lease_optimistic_concurrency_and_lease_manager() {
         .patch("leader", &PatchParams::apply("kube-lease-manager-second"), &Patch::Apply(&take))
         .await
         .unwrap_err();
-    assert!(matches!(conflict, kube::Error::Api(ref s) if s.code == 409 && s.reason == "Conflict"), "{conflict:?}");
+    assert!(
+        matches!(conflict, kube::Error::Api(ref s) if s.code == 409 && s.reason == "Conflict"),
+        "{conflict:?}"
+    );
 
     first.release().await.unwrap();
     let released = server.get("coordination.k8s.io/v1", "Lease", Some("default"), "leader").unwrap();

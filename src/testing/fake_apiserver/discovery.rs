@@ -21,7 +21,9 @@ fn json_response(content_type: &'static str, body: Value) -> Response {
 /// acceptable entry; kube lists v2 first).
 fn wants_aggregated(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    accept.contains("g=apidiscovery.k8s.io") && accept.contains("v=v2;") && accept.contains("as=APIGroupDiscoveryList")
+    accept.contains("g=apidiscovery.k8s.io")
+        && accept.contains("v=v2;")
+        && accept.contains("as=APIGroupDiscoveryList")
 }
 
 /// `GET /version`.
@@ -95,7 +97,8 @@ pub(crate) fn apis(resources: &[ResourceSpec], headers: &HeaderMap) -> Response 
 
 /// `GET /api/v1` or `GET /apis/<group>/<version>`; 404 when nothing is served there.
 pub(crate) fn resource_list(resources: &[ResourceSpec], group: &str, version: &str, path: &str) -> Response {
-    let served: Vec<&ResourceSpec> = resources.iter().filter(|r| r.group == group && r.version == version).collect();
+    let served: Vec<&ResourceSpec> =
+        resources.iter().filter(|r| r.group == group && r.version == version).collect();
     if served.is_empty() {
         return ApiError::no_route(path).into_response();
     }

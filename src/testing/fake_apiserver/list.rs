@@ -20,7 +20,11 @@ pub(crate) struct Selectors {
 }
 
 impl Selectors {
-    pub fn parse(labels: Option<&str>, fields: Option<&str>, resource: &ResourceSpec) -> Result<Self, ApiError> {
+    pub fn parse(
+        labels: Option<&str>,
+        fields: Option<&str>,
+        resource: &ResourceSpec,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
             labels: LabelSelector::parse(labels.unwrap_or_default())?,
             fields: FieldSelector::parse(fields.unwrap_or_default(), resource.selectable_fields())?,
@@ -47,7 +51,8 @@ pub(crate) struct ListQuery {
 
 /// Encodes where the next page starts; opaque to clients like the real (base64) token.
 fn encode_continue(rv: u64, key: &ObjectKey, resource: &ResourceSpec) -> String {
-    let start = if resource.namespaced { format!("{}/{}\u{0}", key.0, key.1) } else { format!("{}\u{0}", key.1) };
+    let start =
+        if resource.namespaced { format!("{}/{}\u{0}", key.0, key.1) } else { format!("{}\u{0}", key.1) };
     let token = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": start}).to_string();
     token.bytes().map(|b| format!("{b:02x}")).collect()
 }
@@ -167,7 +172,11 @@ mod tests {
     fn continue_token_round_trips_for_both_scopes() {
         for namespaced in [true, false] {
             let resource = ResourceSpec::new("example.com", "v1", "Widget", "widgets", namespaced);
-            let key = if namespaced { ("ns".to_string(), "a".to_string()) } else { (String::new(), "a".to_string()) };
+            let key = if namespaced {
+                ("ns".to_string(), "a".to_string())
+            } else {
+                (String::new(), "a".to_string())
+            };
             let token = encode_continue(42, &key, &resource);
             assert_eq!(decode_continue(&token, &resource).unwrap(), (42, key));
         }

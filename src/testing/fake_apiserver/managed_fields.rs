@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
-use super::object::now_timestamp;
+use super::object::{now_timestamp, set_meta};
 use super::status::ApiError;
 
 type FieldPath = Vec<String>;
@@ -133,7 +133,8 @@ fn from_fields_v1(value: &Value) -> BTreeSet<FieldPath> {
 
 fn read(object: Option<&Value>) -> Vec<Manager> {
     let entries = object.and_then(|o| o.pointer("/metadata/managedFields")).and_then(Value::as_array);
-    let text = |entry: &Value, key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text =
+        |entry: &Value, key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     entries
         .into_iter()
         .flatten()
@@ -167,16 +168,19 @@ fn write(object: &mut Value, mut managers: Vec<Manager>) {
             })
         })
         .collect();
-    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        if entries.is_empty() {
-            meta.remove("managedFields");
-        } else {
-            meta.insert("managedFields".into(), Value::Array(entries));
-        }
+    if !entries.is_empty() {
+        set_meta(object, "managedFields", Value::Array(entries));
+    } else if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
     }
 }
 
-fn entry<'a>(managers: &'a mut Vec<Manager>, name: &str, operation: &str, api_version: &str) -> &'a mut Manager {
+fn entry<'a>(
+    managers: &'a mut Vec<Manager>,
+    name: &str,
+    operation: &str,
+    api_version: &str,
+) -> &'a mut Manager {
     let index = match managers.iter().position(|m| m.manager == name && m.operation == operation) {
         Some(index) => index,
         None => {
@@ -199,10 +203,8 @@ fn entry<'a>(managers: &'a mut Vec<Manager>, name: &str, operation: &str, api_ve
 /// its own (operation `Update`) and no longer belong to anyone else.
 pub(crate) fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str) {
     let mut managers = read(old);
-    let changed: BTreeSet<FieldPath> = leaf_paths(new)
-        .into_iter()
-        .filter(|path| old.and_then(|o| get(o, path)) != get(new, path))
-        .collect();
+    let changed: BTreeSet<FieldPath> =
+        leaf_paths(new).into_iter().filter(|path| old.and_then(|o| get(o, path)) != get(new, path)).collect();
     if !changed.is_empty() {
         for other in &mut managers {
             other.fields.retain(|path| !changed.contains(path));
@@ -214,7 +216,12 @@ pub(crate) fn record_update(old: Option<&Value>, new: &mut Value, manager: &str,
 
 /// Server-side apply of `config` by `manager` onto `live` (absent: the object is created).
 /// Without `force`, changing a field owned by another manager is a 409 Conflict.
-pub(crate) fn apply(live: Option<&Value>, config: &Value, manager: &str, force: bool) -> Result<Value, ApiError> {
+pub(crate) fn apply(
+    live: Option<&Value>,
+    config: &Value,
+    manager: &str,
+    force: bool,
+) -> Result<Value, ApiError> {
     let api_version = config.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut managers = read(live);
     let wanted = leaf_paths(config);
@@ -238,7 +245,10 @@ pub(crate) fn apply(live: Option<&Value>, config: &Value, manager: &str, force: 
     if !conflicts.is_empty() {
         let count = conflicts.len();
         let plural = if count == 1 { "" } else { "s" };
-        return Err(ApiError::apply_conflict(format!("Apply failed with {count} conflict{plural}: {}", conflicts.join(", "))));
+        return Err(ApiError::apply_conflict(format!(
+            "Apply failed with {count} conflict{plural}: {}",
+            conflicts.join(", ")
+        )));
     }
     let previously_applied = managers
         .iter()

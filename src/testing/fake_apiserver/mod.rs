@@ -85,7 +85,11 @@ impl FakeApiServer {
             kube_system_uid: KUBE_SYSTEM_UID.to_string(),
             addr,
         });
-        let server = Self { shared: shared.clone(), url: format!("http://{addr}"), shutdown: CancellationToken::new() };
+        let server = Self {
+            shared: shared.clone(),
+            url: format!("http://{addr}"),
+            shutdown: CancellationToken::new(),
+        };
         for namespace in INITIAL_NAMESPACES {
             let mut object = json!({
                 "apiVersion": "v1",
@@ -174,7 +178,13 @@ impl FakeApiServer {
     }
 
     /// Deletes an object, emitting DELETED; returns its last state.
-    pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Result<Value, ApiError> {
+    pub fn delete(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
         let resource = self.resource_of(api_version, kind)?;
         let key = object_key(&resource, namespace, name);
         self.shared.write(|store| writes::delete(store, &resource, &key, None, None))

@@ -29,7 +29,9 @@ impl StoredObject {
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
             .unwrap_or_default();
         let mut fields = BTreeMap::new();
-        let selectable = ["metadata.name", "metadata.namespace"].into_iter().chain(resource.selectable_fields().iter().copied());
+        let selectable = ["metadata.name", "metadata.namespace"]
+            .into_iter()
+            .chain(resource.selectable_fields().iter().copied());
         for field in selectable {
             let pointer = format!("/{}", field.replace('.', "/"));
             let text = match value.pointer(&pointer) {

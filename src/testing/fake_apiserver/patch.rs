@@ -53,7 +53,11 @@ pub(crate) fn json_patch(target: &mut Value, patch: &Value) -> Result<(), ApiErr
     for op in ops {
         let field = |name: &str| op.get(name).and_then(Value::as_str);
         let path = field("path").ok_or_else(|| ApiError::bad_request("json patch operation without path"))?;
-        let value = || op.get("value").cloned().ok_or_else(|| ApiError::bad_request("json patch operation without value"));
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| ApiError::bad_request("json patch operation without value"))
+        };
         match field("op").unwrap_or_default() {
             "add" => add(&mut result, path, value()?)?,
             "remove" => {
@@ -69,7 +73,8 @@ pub(crate) fn json_patch(target: &mut Value, patch: &Value) -> Result<(), ApiErr
                 }
             }
             op_name @ ("move" | "copy") => {
-                let from = field("from").ok_or_else(|| ApiError::bad_request("json patch operation without from"))?;
+                let from = field("from")
+                    .ok_or_else(|| ApiError::bad_request("json patch operation without from"))?;
                 let moved = if op_name == "move" {
                     remove(&mut result, from)?
                 } else {

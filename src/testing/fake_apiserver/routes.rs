@@ -39,7 +39,8 @@ async fn dispatch(
         path: uri.path().to_string(),
         query: query.clone(),
     });
-    let request = Request { shared: &shared, method, headers, params: form_pairs(&query).into_iter().collect(), body };
+    let request =
+        Request { shared: &shared, method, headers, params: form_pairs(&query).into_iter().collect(), body };
     request.handle(uri.path()).unwrap_or_else(IntoResponse::into_response)
 }
 
@@ -76,10 +77,14 @@ impl Request<'_> {
         let resources = || self.shared.store.lock().resources().to_vec();
         match segments.as_slice() {
             ["version"] if is_get => Ok(discovery::version()),
-            ["api"] if is_get => Ok(discovery::core(&resources(), &self.headers, &self.shared.addr.to_string())),
+            ["api"] if is_get => {
+                Ok(discovery::core(&resources(), &self.headers, &self.shared.addr.to_string()))
+            }
             ["apis"] if is_get => Ok(discovery::apis(&resources(), &self.headers)),
             ["api", version] if is_get => Ok(discovery::resource_list(&resources(), "", version, path)),
-            ["apis", group, version] if is_get => Ok(discovery::resource_list(&resources(), group, version, path)),
+            ["apis", group, version] if is_get => {
+                Ok(discovery::resource_list(&resources(), group, version, path))
+            }
             ["version" | "api" | "apis"] | ["api", _] | ["apis", _, _] => Err(ApiError::method_not_allowed()),
             ["api", version, rest @ ..] => self.resource_request(path, "", version, rest),
             ["apis", group, version, rest @ ..] => self.resource_request(path, group, version, rest),
@@ -87,7 +92,13 @@ impl Request<'_> {
         }
     }
 
-    fn resource_request(&self, path: &str, group: &str, version: &str, rest: &[&str]) -> Result<Response, ApiError> {
+    fn resource_request(
+        &self,
+        path: &str,
+        group: &str,
+        version: &str,
+        rest: &[&str],
+    ) -> Result<Response, ApiError> {
         let (namespace, rest) = match rest {
             ["namespaces", ns, plural, tail @ ..] => (Some(*ns), [&[*plural][..], tail].concat()),
             _ => (None, rest.to_vec()),
@@ -98,7 +109,12 @@ impl Request<'_> {
             // Subresources (status, scale, ...) are not served.
             _ => return Err(ApiError::no_route(path)),
         };
-        let resource = self.shared.store.lock().resource(group, version, plural).ok_or_else(|| ApiError::no_route(path))?;
+        let resource = self
+            .shared
+            .store
+            .lock()
+            .resource(group, version, plural)
+            .ok_or_else(|| ApiError::no_route(path))?;
         let scoped_wrong = namespace.is_some() && !resource.namespaced;
         let unscoped_name = resource.namespaced && namespace.is_none() && name.is_some();
         if scoped_wrong || unscoped_name {
@@ -150,12 +166,14 @@ impl Request<'_> {
     fn get(&self, target: &Target, name: &str) -> Result<Response, ApiError> {
         let key = object_key(&target.resource, target.namespace, name);
         let object = self.shared.store.lock().get(&target.resource, &key);
-        let object = object.ok_or_else(|| ApiError::not_found(&target.resource.group, &target.resource.plural, name))?;
+        let object = object
+            .ok_or_else(|| ApiError::not_found(&target.resource.group, &target.resource.plural, name))?;
         Ok(json_body(StatusCode::OK, object.bytes.to_vec()))
     }
 
     fn body_json(&self) -> Result<Value, ApiError> {
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 
     /// The field manager of a non-apply write: `fieldManager`, else the user agent's product,
@@ -172,7 +190,8 @@ impl Request<'_> {
         let object = self.body_json()?;
         let manager = self.manager();
         let writer = Writer::Client { manager: &manager };
-        let created = self.shared.write(|s| writes::create(s, &target.resource, target.namespace, object, writer))?;
+        let created =
+            self.shared.write(|s| writes::create(s, &target.resource, target.namespace, object, writer))?;
         Ok(object_response(StatusCode::CREATED, &created))
     }
 
@@ -180,13 +199,15 @@ impl Request<'_> {
         let object = self.body_json()?;
         let manager = self.manager();
         let writer = Writer::Client { manager: &manager };
-        let updated =
-            self.shared.write(|s| writes::update(s, &target.resource, target.namespace, name, object, writer))?;
+        let updated = self
+            .shared
+            .write(|s| writes::update(s, &target.resource, target.namespace, name, object, writer))?;
         Ok(object_response(StatusCode::OK, &updated))
     }
 
     fn patch(&self, target: &Target, name: &str) -> Result<Response, ApiError> {
-        let content_type = self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let content_type =
+            self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let patch_type = PatchType::from_content_type(content_type)?;
         if patch_type == PatchType::Strategic && !target.resource.is_builtin() {
             return Err(ApiError::unsupported_media_type(content_type));
@@ -194,7 +215,8 @@ impl Request<'_> {
         let patch: Value = if patch_type == PatchType::Apply {
             serde_json::from_slice(&self.body).or_else(|_| {
                 let text = String::from_utf8_lossy(&self.body);
-                serde_saphyr::from_str(&text).map_err(|e| ApiError::bad_request(format!("invalid apply patch: {e}")))
+                serde_saphyr::from_str(&text)
+                    .map_err(|e| ApiError::bad_request(format!("invalid apply patch: {e}")))
             })?
         } else {
             self.body_json()?
@@ -233,7 +255,8 @@ impl Request<'_> {
 
     fn delete(&self, target: &Target, name: &str) -> Result<Response, ApiError> {
         let options: Value = serde_json::from_slice(&self.body).unwrap_or(Value::Null);
-        let precondition = |field: &str| options.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str);
+        let precondition =
+            |field: &str| options.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str);
         let key = object_key(&target.resource, target.namespace, name);
         let deleted = self.shared.write(|s| {
             writes::delete(s, &target.resource, &key, precondition("resourceVersion"), precondition("uid"))

@@ -89,7 +89,11 @@ fn parse_requirement(term: &str) -> Result<Requirement, ApiError> {
         if let Some((key, value)) = term.split_once(op) {
             let key = valid_key(key.trim()).ok_or_else(invalid)?;
             let value = value.trim().to_string();
-            return Ok(if op == "!=" { Requirement::NotEquals(key, value) } else { Requirement::Equals(key, value) });
+            return Ok(if op == "!=" {
+                Requirement::NotEquals(key, value)
+            } else {
+                Requirement::Equals(key, value)
+            });
         }
     }
     Ok(Requirement::Exists(valid_key(term).ok_or_else(invalid)?))
@@ -118,7 +122,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = term.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{text}'; can't understand '{term}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{text}'; can't understand '{term}'"
+                )));
             };
             let field = field.trim();
             let known = matches!(field, "metadata.name" | "metadata.namespace") || supported.contains(&field);

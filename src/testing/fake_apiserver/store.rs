@@ -77,7 +77,10 @@ impl Store {
 
     /// The resource served at `group/version/plural`.
     pub fn resource(&self, group: &str, version: &str, plural: &str) -> Option<ResourceSpec> {
-        self.resources.iter().find(|r| r.group == group && r.version == version && r.plural == plural).cloned()
+        self.resources
+            .iter()
+            .find(|r| r.group == group && r.version == version && r.plural == plural)
+            .cloned()
     }
 
     /// The resource with this `apiVersion` and `kind`.
@@ -87,7 +90,8 @@ impl Store {
 
     /// Serves a resource (replacing one with the same group/version/plural).
     pub fn register(&mut self, spec: ResourceSpec) {
-        self.resources.retain(|r| !(r.group == spec.group && r.version == spec.version && r.plural == spec.plural));
+        self.resources
+            .retain(|r| !(r.group == spec.group && r.version == spec.version && r.plural == spec.plural));
         self.resources.push(spec);
     }
 
@@ -119,7 +123,13 @@ impl Store {
     }
 
     /// Stores an object at revision `rv` (from [`Store::next_rv`]) and records the event.
-    pub fn put(&mut self, resource: &ResourceSpec, key: ObjectKey, rv: u64, object: StoredObject) -> Arc<StoredObject> {
+    pub fn put(
+        &mut self,
+        resource: &ResourceSpec,
+        key: ObjectKey,
+        rv: u64,
+        object: StoredObject,
+    ) -> Arc<StoredObject> {
         let storage = resource.storage_key();
         let object = Arc::new(object);
         let previous = self.objects.entry(storage.clone()).or_default().insert(key.clone(), object.clone());
@@ -133,7 +143,14 @@ impl Store {
         let storage = resource.storage_key();
         let previous = self.objects.get_mut(&storage).and_then(|objects| objects.remove(key));
         let object = Arc::new(tombstone);
-        let event = Event { rv, storage: storage.into(), kind: EventType::Deleted, key: key.clone(), object, previous };
+        let event = Event {
+            rv,
+            storage: storage.into(),
+            kind: EventType::Deleted,
+            key: key.clone(),
+            object,
+            previous,
+        };
         self.record(event);
     }
 
@@ -153,7 +170,11 @@ impl Store {
     }
 
     /// Events of one resource after `rv`, or `None` when some of them were compacted away.
-    pub fn events_after<'a>(&'a self, storage: &'a str, rv: u64) -> Option<impl Iterator<Item = &'a Event> + 'a> {
+    pub fn events_after<'a>(
+        &'a self,
+        storage: &'a str,
+        rv: u64,
+    ) -> Option<impl Iterator<Item = &'a Event> + 'a> {
         if rv < self.compacted_rv {
             return None;
         }

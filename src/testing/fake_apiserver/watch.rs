@@ -50,7 +50,10 @@ pub(crate) fn serve(
 ) -> Result<Response, ApiError> {
     let start = match query.resource_version.as_deref() {
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
     };
     let (tx, rx) = mpsc::channel(64);
     let watcher = Watcher { shared, resource, namespace, selectors, tx };
@@ -169,9 +172,10 @@ impl Watcher {
                 let store = self.shared.store.lock();
                 let batch = match store.events_after(&storage, rv) {
                     None => Err(ApiError::too_old(rv, store.compacted_rv)),
-                    Some(events) => {
-                        Ok(events.filter(|e| self.in_namespace(e)).filter_map(|e| self.translate(e)).collect())
-                    }
+                    Some(events) => Ok(events
+                        .filter(|e| self.in_namespace(e))
+                        .filter_map(|e| self.translate(e))
+                        .collect()),
                 };
                 rv = rv.max(store.rv);
                 batch

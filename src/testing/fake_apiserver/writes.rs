@@ -14,7 +14,9 @@ use super::store::{ObjectKey, Store};
 /// on a real server) or the test harness (object stored as given).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Writer<'a> {
-    Client { manager: &'a str },
+    Client {
+        manager: &'a str,
+    },
     /// An apply patch already computed `managedFields`; keep them.
     Applied,
     Harness,
@@ -53,7 +55,12 @@ pub(crate) fn create(
     let name = match (meta_str(&object, "name"), meta_str(&object, "generateName")) {
         (Some(name), _) if !name.is_empty() => name.to_string(),
         (_, Some(prefix)) if !prefix.is_empty() => format!("{prefix}{}", random_suffix()),
-        _ => return Err(ApiError::invalid(format!("{} \"\" is invalid: metadata.name: Required value: name or generateName is required", resource.kind))),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                resource.kind
+            )))
+        }
     };
     let namespace = check_namespace(resource, namespace, &object)?;
     if resource.namespaced && !matches!(writer, Writer::Harness) && !namespace_exists(store, &namespace) {
@@ -163,7 +170,11 @@ fn store_object(store: &mut Store, resource: &ResourceSpec, key: ObjectKey, mut 
 }
 
 /// The namespace to store under; the body's namespace, if any, must match the URL's.
-fn check_namespace(resource: &ResourceSpec, namespace: Option<&str>, object: &Value) -> Result<String, ApiError> {
+fn check_namespace(
+    resource: &ResourceSpec,
+    namespace: Option<&str>,
+    object: &Value,
+) -> Result<String, ApiError> {
     if !resource.namespaced {
         return Ok(String::new());
     }
