@@ -3,6 +3,7 @@
 
 pub mod collectors;
 pub mod config;
+pub mod objects;
 pub mod series;
 pub mod telemetry;
 
