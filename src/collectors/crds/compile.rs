@@ -4,7 +4,7 @@ use opentelemetry::Key;
 
 use super::compile_metric::{compile_metric, MetricScope};
 use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
-use super::names::{validate_instrument_name, validate_name_part};
+use super::names::{name_prefix, validate_instrument_name, validate_name_part};
 use super::path::Path;
 use super::plan::{CompiledResource, LabelPath};
 use crate::config::{index, join, ConfigIssues};
@@ -77,8 +77,8 @@ fn compile_resource(
         }
     }
     let common_labels = compile_label_paths(&resource.common_labels, &join(at, "commonLabels"), issues);
-    let prefix = if namespace.is_empty() { name } else { format!("{namespace}.{name}") };
-    let scope = MetricScope { prefix: &prefix, common: &common_labels };
+    let prefix = name_prefix(namespace, &resource.name);
+    let scope = MetricScope { namespace, resource: &resource.name, prefix: &prefix, common: &common_labels };
     let mut metrics = Vec::new();
     let mut specs = Vec::new();
     let mut seen: Vec<(String, usize)> = Vec::new();

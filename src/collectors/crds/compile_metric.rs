@@ -6,7 +6,7 @@ use opentelemetry::Key;
 
 use super::compile::compile_label_paths;
 use super::config::MetricConfig;
-use super::names::{validate_instrument_name, validate_name_part, validate_unit};
+use super::names::{metric_name, validate_instrument_name, validate_name_part, validate_unit};
 use super::path::Path;
 use super::plan::{CompiledMetric, LabelPath, MetricKind};
 use crate::config::{index, join, ConfigIssues};
@@ -18,6 +18,8 @@ pub const METRIC_TYPES: [&str; 8] =
 
 /// What a metric is compiled against: its resource's name prefix and commonLabels.
 pub(super) struct MetricScope<'a> {
+    pub namespace: &'a str,
+    pub resource: &'a str,
     pub prefix: &'a str,
     pub common: &'a [LabelPath],
 }
@@ -58,7 +60,7 @@ pub(super) fn compile_metric(
 ) -> Option<(CompiledMetric, MetricSpec)> {
     let before = issues.len();
     let ty = parse_type(&metric.kind, at, issues);
-    let name = compile_name(metric, scope.prefix, at, issues);
+    let name = compile_name(metric, scope, at, issues);
     if let Err(e) = validate_unit(&metric.unit) {
         issues.push(join(at, "unit"), e);
     }
@@ -134,7 +136,12 @@ fn parse_type(text: &str, at: &str, issues: &mut ConfigIssues) -> Option<Type> {
 }
 
 /// The full name, when the metric's own part is valid.
-fn compile_name(metric: &MetricConfig, prefix: &str, at: &str, issues: &mut ConfigIssues) -> Option<String> {
+fn compile_name(
+    metric: &MetricConfig,
+    scope: &MetricScope<'_>,
+    at: &str,
+    issues: &mut ConfigIssues,
+) -> Option<String> {
     let at = join(at, "name");
     if metric.name.is_empty() {
         issues.push(at, "required: the metric's name, the last part of its full name");
@@ -145,9 +152,9 @@ fn compile_name(metric: &MetricConfig, prefix: &str, at: &str, issues: &mut Conf
         issues.push(at, e);
         return None;
     }
-    let full = format!("{prefix}.{own}");
+    let full = metric_name(scope.namespace, scope.resource, &metric.name);
     // The prefix is checked (and reported) with the resource; only the length is left here.
-    if prefix.is_empty() || validate_instrument_name(prefix).is_err() {
+    if scope.resource.is_empty() || validate_instrument_name(scope.prefix).is_err() {
         return Some(full);
     }
     match validate_instrument_name(&full) {

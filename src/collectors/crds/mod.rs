@@ -7,6 +7,8 @@ mod compile;
 mod compile_metric;
 mod config;
 mod extract;
+#[cfg(test)]
+mod extract_tests;
 mod names;
 mod path;
 mod plan;
@@ -16,7 +18,7 @@ pub use compile::{compile, compile_crds, CRDS_CONFIG_PATH};
 pub use compile_metric::METRIC_TYPES;
 pub use config::{CrdsConfig, GvrConfig, LabelPaths, MetricConfig, ResourceConfig};
 pub use extract::{extract, ExtractError, Extracted};
-pub use names::{metric_name, validate_instrument_name, validate_unit};
+pub use names::{metric_name, name_prefix, validate_instrument_name, validate_unit};
 pub use path::Path;
 pub use plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
 pub use value::{attribute_text, describe, parse_quantity, scalar_text, to_number};

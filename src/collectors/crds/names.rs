@@ -11,11 +11,13 @@ pub const MAX_UNIT_LEN: usize = 63;
 /// `<namespace>.<resource>.<metric>` (or `<resource>.<metric>` without a namespace), with `-`
 /// turned into `_` so the Prometheus names stay those sealos-state-metrics users have.
 pub fn metric_name(namespace: &str, resource: &str, metric: &str) -> String {
-    let joined = if namespace.is_empty() {
-        format!("{resource}.{metric}")
-    } else {
-        format!("{namespace}.{resource}.{metric}")
-    };
+    format!("{}.{}", name_prefix(namespace, resource), metric.replace('-', "_"))
+}
+
+/// `<namespace>.<resource>` (or `<resource>`), with `-` turned into `_`: what a resource's
+/// metric names start with.
+pub fn name_prefix(namespace: &str, resource: &str) -> String {
+    let joined = if namespace.is_empty() { resource.to_owned() } else { format!("{namespace}.{resource}") };
     joined.replace('-', "_")
 }
 
