@@ -4,7 +4,7 @@ use opentelemetry::Key;
 
 use super::compile_metric::{compile_metric, MetricScope};
 use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
-use super::names::{name_prefix, validate_instrument_name, validate_name_part};
+use super::names::{metric_name, name_prefix, validate_instrument_name, validate_name_part};
 use super::path::Path;
 use super::plan::{CompiledResource, LabelPath};
 use crate::config::{index, join, ConfigIssues};
@@ -85,17 +85,20 @@ fn compile_resource(
     let list_at = join(at, "metrics");
     for (i, metric) in resource.metrics.iter().enumerate() {
         let metric_at = index(&list_at, i);
+        // Checked before the rest so a duplicate of a metric with other problems is found too.
+        if !metric.name.is_empty() {
+            let full = metric_name(namespace, &resource.name, &metric.name);
+            match seen.iter().find(|(n, _)| *n == full) {
+                Some((_, first)) => issues.push(
+                    join(&metric_at, "name"),
+                    format!("duplicate metric name {full:?} (also {})", index(&list_at, *first)),
+                ),
+                None => seen.push((full, i)),
+            }
+        }
         let Some((mut compiled, spec)) = compile_metric(metric, &scope, &metric_at, issues) else {
             continue;
         };
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == compiled.name) {
-            issues.push(
-                join(&metric_at, "name"),
-                format!("duplicate metric name {:?} (also {})", compiled.name, index(&list_at, *first)),
-            );
-            continue;
-        }
-        seen.push((compiled.name.clone(), i));
         compiled.id = MetricId(metrics.len() as u32);
         metrics.push(compiled);
         specs.push(spec);
@@ -141,7 +144,7 @@ pub(super) fn compile_label_paths(
 ) -> Vec<LabelPath> {
     let mut compiled = Vec::new();
     for (name, path) in labels.iter() {
-        let label_at = join(at, name);
+        let label_at = key_path(at, name);
         if name.trim().is_empty() {
             issues.push(label_at, "empty attribute name");
             continue;
@@ -152,4 +155,13 @@ pub(super) fn compile_label_paths(
         }
     }
     compiled
+}
+
+/// The YAML path of a map entry: `at.name`, or `at["name"]` when the name is not a plain word.
+pub(super) fn key_path(at: &str, name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        join(at, name)
+    } else {
+        format!("{at}[{name:?}]")
+    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use opentelemetry::Key;
 
-use super::compile::compile_label_paths;
+use super::compile::{compile_label_paths, key_path};
 use super::config::MetricConfig;
 use super::names::{metric_name, validate_instrument_name, validate_name_part, validate_unit};
 use super::path::Path;
@@ -240,7 +240,7 @@ fn check_attribute_names(
     for label in labels {
         if clashes_with_common(label.name.as_str()) {
             issues.push(
-                join(&join(at, "labels"), label.name.as_str()),
+                key_path(&join(at, "labels"), label.name.as_str()),
                 format!("attribute {:?} is already set by the resource's commonLabels", label.name.as_str()),
             );
         }

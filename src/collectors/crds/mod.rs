@@ -5,6 +5,8 @@
 
 mod compile;
 mod compile_metric;
+#[cfg(test)]
+mod compile_tests;
 mod config;
 mod extract;
 #[cfg(test)]
