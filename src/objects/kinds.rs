@@ -68,7 +68,8 @@ mod tests {
         let node = json!({"apiVersion": "v1", "kind": "Node"});
         let policy = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"});
         let odd = json!({"apiVersion": "example.com/v1", "kind": "Octopus"});
-        let cases: &[(&Value, (&str, &str, &str, Option<&str>), bool)] = &[
+        type Resource<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+        let cases: &[(&Value, Resource, bool)] = &[
             (&cluster, ("apps.kubeblocks.io", "v1alpha1", "clusters", None), true),
             (&cluster, ("apps.kubeblocks.io", "v1", "clusters", None), false),
             (&cluster, ("other.io", "v1alpha1", "clusters", None), false),

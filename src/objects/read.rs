@@ -153,3 +153,127 @@ fn flatten_lists(mut value: Value, out: &mut Vec<Value>) {
         flatten_lists(item, out);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn names(objects: &[Value]) -> Vec<String> {
+        objects
+            .iter()
+            .map(|o| {
+                let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("-").to_owned();
+                format!("{} {} {}", text("/apiVersion"), text("/kind"), text("/metadata/name"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_every_supported_layout() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            ("one.yaml", "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n", &["v1 Node n1"]),
+            (
+                "multi.yaml",
+                "---\napiVersion: v1\nkind: Node\nmetadata: {name: n1}\n---\n---\n# only a comment\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n2}\n",
+                &["v1 Node n1", "v1 Node n2"],
+            ),
+            (
+                "kubectl.yaml",
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: g.io/v1\n  kind: Thing\n  metadata: {name: a}\n- apiVersion: v1\n  kind: List\n  items:\n  - {apiVersion: g.io/v1, kind: Thing, metadata: {name: b}}\nmetadata: {resourceVersion: \"\"}\n",
+                &["g.io/v1 Thing a", "g.io/v1 Thing b"],
+            ),
+            (
+                "api.json",
+                r#"{"apiVersion": "g.io/v1", "kind": "ThingList", "metadata": {}, "items": [{"metadata": {"name": "a"}}, {"kind": "Other", "metadata": {"name": "b"}}]}"#,
+                &["g.io/v1 Thing a", "g.io/v1 Other b"],
+            ),
+            (
+                "stream.json",
+                r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}} {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"}}"#,
+                &["v1 Node n1", "v1 Node n2"],
+            ),
+            ("empty.yaml", "", &[]),
+            ("empty-list.yaml", "apiVersion: v1\nkind: List\nitems: []\n", &[]),
+            // A `*List` kind without an items list is an object like any other.
+            ("checklist.yaml", "apiVersion: g.io/v1\nkind: CheckList\nmetadata: {name: c}\n", &["g.io/v1 CheckList c"]),
+        ];
+        for (file, text, want) in cases {
+            let got = read_objects_from_str(text, Path::new(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(names(&got), *want, "{file}");
+        }
+    }
+
+    #[test]
+    fn keeps_values_as_written() {
+        let yaml = "apiVersion: v1\nkind: Node\nstatus:\n  capacity: {cpu: \"4\", memory: 16Gi}\n  ready: true\n  count: 3\n  ratio: 0.5\n  time: 2024-01-01T00:00:00Z\n";
+        let got = read_objects_from_str(yaml, Path::new("n.yaml")).unwrap();
+        assert_eq!(
+            got[0]["status"],
+            json!({"capacity": {"cpu": "4", "memory": "16Gi"}, "ready": true, "count": 3, "ratio": 0.5, "time": "2024-01-01T00:00:00Z"})
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_and_where() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("bad.yaml", "apiVersion: v1\nkind: [\n", "bad.yaml:"),
+            ("bad.json", "{\"apiVersion\": \"v1\",\n \"kind\": }", "bad.json:2:10: "),
+            ("scalar.yaml", "apiVersion: v1\nkind: Node\n---\njust text\n", "scalar.yaml: document 2 (line 4): expected a Kubernetes object (a mapping with apiVersion and kind), found a string"),
+            ("list.json", "[1, 2]", "list.json: document 1: expected a Kubernetes object"),
+        ];
+        for (file, text, want) in cases {
+            let err = read_objects_from_str(text, Path::new(file)).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{file}: {err}");
+        }
+        let err = read_objects_from_str("a: 1\nb: [\n", Path::new("x.yaml")).unwrap_err();
+        assert!(matches!(err, ObjectsError::Syntax { line: Some(_), .. }), "{err:?}");
+    }
+
+    #[test]
+    fn reads_files_and_directories_recursively_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("nested/deeper")).unwrap();
+        let node = |name: &str| format!("apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\n");
+        fs::write(root.join("b.yaml"), node("b")).unwrap();
+        fs::write(root.join("a.yml"), node("a")).unwrap();
+        fs::write(
+            root.join("nested/c.json"),
+            r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "c"}}"#,
+        )
+        .unwrap();
+        fs::write(root.join("nested/deeper/d.yaml"), node("d")).unwrap();
+        fs::write(root.join("notes.txt"), "not: [yaml").unwrap();
+        fs::write(root.join("README.md"), "# objects").unwrap();
+        let single = root.join("single.txt");
+        fs::write(&single, node("explicit")).unwrap();
+
+        let got = read_objects(&[root.to_path_buf()]).unwrap();
+        assert_eq!(names(&got), ["v1 Node a", "v1 Node b", "v1 Node c", "v1 Node d"]);
+        // A file named explicitly is read whatever its extension.
+        let got = read_objects(&[single, root.join("nested/c.json")]).unwrap();
+        assert_eq!(names(&got), ["v1 Node explicit", "v1 Node c"]);
+
+        let missing = root.join("missing.yaml");
+        let err = read_objects(std::slice::from_ref(&missing)).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: cannot read: ", missing.display())), "{err}");
+
+        fs::write(root.join("nested/broken.yaml"), "kind: [\n").unwrap();
+        let err = read_objects(&[root.to_path_buf()]).unwrap_err().to_string();
+        assert!(err.contains("broken.yaml"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directory_symlink_cycles_do_not_loop() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.yaml"), "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n").unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        let got = read_objects(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(names(&got), ["v1 Node a"]);
+    }
+}
