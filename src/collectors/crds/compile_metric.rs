@@ -90,7 +90,7 @@ pub(super) fn compile_metric(
     if issues.len() > before {
         return None;
     }
-    let (name, path) = (name?, path);
+    let name = name?;
     let key = |i: usize| Key::new(own[i].1.clone());
     let kind = match ty {
         Type::Info => MetricKind::Info,
