@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod kubernetes;
 pub mod runtime;
+pub mod objects;
 pub mod series;
 pub mod telemetry;
 

@@ -1,5 +1,7 @@
 //! The collectors and the boundary they share.
 
+pub mod crds;
+
 mod context;
 mod spawn;
 mod status;

@@ -1,0 +1,167 @@
+//! `collectors.crds` → compiled resources, every problem recorded with its YAML path.
+
+use opentelemetry::Key;
+
+use super::compile_metric::{compile_metric, MetricScope};
+use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
+use super::names::{metric_name, name_prefix, validate_instrument_name, validate_name_part};
+use super::path::Path;
+use super::plan::{CompiledResource, LabelPath};
+use crate::config::{index, join, ConfigIssues};
+use crate::series::MetricId;
+
+/// Where the section lives in the config file.
+pub const CRDS_CONFIG_PATH: &str = "collectors.crds";
+
+/// Compiles the section found at `CRDS_CONFIG_PATH`; every issue is reported, not only the first.
+pub fn compile_crds(config: &CrdsConfig) -> Result<Vec<CompiledResource>, ConfigIssues> {
+    let mut issues = ConfigIssues::new();
+    let resources = compile(config, CRDS_CONFIG_PATH, &mut issues);
+    issues.into_result(resources)
+}
+
+/// Compiles the section found at YAML path `at`, adding problems to `issues`. A resource or
+/// metric with problems is left out of the result, so callers must check `issues` first.
+pub fn compile(config: &CrdsConfig, at: &str, issues: &mut ConfigIssues) -> Vec<CompiledResource> {
+    let namespace = config.metrics_namespace.replace('-', "_");
+    if !namespace.is_empty() {
+        if let Err(e) = validate_instrument_name(&namespace) {
+            issues.push(join(at, "metricsNamespace"), e);
+        }
+    }
+    let list_at = join(at, "resources");
+    let mut seen: Vec<String> = Vec::new();
+    let mut compiled = Vec::new();
+    for (i, resource) in config.resources.iter().enumerate() {
+        let resource_at = index(&list_at, i);
+        let name = resource.name.replace('-', "_");
+        if let Some(first) = seen.iter().position(|n| *n == name && !name.is_empty()) {
+            issues.push(
+                join(&resource_at, "name"),
+                format!(
+                    "duplicate resource name {:?} (also {}); metric names would clash",
+                    resource.name,
+                    index(&list_at, first)
+                ),
+            );
+        }
+        seen.push(name);
+        let before = issues.len();
+        let result = compile_resource(resource, &namespace, &resource_at, issues);
+        if issues.len() == before {
+            compiled.push(result);
+        }
+    }
+    compiled
+}
+
+fn compile_resource(
+    resource: &ResourceConfig,
+    namespace: &str,
+    at: &str,
+    issues: &mut ConfigIssues,
+) -> CompiledResource {
+    let name = resource.name.replace('-', "_");
+    if resource.name.is_empty() {
+        issues.push(join(at, "name"), "required: the resource's name, the second part of its metric names");
+    } else if let Err(e) = validate_name_part(&name, namespace.is_empty()) {
+        issues.push(join(at, "name"), e);
+    }
+    check_gvr(resource, at, issues);
+    for (i, ns) in resource.namespaces.iter().enumerate() {
+        if ns.trim().is_empty() {
+            issues.push(
+                index(&join(at, "namespaces"), i),
+                "empty namespace name (leave the list empty for all)",
+            );
+        }
+    }
+    let common_labels = compile_label_paths(&resource.common_labels, &join(at, "commonLabels"), issues);
+    let prefix = name_prefix(namespace, &resource.name);
+    let scope = MetricScope { namespace, resource: &resource.name, prefix: &prefix, common: &common_labels };
+    let mut metrics = Vec::new();
+    let mut specs = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let list_at = join(at, "metrics");
+    for (i, metric) in resource.metrics.iter().enumerate() {
+        let metric_at = index(&list_at, i);
+        // Checked before the rest so a duplicate of a metric with other problems is found too.
+        if !metric.name.is_empty() {
+            let full = metric_name(namespace, &resource.name, &metric.name);
+            match seen.iter().find(|(n, _)| *n == full) {
+                Some((_, first)) => issues.push(
+                    join(&metric_at, "name"),
+                    format!("duplicate metric name {full:?} (also {})", index(&list_at, *first)),
+                ),
+                None => seen.push((full, i)),
+            }
+        }
+        let Some((mut compiled, spec)) = compile_metric(metric, &scope, &metric_at, issues) else {
+            continue;
+        };
+        compiled.id = MetricId(metrics.len() as u32);
+        metrics.push(compiled);
+        specs.push(spec);
+    }
+    let label_selector = Some(resource.label_selector.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    CompiledResource {
+        name: resource.name.clone(),
+        prefix,
+        gvr: resource.gvr.clone(),
+        namespaces: resource.namespaces.clone(),
+        label_selector,
+        resync_period: resource.resync_period,
+        common_labels,
+        metrics,
+        specs,
+    }
+}
+
+fn check_gvr(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) {
+    let gvr = &resource.gvr;
+    let at = join(at, "gvr");
+    if gvr.version.trim().is_empty() {
+        issues.push(join(&at, "version"), "required: the API version, e.g. v1alpha1");
+    }
+    if gvr.resource.trim().is_empty() {
+        issues.push(join(&at, "resource"), "required: the lowercase plural resource name, e.g. clusters");
+    } else if gvr.resource.chars().any(|c| c.is_uppercase() || c.is_whitespace()) {
+        issues.push(
+            join(&at, "resource"),
+            format!("expected the lowercase plural resource name (e.g. clusters), found {:?}", gvr.resource),
+        );
+    }
+    if gvr.kind.as_deref().is_some_and(|k| k.trim().is_empty()) {
+        issues.push(join(&at, "kind"), "empty kind; leave it out to guess it from the resource name");
+    }
+}
+
+/// Compiles attribute name → path pairs, reporting empty names and malformed paths at `at.<name>`.
+pub(super) fn compile_label_paths(
+    labels: &LabelPaths,
+    at: &str,
+    issues: &mut ConfigIssues,
+) -> Vec<LabelPath> {
+    let mut compiled = Vec::new();
+    for (name, path) in labels.iter() {
+        let label_at = key_path(at, name);
+        if name.trim().is_empty() {
+            issues.push(label_at, "empty attribute name");
+            continue;
+        }
+        match Path::compile(path) {
+            Ok(path) => compiled.push(LabelPath { name: Key::new(name.to_owned()), path }),
+            Err(e) => issues.push(label_at, e),
+        }
+    }
+    compiled
+}
+
+/// The YAML path of a map entry: `at.name`, or `at["name"]` when the name is not a plain word.
+pub(super) fn key_path(at: &str, name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        join(at, name)
+    } else {
+        format!("{at}[{name:?}]")
+    }
+}

@@ -1,0 +1,263 @@
+//! The `collectors.crds` section (SPEC §4). These doc comments are the reference documentation.
+
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::config::Duration;
+
+/// Metrics from custom resources, described in YAML.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CrdsConfig {
+    /// Whether the collector runs. Default: false.
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+    /// Only the leader-election lease holder runs the collector (true) or every replica does
+    /// (false). Default: true.
+    #[serde(default = "default_leader_election")]
+    pub leader_election: bool,
+    /// First part of every metric name (`sealos` in `sealos.kubeblocks_cluster.phase`); may be
+    /// empty. Default: empty.
+    #[serde(default)]
+    pub metrics_namespace: String,
+    /// The custom resources to watch and the metrics made from each.
+    #[serde(default)]
+    pub resources: Vec<ResourceConfig>,
+}
+
+impl Default for CrdsConfig {
+    fn default() -> Self {
+        CrdsConfig {
+            enabled: default_enabled(),
+            leader_election: default_leader_election(),
+            metrics_namespace: String::new(),
+            resources: Vec::new(),
+        }
+    }
+}
+
+fn default_enabled() -> bool {
+    false
+}
+
+fn default_leader_election() -> bool {
+    true
+}
+
+/// One watched resource type.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceConfig {
+    /// Second part of the metric names (`-` becomes `_`); unique among resources. Required.
+    #[serde(default)]
+    pub name: String,
+    /// Which API resource to watch.
+    #[serde(default)]
+    pub gvr: GvrConfig,
+    /// Namespaces to watch; empty: all namespaces (and cluster-scoped resources).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// Server-side label selector, e.g. `app=db,tier!=test`; empty: every object.
+    #[serde(default)]
+    pub label_selector: String,
+    /// How often the full list is fetched again to correct drift. Default: `10m`.
+    #[serde(default = "default_resync_period")]
+    pub resync_period: Duration,
+    /// Attributes on every per-object metric of this resource (not on `count`): attribute name
+    /// → path. Order is kept.
+    #[serde(default)]
+    pub common_labels: LabelPaths,
+    /// The metrics made from each object.
+    #[serde(default)]
+    pub metrics: Vec<MetricConfig>,
+}
+
+fn default_resync_period() -> Duration {
+    Duration::from_secs(600)
+}
+
+/// Group, version and resource (plural) of the watched API resource.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GvrConfig {
+    /// API group; empty for the core group.
+    #[serde(default)]
+    pub group: String,
+    /// API version, e.g. `v1alpha1`. Required.
+    #[serde(default)]
+    pub version: String,
+    /// Resource name: the lowercase plural (`clusters`). Required.
+    #[serde(default)]
+    pub resource: String,
+    /// Optional kind (`Cluster`). Only `render` uses it, to match objects read from files
+    /// whose plural is irregular; when absent the plural is guessed from the objects' kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// One metric. Which fields apply depends on `type`; the others are config errors.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricConfig {
+    /// `info`, `state` (alias `string_state`), `gauge`, `count`, `map_state`, `map_gauge` or
+    /// `conditions`. Required.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// Last part of the metric name (`-` becomes `_`); unique within the resource. Required.
+    #[serde(default)]
+    pub name: String,
+    /// The OpenTelemetry description.
+    #[serde(default)]
+    pub help: String,
+    /// The OpenTelemetry unit (UCUM, e.g. `By`, `s`, `{replica}`); ASCII, at most 63 characters.
+    #[serde(default)]
+    pub unit: String,
+    /// Where the value is: required by every type except `info`, which does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Extra attributes of this metric: attribute name → path. Not with `count`.
+    #[serde(default)]
+    pub labels: LabelPaths,
+    /// Attribute holding the value: `state`, `count` (default `value`) and `map_state`
+    /// (default `state`; `state` defaults to `state` too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_label: Option<String>,
+    /// Attribute holding the entry key of `map_state` and `map_gauge`. Default: `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_label: Option<String>,
+    /// For `map_state` and `map_gauge` over a list: path (relative to each element) of its key.
+    /// Default: the element's index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_path: Option<String>,
+    /// For `map_state` and `map_gauge`: path of the value relative to each entry; default: the
+    /// entry itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_path: Option<String>,
+    /// For `state`: the possible states; one point per state, 1 for the current one, 0 for
+    /// the others. Default: one point for the current state only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<Vec<String>>,
+    /// For `gauge` and `map_gauge`: a missing value gives 0 instead of no point. Default: false.
+    #[serde(default)]
+    pub nil_is_zero: bool,
+    /// For `conditions`: attribute holding the condition type. Default: `type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_label: Option<String>,
+    /// For `conditions`: attribute holding the condition status. Default: `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_label: Option<String>,
+    /// For `conditions`: attribute holding the condition reason (left out when the condition
+    /// has none). Default: `reason`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_label: Option<String>,
+}
+
+/// Attribute name → path, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelPaths(pub Vec<(String, String)>);
+
+impl LabelPaths {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for LabelPaths {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> Visitor<'de> for Ordered {
+            type Value = LabelPaths;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of attribute name to path")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LabelPaths, A::Error> {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                while let Some((key, path)) = map.next_entry::<String, String>()? {
+                    if pairs.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!("duplicate attribute name {key:?}")));
+                    }
+                    pairs.push((key, path));
+                }
+                Ok(LabelPaths(pairs))
+            }
+        }
+        d.deserialize_map(Ordered)
+    }
+}
+
+impl Serialize for LabelPaths {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_spec_example_with_defaults() {
+        let yaml = r#"
+enabled: true
+metricsNamespace: sealos
+resources:
+  - name: kubeblocks-cluster
+    gvr: {group: apps.kubeblocks.io, version: v1alpha1, resource: clusters}
+    labelSelector: "app=db"
+    commonLabels:
+      namespace: metadata.namespace
+      cluster: metadata.name
+    metrics:
+      - {type: state, name: phase, help: "Cluster phase", path: status.phase}
+      - {type: conditions, name: condition, path: status.conditions, reasonLabel: why}
+"#;
+        let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
+        assert!(config.enabled);
+        assert!(config.leader_election);
+        let resource = &config.resources[0];
+        assert_eq!(resource.resync_period, Duration::from_secs(600));
+        assert!(resource.namespaces.is_empty());
+        assert_eq!(resource.gvr.kind, None);
+        // Order as written, not alphabetical.
+        let labels: Vec<_> = resource.common_labels.iter().collect();
+        assert_eq!(labels, [("namespace", "metadata.namespace"), ("cluster", "metadata.name")]);
+        assert_eq!(resource.metrics[0].kind, "state");
+        assert_eq!(resource.metrics[0].path.as_deref(), Some("status.phase"));
+        assert_eq!(resource.metrics[1].reason_label.as_deref(), Some("why"));
+        assert!(!resource.metrics[1].nil_is_zero);
+
+        let empty: CrdsConfig = serde_saphyr::from_str("{}").unwrap();
+        assert_eq!(empty, CrdsConfig::default());
+        assert!(!empty.enabled);
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let yaml = "resources:\n  - name: x\n    metrics:\n      - {type: gauge, name: a, pth: spec.x}\n";
+        let err = serde_saphyr::from_str::<CrdsConfig>(yaml).unwrap_err().to_string();
+        assert!(err.contains("pth"), "{err}");
+    }
+
+    #[test]
+    fn round_trips_through_serialization() {
+        let yaml = "resources:\n  - name: x\n    commonLabels: {b: spec.b, a: spec.a}\n";
+        let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains(r#""commonLabels":{"b":"spec.b","a":"spec.a"}"#), "{json}");
+        let back: CrdsConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
+    }
+}

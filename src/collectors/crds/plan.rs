@@ -1,0 +1,94 @@
+//! The compiled form of `collectors.crds`: what extraction and the watch loop run on.
+
+use std::sync::Arc;
+
+use opentelemetry::Key;
+use serde_json::Value;
+
+use super::config::GvrConfig;
+use super::path::Path;
+use crate::config::Duration;
+use crate::series::{MetricId, MetricSpec};
+
+/// An attribute whose value is read from each object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelPath {
+    pub name: Key,
+    pub path: Path,
+}
+
+/// One watched resource with its compiled metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledResource {
+    /// The resource's `name` in the config.
+    pub name: String,
+    /// `<namespace>.<resource>` with `-` → `_`: the prefix of its metrics' names, and the
+    /// `metric` of extraction errors not tied to one metric (commonLabels).
+    pub prefix: String,
+    pub gvr: GvrConfig,
+    /// Empty: all namespaces.
+    pub namespaces: Vec<String>,
+    /// `None` when the config left it empty.
+    pub label_selector: Option<String>,
+    pub resync_period: Duration,
+    pub common_labels: Vec<LabelPath>,
+    /// In the order of `specs`: `metrics[i]` has `MetricId(i)`.
+    pub metrics: Vec<CompiledMetric>,
+    /// The specs of this resource's series table.
+    pub specs: Vec<MetricSpec>,
+}
+
+impl CompiledResource {
+    /// Whether an object read from a file (by its `apiVersion` and `kind`) is of this resource.
+    pub fn matches(&self, object: &Value) -> bool {
+        crate::objects::is_of_resource(
+            object,
+            &self.gvr.group,
+            &self.gvr.version,
+            &self.gvr.resource,
+            self.gvr.kind.as_deref(),
+        )
+    }
+}
+
+/// One compiled metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledMetric {
+    pub id: MetricId,
+    /// The full OpenTelemetry name.
+    pub name: String,
+    /// The metric's own `labels` (after commonLabels, before the type's attributes).
+    pub labels: Vec<LabelPath>,
+    pub kind: MetricKind,
+}
+
+/// What each metric type needs to extract its points.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricKind {
+    /// One point, value 1.
+    Info,
+    /// `value_label` = the text at `path`, value 1; with `states`, one point per state.
+    State { path: Path, value_label: Key, states: Option<Vec<Arc<str>>> },
+    /// The number at `path`.
+    Gauge { path: Path, nil_is_zero: bool },
+    /// One point, value 1, attribute `value_label` only; summed across objects.
+    Count { path: Path, value_label: Key },
+    /// One point per map entry or list element, value 1.
+    MapState {
+        path: Path,
+        key_label: Key,
+        value_label: Key,
+        key_path: Option<Path>,
+        value_path: Option<Path>,
+    },
+    /// One point per map entry or list element, value = the entry's number.
+    MapGauge {
+        path: Path,
+        key_label: Key,
+        key_path: Option<Path>,
+        value_path: Option<Path>,
+        nil_is_zero: bool,
+    },
+    /// One point per condition, 1 when its status is `True`.
+    Conditions { path: Path, type_label: Key, status_label: Key, reason_label: Key },
+}

@@ -1,0 +1,10 @@
+//! Kubernetes objects read from files, for `kube-state-otel render --objects PATH...`.
+//!
+//! Files or directories (recursively: `.yaml`, `.yml`, `.json`), multi-document YAML,
+//! `kind: List` and typed lists (`kubectl get -o yaml|json`, raw API list responses), JSON.
+
+mod kinds;
+mod read;
+
+pub use kinds::{is_of_resource, plural_candidates};
+pub use read::{read_objects, read_objects_from_str, ObjectsError};
