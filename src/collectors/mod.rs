@@ -1,6 +1,7 @@
 //! The collectors and the boundary they share.
 
 mod context;
+pub mod etcd;
 mod status;
 
 pub use context::CollectorContext;

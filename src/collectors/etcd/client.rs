@@ -1,0 +1,139 @@
+//! Connections to single etcd members and the errors of talking to them.
+//!
+//! Each client holds exactly one endpoint: a client over several endpoints load-balances and
+//! would answer for a dead member through a live one.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+
+use super::config::TlsConfig;
+
+/// Why a member (or a watch) could not be reached or answered.
+#[derive(Debug, thiserror::Error)]
+pub enum EtcdError {
+    #[error("cannot read {what} {}: {source}", path.display())]
+    TlsFile { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("cannot set up a client for {endpoint}: {}", describe(source))]
+    Connect { endpoint: String, source: etcd_client::Error },
+    #[error("{what} failed: {}", describe(source))]
+    Request { what: &'static str, source: etcd_client::Error },
+    #[error("{what}: no answer within {}", humantime::format_duration(*after))]
+    Timeout { what: &'static str, after: Duration },
+    #[error("watch canceled by the server: {reason}")]
+    WatchCanceled { reason: String },
+    #[error("watch stream ended")]
+    WatchEnded,
+    #[error("not connected")]
+    NotConnected,
+}
+
+/// How long-lived the connection is meant to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Short requests every interval.
+    Poll,
+    /// A watch stream: HTTP/2 keep-alives notice a dead peer, and the member cancels the watch
+    /// when it loses its leader (so events are not silently missed).
+    Watch,
+}
+
+/// A client for one member. Connections are made lazily, so this fails only on bad settings
+/// (unreadable or invalid TLS files, an unparsable URL).
+pub async fn connect(
+    endpoint: &str,
+    tls: Option<&TlsConfig>,
+    timeout: Duration,
+    purpose: Purpose,
+) -> Result<Client, EtcdError> {
+    let mut options = ConnectOptions::new().with_connect_timeout(timeout);
+    if let Some(tls) = tls {
+        options = options.with_tls(tls_options(tls)?);
+    }
+    if purpose == Purpose::Watch {
+        options = options
+            .with_keep_alive(Duration::from_secs(10), timeout)
+            .with_keep_alive_while_idle(true)
+            .with_require_leader(true);
+    }
+    Client::connect([endpoint], Some(options))
+        .await
+        .map_err(|source| EtcdError::Connect { endpoint: endpoint.to_owned(), source })
+}
+
+fn tls_options(tls: &TlsConfig) -> Result<TlsOptions, EtcdError> {
+    let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(read("CA file", &tls.ca_file)?));
+    if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+        options = options.identity(Identity::from_pem(read("certificate", cert)?, read("key", key)?));
+    }
+    Ok(options)
+}
+
+fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, EtcdError> {
+    std::fs::read(path).map_err(|source| EtcdError::TlsFile { what, path: path.to_owned(), source })
+}
+
+/// Runs one request under the timeout.
+pub async fn call<T>(
+    what: &'static str,
+    timeout: Duration,
+    request: impl Future<Output = Result<T, etcd_client::Error>>,
+) -> Result<T, EtcdError> {
+    match tokio::time::timeout(timeout, request).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(source)) => Err(EtcdError::Request { what, source }),
+        Err(_) => Err(EtcdError::Timeout { what, after: timeout }),
+    }
+}
+
+/// An error and its sources on one line, for status details: the transport errors that say
+/// *why* (connection refused, certificate required) sit deep in the chain.
+pub fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Layer(&'static str, #[source] Option<Box<Layer>>);
+
+    #[test]
+    fn describe_walks_the_source_chain_without_repeating_itself() {
+        let inner = Layer("connection refused", None);
+        let middle = Layer("transport error", Some(Box::new(inner)));
+        let outer = Layer("transport error", Some(Box::new(middle)));
+        assert_eq!(describe(&outer), "transport error: connection refused");
+    }
+
+    #[tokio::test]
+    async fn unreadable_tls_files_name_the_file() {
+        let tls = TlsConfig { ca_file: "/nonexistent/ca.pem".into(), cert_file: None, key_file: None };
+        let err = connect("https://127.0.0.1:1", Some(&tls), Duration::from_secs(1), Purpose::Poll)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.starts_with("cannot read CA file /nonexistent/ca.pem: No such file"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_request_that_hangs_times_out() {
+        let err = call("status", Duration::from_millis(20), std::future::pending::<Result<(), _>>()).await;
+        assert_eq!(err.unwrap_err().to_string(), "status: no answer within 20ms");
+    }
+}
