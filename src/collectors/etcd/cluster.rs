@@ -110,11 +110,13 @@ impl ClusterView {
 
 /// max − min, or `None` when there is no value.
 pub fn spread(values: impl IntoIterator<Item = i64>) -> Option<i64> {
-    values.into_iter().fold(None, |acc, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
-    .map(|(lo, hi)| hi - lo)
+    values
+        .into_iter()
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+        .map(|(lo, hi)| hi - lo)
 }
 
 /// Counts leader changes between polls: a change is a leader in a later term than the last one
@@ -130,7 +132,8 @@ impl LeaderTracker {
     pub fn observe(&mut self, current: Option<(u64, u64)>) {
         let Some((leader, term)) = current else { return };
         match self.last {
-            Some((last_leader, last_term)) if term < last_term || (term == last_term && leader == last_leader) => {}
+            Some((last_leader, last_term))
+                if term < last_term || (term == last_term && leader == last_leader) => {}
             Some(_) => {
                 self.changes += 1;
                 self.last = Some((leader, term));

@@ -131,7 +131,10 @@ impl ClusterConfig {
                 Ok(scheme) => {
                     https |= scheme == Scheme::Https;
                     if scheme == Scheme::Http && self.tls.is_some() {
-                        issues.push(&at, format!("{endpoint:?} is plain http but tls is configured; use https"));
+                        issues.push(
+                            &at,
+                            format!("{endpoint:?} is plain http but tls is configured; use https"),
+                        );
                     }
                 }
                 Err(message) => issues.push(&at, message),
@@ -145,7 +148,9 @@ impl ClusterConfig {
             None => {}
             Some(tls) => tls.validate(&join(path, "tls"), issues),
         }
-        for (field, prefixes) in [("keyPrefixes", &self.key_prefixes), ("watchPrefixes", &self.watch_prefixes)] {
+        for (field, prefixes) in
+            [("keyPrefixes", &self.key_prefixes), ("watchPrefixes", &self.watch_prefixes)]
+        {
             for (i, prefix) in prefixes.iter().enumerate() {
                 if prefix.is_empty() {
                     issues.push(index(&join(path, field), i), "must not be empty");
@@ -302,9 +307,13 @@ mod tests {
         let got = messages(&config);
         assert_eq!(got.len(), 4, "{got:#?}");
         assert_eq!(got[0], "collectors.etcd.clusters[0].tls: https endpoints need tls.caFile");
-        assert!(got[1].contains("clusters[1].endpoints[0]: \"http://h:1\" is plain http but tls is configured"));
         assert!(
-            got[2].starts_with("collectors.etcd.clusters[1].tls.caFile: cannot read /nonexistent/ca.crt: No such file"),
+            got[1].contains("clusters[1].endpoints[0]: \"http://h:1\" is plain http but tls is configured")
+        );
+        assert!(
+            got[2].starts_with(
+                "collectors.etcd.clusters[1].tls.caFile: cannot read /nonexistent/ca.crt: No such file"
+            ),
             "{}",
             got[2]
         );

@@ -47,7 +47,11 @@ impl Backoff {
 #[derive(Debug)]
 pub enum Outcome {
     /// Status answered; `problem` is a secondary request that failed (alarm or member list).
-    Answered { sample: MemberSample, listed: Vec<ListedMember>, problem: Option<EtcdError> },
+    Answered {
+        sample: MemberSample,
+        listed: Vec<ListedMember>,
+        problem: Option<EtcdError>,
+    },
     Failed(EtcdError),
     /// Not tried this time because of the backoff; the last error still stands.
     Skipped,
@@ -122,13 +126,15 @@ impl MemberPoller {
     /// Counts every key as this member holds it at `revision` (a serializable, count-only
     /// range: local data, nothing is transferred but the count).
     pub async fn count_all_keys(&self, revision: i64, timeout: Duration) -> Result<i64, EtcdError> {
-        let options = GetOptions::new().with_all_keys().with_count_only().with_serializable().with_revision(revision);
+        let options =
+            GetOptions::new().with_all_keys().with_count_only().with_serializable().with_revision(revision);
         self.count("key count", "", options, timeout).await
     }
 
     /// Counts the keys under `prefix` (linearizable, count-only).
     pub async fn count_prefix(&self, prefix: &str, timeout: Duration) -> Result<i64, EtcdError> {
-        self.count("prefix key count", prefix, GetOptions::new().with_prefix().with_count_only(), timeout).await
+        self.count("prefix key count", prefix, GetOptions::new().with_prefix().with_count_only(), timeout)
+            .await
     }
 
     async fn count(
@@ -197,7 +203,11 @@ async fn query(client: Client, timeout: Duration) -> Result<Answers, EtcdError> 
     let members = members.map(|r| {
         r.members()
             .iter()
-            .map(|m| ListedMember { id: m.id(), name: m.name().to_owned(), client_urls: m.client_urls().to_vec() })
+            .map(|m| ListedMember {
+                id: m.id(),
+                name: m.name().to_owned(),
+                client_urls: m.client_urls().to_vec(),
+            })
             .collect()
     });
     Ok((sample, alarms, members))

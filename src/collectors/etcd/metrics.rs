@@ -43,7 +43,11 @@ pub fn specs() -> Vec<MetricSpec> {
     let g = MetricSpec::gauge;
     vec![
         g("etcd.member.up", "1", "1 when the member answered Status within the timeout"),
-        g("etcd.member.healthy", "1", "1 when the member answered, has a leader and reports no errors or alarms"),
+        g(
+            "etcd.member.healthy",
+            "1",
+            "1 when the member answered, has a leader and reports no errors or alarms",
+        ),
         g("etcd.member.leader", "1", "1 on the member that is the raft leader"),
         g("etcd.member.learner", "1", "1 when the member is a raft learner (non-voting)"),
         g("etcd.member.db.size", "By", "Physical size of the member's backend database"),
@@ -212,7 +216,8 @@ mod tests {
         let points = member_points("main", "http://h:2379", Some(&identity), None);
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].value, 0.0);
-        let attrs: Vec<String> = points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
+        let attrs: Vec<String> =
+            points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
         assert_eq!(
             attrs,
             [

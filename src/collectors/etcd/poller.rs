@@ -132,12 +132,13 @@ impl ClusterPoller {
             .find(|(_, s)| s.as_ref().is_some_and(|s| s.leader == s.id))
             .or_else(|| answering().next())
             .map(|(m, _)| m);
-        let totals = join_all(
-            self.members
-                .iter()
-                .zip(samples.iter())
-                .map(|(m, s)| async move { if s.is_some() { Some(m.count_all_keys(revision, timeout).await) } else { None } }),
-        );
+        let totals = join_all(self.members.iter().zip(samples.iter()).map(|(m, s)| async move {
+            if s.is_some() {
+                Some(m.count_all_keys(revision, timeout).await)
+            } else {
+                None
+            }
+        }));
         let prefixes = join_all(self.config.key_prefixes.iter().map(|prefix| async move {
             let count = match counter {
                 Some(member) => member.count_prefix(prefix, timeout).await,

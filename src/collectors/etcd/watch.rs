@@ -74,7 +74,10 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
         tracing::debug!(cluster = %target.cluster, prefix = %target.prefix, %endpoint, %error, "etcd watch failed");
         target.status.set_detail(
             &part,
-            Some(format!("watch via {endpoint} failed, retrying in {}: {error}", humantime::format_duration(wait))),
+            Some(format!(
+                "watch via {endpoint} failed, retrying in {}: {error}",
+                humantime::format_duration(wait)
+            )),
         );
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -84,7 +87,13 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
 }
 
 /// One watch stream; returns why it ended.
-async fn watch(target: &WatchTarget, endpoint: &str, key: &str, part: &str, progress: &mut Progress) -> EtcdError {
+async fn watch(
+    target: &WatchTarget,
+    endpoint: &str,
+    key: &str,
+    part: &str,
+    progress: &mut Progress,
+) -> EtcdError {
     let client = match connect(endpoint, target.tls.as_ref(), target.timeout, Purpose::Watch).await {
         Ok(client) => client,
         Err(e) => return e,
@@ -94,7 +103,12 @@ async fn watch(target: &WatchTarget, endpoint: &str, key: &str, part: &str, prog
         options = options.with_start_revision(revision);
     }
     let mut watch_client = client.watch_client();
-    let mut stream = match call("watch", target.timeout, watch_client.watch(target.prefix.as_str(), Some(options))).await
+    let mut stream = match call(
+        "watch",
+        target.timeout,
+        watch_client.watch(target.prefix.as_str(), Some(options)),
+    )
+    .await
     {
         Ok(stream) => stream,
         Err(e) => return e,
@@ -137,7 +151,9 @@ async fn watch(target: &WatchTarget, endpoint: &str, key: &str, part: &str, prog
                 progress.resume_from = Some(kv.mod_revision() + 1);
             }
         }
-        target.table.replace(key, watch_points(&target.cluster, &target.prefix, progress.puts, progress.deletes));
+        target
+            .table
+            .replace(key, watch_points(&target.cluster, &target.prefix, progress.puts, progress.deletes));
     }
 }
 

@@ -1,0 +1,164 @@
+//! The etcd collector against real etcd 3.4 members started on loopback.
+
+#[path = "support/etcd.rs"]
+mod etcd_support;
+
+use std::time::Duration;
+
+use etcd_support::{fast_config, Cluster, Options, Points, Running};
+use kube_state_otel::collectors::etcd::EtcdConfig;
+use kube_state_otel::config::ConfigIssues;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+const MEMBER_GAUGES: [&str; 11] = [
+    "etcd.member.up",
+    "etcd.member.healthy",
+    "etcd.member.leader",
+    "etcd.member.learner",
+    "etcd.member.db.size",
+    "etcd.member.db.size_in_use",
+    "etcd.member.raft.term",
+    "etcd.member.raft.index",
+    "etcd.member.raft.applied_index",
+    "etcd.member.revision",
+    "etcd.member.poll.duration",
+];
+
+fn cluster_yaml(name: &str, endpoints: &[String], extra: &str) -> String {
+    format!("- name: {name}\n  endpoints: [{}]\n{extra}", endpoints.join(", "))
+}
+
+fn etcdctl_ok(cluster: &Cluster, args: &[&str]) -> String {
+    let out = cluster.etcdctl(args);
+    assert!(out.status.success(), "etcdctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The member id etcd reports, in the hex form the collector exports.
+fn member_id_hex(cluster: &Cluster, endpoint: &str) -> String {
+    let out = cluster.etcdctl_at(endpoint, &["endpoint", "status", "-w", "fields"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("\"MemberID\"")).expect("MemberID field");
+    let id: u64 = line.split(':').nth(1).unwrap().trim().parse().unwrap();
+    format!("{id:x}")
+}
+
+#[tokio::test]
+async fn a_single_member_reports_every_metric() {
+    let cluster = Cluster::start(1, Options::default()).await;
+    let endpoint = cluster.endpoints()[0].clone();
+    let yaml = cluster_yaml("solo", &cluster.endpoints(), "  keyPrefixes: [/a/]\n  watchPrefixes: [/a/]\n");
+    let running = Running::start(fast_config(&yaml));
+    let member = [("server.address", endpoint.as_str())];
+    let points = running
+        .wait_until("every member metric", WAIT, |p| {
+            MEMBER_GAUGES.iter().all(|m| p.value(m, &member).is_some())
+                && p.value("etcd.cluster.consistency.key_count.diff", &[]).is_some()
+        })
+        .await;
+    assert!(running.status.is_ready() && running.status.is_up());
+
+    let id = member_id_hex(&cluster, &endpoint);
+    let up = points.find("etcd.member.up", &[])[0];
+    assert_eq!(up.attrs.get("etcd.cluster.name").map(String::as_str), Some("solo"));
+    assert_eq!(up.attrs.get("etcd.member.name").map(String::as_str), Some("m0"));
+    assert_eq!(up.attrs.get("etcd.member.id"), Some(&id));
+    let v = |m: &str| points.value(m, &member).unwrap();
+    assert_eq!(v("etcd.member.up"), 1.0);
+    assert_eq!(v("etcd.member.healthy"), 1.0);
+    assert_eq!(v("etcd.member.leader"), 1.0);
+    assert_eq!(v("etcd.member.learner"), 0.0);
+    assert!(v("etcd.member.db.size") >= 4096.0, "db size {}", v("etcd.member.db.size"));
+    assert!(
+        v("etcd.member.db.size_in_use") > 0.0 && v("etcd.member.db.size_in_use") <= v("etcd.member.db.size")
+    );
+    assert!(v("etcd.member.raft.term") >= 2.0);
+    assert!(v("etcd.member.raft.index") >= v("etcd.member.raft.applied_index"));
+    assert!(v("etcd.member.raft.applied_index") > 0.0);
+    assert!(v("etcd.member.revision") >= 1.0);
+    let duration = v("etcd.member.poll.duration");
+    assert!(duration > 0.0 && duration < 1.0, "poll duration {duration}");
+    eprintln!("single member poll duration: {:.2} ms", duration * 1000.0);
+    for alarm in ["NOSPACE", "CORRUPT"] {
+        assert_eq!(points.value("etcd.member.alarm", &[member[0], ("etcd.alarm.type", alarm)]), Some(0.0));
+    }
+    let solo = [("etcd.cluster.name", "solo")];
+    assert_eq!(points.value("etcd.cluster.has_leader", &solo), Some(1.0));
+    assert_eq!(points.value("etcd.cluster.leader.changes", &solo), Some(0.0));
+    for diff in ["revision", "raft_index", "raft_applied_index", "key_count"] {
+        assert_eq!(
+            points.value(&format!("etcd.cluster.consistency.{diff}.diff"), &solo),
+            Some(0.0),
+            "{diff}"
+        );
+    }
+    assert_eq!(points.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]), Some(0.0));
+    for kind in ["put", "delete"] {
+        assert_eq!(points.value("etcd.watch.events", &[("etcd.event.type", kind)]), Some(0.0));
+    }
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn key_counts_and_watch_events_follow_writes_and_deletes() {
+    let mut cluster = Cluster::start(1, Options::default()).await;
+    let yaml =
+        cluster_yaml("kv", &cluster.endpoints(), "  keyPrefixes: [/a/, /b/]\n  watchPrefixes: [/a/]\n");
+    let running = Running::start(fast_config(&yaml));
+    running
+        .wait_until("the watch to start", WAIT, |p| {
+            running.status.snapshot().details.is_empty()
+                && p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(0.0)
+        })
+        .await;
+    // Give the watch a moment to be created on the server before writing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for key in ["/a/1", "/a/2", "/a/3", "/b/1", "/c"] {
+        etcdctl_ok(&cluster, &["put", key, "v"]);
+    }
+    etcdctl_ok(&cluster, &["put", "/a/1", "v2"]);
+    etcdctl_ok(&cluster, &["del", "/a/2"]);
+    let expect = |p: &Points| {
+        p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(2.0)
+            && p.value("etcd.keys.count", &[("etcd.key.prefix", "/b/")]) == Some(1.0)
+            && p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(4.0)
+            && p.value("etcd.watch.events", &[("etcd.event.type", "delete")]) == Some(1.0)
+    };
+    let points = running.wait_until("key counts and watch events", WAIT, expect).await;
+    assert_eq!(points.find("etcd.watch.events", &[]).len(), 2, "only /a/ is watched");
+    assert_eq!(points.value("etcd.cluster.consistency.key_count.diff", &[]), Some(0.0));
+
+    // The member restarts: the watch reconnects, resumes after the last event seen, and the
+    // counts carry on from where they were.
+    cluster.members[0].restart();
+    cluster.wait_for_leader(WAIT).await;
+    etcdctl_ok(&cluster, &["put", "/a/9", "v"]);
+    etcdctl_ok(&cluster, &["del", "/a/", "--prefix"]);
+    let after_restart = |p: &Points| {
+        p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(5.0)
+            && p.value("etcd.watch.events", &[("etcd.event.type", "delete")]) == Some(4.0)
+            && p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(0.0)
+            && p.value("etcd.member.up", &[]) == Some(1.0)
+    };
+    running.wait_until("events after the restart", WAIT, after_restart).await;
+    running.stop().await;
+}
+
+#[test]
+fn configuration_errors_name_their_yaml_path() {
+    let yaml = "enabled: true\nclusters:\n- {name: a, endpoints: ['http://127.0.0.1']}\n- {name: a, endpoints: [https://127.0.0.1:2379], tls: {caFile: /nonexistent/ca.pem, certFile: /nonexistent/c.pem}}\n";
+    let config: EtcdConfig = serde_saphyr::from_str(yaml).unwrap();
+    let mut issues = ConfigIssues::new();
+    config.validate("collectors.etcd", &mut issues);
+    let text = issues.to_string();
+    for expected in [
+        "collectors.etcd.clusters[0].endpoints[0]: \"http://127.0.0.1\": the port is missing",
+        "collectors.etcd.clusters[1].name: duplicate cluster name \"a\"",
+        "collectors.etcd.clusters[1].tls.caFile: cannot read /nonexistent/ca.pem: No such file or directory",
+        "collectors.etcd.clusters[1].tls.keyFile: certFile is set, keyFile is missing",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(issues.len(), 4, "{text}");
+}
