@@ -145,6 +145,99 @@ async fn key_counts_and_watch_events_follow_writes_and_deletes() {
     running.stop().await;
 }
 
+fn up_of(p: &Points, endpoint: &str) -> Option<f64> {
+    p.value("etcd.member.up", &[("server.address", endpoint)])
+}
+
+#[tokio::test]
+async fn three_members_one_killed_and_restarted_one_frozen() {
+    let mut cluster = Cluster::start(3, Options::default()).await;
+    let endpoints = cluster.endpoints();
+    let running = Running::start(fast_config(&cluster_yaml("trio", &endpoints, "")));
+    let trio = [("etcd.cluster.name", "trio")];
+    let all_healthy = |p: &Points| {
+        endpoints.iter().all(|e| p.value("etcd.member.healthy", &[("server.address", e)]) == Some(1.0))
+            && p.value("etcd.cluster.has_leader", &trio) == Some(1.0)
+    };
+    let points = running.wait_until("three healthy members", WAIT, all_healthy).await;
+    let leaders = points.find("etcd.member.leader", &[]);
+    assert_eq!(leaders.iter().filter(|s| s.value == 1.0).count(), 1, "exactly one leader:\n{points}");
+    let leader = leaders.iter().find(|s| s.value == 1.0).unwrap();
+    let leader_endpoint = leader.attrs["server.address"].clone();
+    let leader_name = leader.attrs["etcd.member.name"].clone();
+    let leader_index = endpoints.iter().position(|e| *e == leader_endpoint).unwrap();
+    let mut ids: Vec<&String> =
+        points.find("etcd.member.up", &[]).iter().map(|s| &s.attrs["etcd.member.id"]).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+
+    // Kill the leader: it is reported down (up alone, same identity), the others are still
+    // reported and elect a new leader.
+    cluster.members[leader_index].kill();
+    let killed = [("server.address", leader_endpoint.as_str())];
+    let others: Vec<&String> = endpoints.iter().filter(|e| **e != leader_endpoint).collect();
+    let after_kill = |p: &Points| {
+        up_of(p, &leader_endpoint) == Some(0.0)
+            && others.iter().all(|e| up_of(p, e) == Some(1.0))
+            && p.value("etcd.cluster.has_leader", &trio) == Some(1.0)
+            && p.value("etcd.cluster.leader.changes", &trio) == Some(1.0)
+    };
+    let points = running.wait_until("the killed leader down and a new leader", WAIT, after_kill).await;
+    assert_eq!(points.find("etcd.member.up", &killed)[0].attrs["etcd.member.name"], leader_name);
+    assert!(points.find("etcd.member.healthy", &killed).is_empty(), "a silent member has only up:\n{points}");
+    let details = running.status.snapshot().details;
+    let detail = details.get(&format!("trio/{leader_endpoint}")).expect("a detail for the dead member");
+    assert!(detail.starts_with(&format!("member {leader_endpoint} unreachable: ")), "{detail}");
+    eprintln!("dead member detail: {detail}");
+
+    // The survivors keep being polled: a write shows up in their revisions.
+    etcdctl_ok(&cluster, &["put", "/k", "v"]);
+    let revision: f64 = {
+        let out = etcdctl_ok(&cluster, &["get", "/k", "-w", "json"]);
+        let at = out.find("\"revision\":").unwrap() + 11;
+        out[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let survivors_follow = |p: &Points| {
+        others.iter().all(|e| p.value("etcd.member.revision", &[("server.address", e)]) >= Some(revision))
+    };
+    running.wait_until("the survivors' revision after a write", WAIT, survivors_follow).await;
+
+    // Restarted, it is picked up again within the backoff cap (4 intervals) and catches up.
+    cluster.members[leader_index].restart();
+    let restarted = std::time::Instant::now();
+    let back = |p: &Points| {
+        endpoints.iter().all(|e| up_of(p, e) == Some(1.0))
+            && p.value("etcd.cluster.consistency.revision.diff", &trio) == Some(0.0)
+    };
+    running.wait_until("the restarted member back", WAIT, back).await;
+    eprintln!("restarted member reported up again after {:?}", restarted.elapsed());
+
+    // A frozen member accepts connections but never answers: it costs one timeout per attempt,
+    // the others keep their fresh, fast answers.
+    let frozen_index = (leader_index + 1) % 3;
+    let frozen = endpoints[frozen_index].clone();
+    cluster.members[frozen_index].signal("STOP");
+    let frozen_down = |p: &Points| up_of(p, &frozen) == Some(0.0);
+    running.wait_until("the frozen member down", WAIT, frozen_down).await;
+    let detail = running.status.snapshot().details[&format!("trio/{frozen}")].clone();
+    assert!(detail.contains("no answer within 1s"), "{detail}");
+    etcdctl_ok(&cluster, &["put", "/k", "v2"]);
+    let live: Vec<&String> = endpoints.iter().filter(|e| **e != frozen).collect();
+    let points = running
+        .wait_until("the others after a write", WAIT, |p| {
+            live.iter()
+                .all(|e| p.value("etcd.member.revision", &[("server.address", e)]) >= Some(revision + 1.0))
+        })
+        .await;
+    for e in &live {
+        let duration = points.value("etcd.member.poll.duration", &[("server.address", e)]).unwrap();
+        assert!(duration < 0.5, "{e} took {duration}s");
+    }
+    cluster.members[frozen_index].signal("CONT");
+    running.wait_until("the thawed member back", WAIT, |p| up_of(p, &frozen) == Some(1.0)).await;
+    running.stop().await;
+}
+
 #[test]
 fn configuration_errors_name_their_yaml_path() {
     let yaml = "enabled: true\nclusters:\n- {name: a, endpoints: ['http://127.0.0.1']}\n- {name: a, endpoints: [https://127.0.0.1:2379], tls: {caFile: /nonexistent/ca.pem, certFile: /nonexistent/c.pem}}\n";

@@ -88,14 +88,26 @@ pub async fn call<T>(
     }
 }
 
-/// An error and its sources on one line, for status details: the transport errors that say
-/// *why* (connection refused, certificate required) sit deep in the chain.
-pub fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
+/// An etcd client error and its causes on one line, for status details. tonic's own text for a
+/// gRPC status embeds the Debug form of its source; the message and the Display form of each
+/// cause (connection refused, certificate required) read better.
+pub fn describe(error: &etcd_client::Error) -> String {
+    match error {
+        etcd_client::Error::GRpcStatus(status) => {
+            let head = match status.message() {
+                "" => format!("{:?}", status.code()),
+                message => format!("{message} ({:?})", status.code()),
+            };
+            chain(head, std::error::Error::source(status))
+        }
+        other => chain(other.to_string(), std::error::Error::source(other)),
+    }
+}
+
+fn chain(mut text: String, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
     while let Some(e) = source {
         let part = e.to_string();
-        if !part.is_empty() && !text.contains(&part) {
+        if !part.is_empty() && !text.contains(&part) && part != "transport error" {
             text.push_str(": ");
             text.push_str(&part);
         }
@@ -108,16 +120,14 @@ pub fn describe(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Debug, thiserror::Error)]
-    #[error("{0}")]
-    struct Layer(&'static str, #[source] Option<Box<Layer>>);
-
     #[test]
-    fn describe_walks_the_source_chain_without_repeating_itself() {
-        let inner = Layer("connection refused", None);
-        let middle = Layer("transport error", Some(Box::new(inner)));
-        let outer = Layer("transport error", Some(Box::new(middle)));
-        assert_eq!(describe(&outer), "transport error: connection refused");
+    fn describe_reads_like_a_sentence() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let status = tonic::Status::from_error(Box::new(io));
+        let text = describe(&etcd_client::Error::GRpcStatus(status));
+        assert_eq!(text, "Connection refused (Unknown)");
+        let status = tonic::Status::unavailable("tcp connect error");
+        assert_eq!(describe(&etcd_client::Error::GRpcStatus(status)), "tcp connect error (Unavailable)");
     }
 
     #[tokio::test]

@@ -77,7 +77,20 @@ impl ClusterPoller {
 
     async fn poll(&mut self, table: &SeriesTable, timeout: Duration, status: &CollectorStatus) {
         let tls = self.config.tls.as_ref();
-        let outcomes = join_all(self.members.iter_mut().map(|m| m.poll(tls, timeout))).await;
+        let name = &self.config.name;
+        // Each member's points are published as soon as it answers (or fails), so a member
+        // that hangs until the timeout does not hold back the others' fresh values.
+        let outcomes = join_all(self.members.iter_mut().map(|member| async move {
+            let outcome = member.poll(tls, timeout).await;
+            let sample = match &outcome {
+                Outcome::Answered { sample, .. } => Some(sample),
+                Outcome::Failed(_) | Outcome::Skipped => None,
+            };
+            let points = member_points(name, &member.endpoint, member.identity(), sample);
+            table.replace(&member_key(name, &member.endpoint), points);
+            outcome
+        }))
+        .await;
         let mut samples: Vec<Option<MemberSample>> = Vec::with_capacity(outcomes.len());
         let mut listed: Vec<ListedMember> = Vec::new();
         for (member, outcome) in self.members.iter().zip(outcomes) {
@@ -103,10 +116,11 @@ impl ClusterPoller {
 
         self.count_keys(&mut samples, table, timeout, status).await;
 
+        // Again with the identities learned from the member list (a member that never answered).
         let name = &self.config.name;
         for (member, sample) in self.members.iter().zip(&samples) {
             let points = member_points(name, &member.endpoint, member.identity(), sample.as_ref());
-            table.replace(&format!("member/{name}/{}", member.endpoint), points);
+            table.replace(&member_key(name, &member.endpoint), points);
         }
         let view = ClusterView::from_samples(samples.iter().flatten());
         self.leader.observe(view.leader);
@@ -167,4 +181,8 @@ impl ClusterPoller {
         let detail = (!problems.is_empty()).then(|| format!("key counts: {}", problems.join("; ")));
         status.set_detail(&self.detail_part("keys"), detail);
     }
+}
+
+fn member_key(cluster: &str, endpoint: &str) -> String {
+    format!("member/{cluster}/{endpoint}")
 }
