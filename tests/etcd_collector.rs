@@ -238,6 +238,57 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
     running.stop().await;
 }
 
+#[tokio::test]
+async fn a_nospace_alarm_is_reported_until_disarmed() {
+    let options = Options { quota_backend_bytes: Some(512 * 1024), ..Options::default() };
+    let cluster = Cluster::start(1, options).await;
+    let endpoint = cluster.endpoints()[0].clone();
+    let running = Running::start(fast_config(&cluster_yaml("full", &cluster.endpoints(), "")));
+    let member = ("server.address", endpoint.as_str());
+    let nospace = [member, ("etcd.alarm.type", "NOSPACE")];
+    let corrupt = [member, ("etcd.alarm.type", "CORRUPT")];
+    running.wait_until("no alarm", WAIT, |p| p.value("etcd.member.alarm", &nospace) == Some(0.0)).await;
+
+    // Overwrite one key with 64 KiB values until etcd refuses: the old revisions fill the quota.
+    let value = "x".repeat(64 * 1024);
+    let mut refused = None;
+    for _ in 0..100 {
+        let out = cluster.etcdctl(&["put", "/big", &value]);
+        if !out.status.success() {
+            refused = Some(String::from_utf8_lossy(&out.stderr).into_owned());
+            break;
+        }
+    }
+    let refused = refused.expect("etcd refuses writes beyond its quota");
+    assert!(refused.contains("database space exceeded"), "{refused}");
+    let alarmed = |p: &Points| {
+        p.value("etcd.member.alarm", &nospace) == Some(1.0)
+            && p.value("etcd.member.alarm", &corrupt) == Some(0.0)
+            && p.value("etcd.member.healthy", &[member]) == Some(0.0)
+            && p.value("etcd.member.up", &[member]) == Some(1.0)
+    };
+    let points = running.wait_until("the NOSPACE alarm", WAIT, alarmed).await;
+    let db_size = points.value("etcd.member.db.size", &[member]).unwrap();
+    assert!(db_size >= 512.0 * 1024.0, "db size {db_size}");
+
+    // The operator's remedy: compact, defragment, disarm.
+    let status = etcdctl_ok(&cluster, &["endpoint", "status", "-w", "json"]);
+    let at = status.find("\"revision\":").unwrap() + 11;
+    let revision = status[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().to_owned();
+    etcdctl_ok(&cluster, &["compact", &revision, "--physical"]);
+    etcdctl_ok(&cluster, &["defrag"]);
+    etcdctl_ok(&cluster, &["alarm", "disarm"]);
+    let cleared = |p: &Points| {
+        p.value("etcd.member.alarm", &nospace) == Some(0.0)
+            && p.value("etcd.member.healthy", &[member]) == Some(1.0)
+    };
+    let points = running.wait_until("the alarm cleared", WAIT, cleared).await;
+    let in_use = points.value("etcd.member.db.size_in_use", &[member]).unwrap();
+    assert!(in_use < 512.0 * 1024.0, "in use after defrag {in_use}");
+    etcdctl_ok(&cluster, &["put", "/small", "v"]);
+    running.stop().await;
+}
+
 #[test]
 fn configuration_errors_name_their_yaml_path() {
     let yaml = "enabled: true\nclusters:\n- {name: a, endpoints: ['http://127.0.0.1']}\n- {name: a, endpoints: [https://127.0.0.1:2379], tls: {caFile: /nonexistent/ca.pem, certFile: /nonexistent/c.pem}}\n";

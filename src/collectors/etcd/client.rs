@@ -88,6 +88,28 @@ pub async fn call<T>(
     }
 }
 
+/// How a connection closed by the peer shows up, depending on when the client notices.
+const CLOSED: [&str; 4] = ["connection closed", "broken pipe", "connection reset", "stream closed"];
+
+/// Why a TLS member may have closed the connection. With TLS 1.3 a member that rejects (or
+/// misses) the client certificate does so after the handshake, and the client only sees the
+/// connection close; the alert that says why never reaches the gRPC layer.
+pub fn tls_hint(tls: Option<&TlsConfig>, error: &EtcdError) -> Option<&'static str> {
+    let tls = tls?;
+    let EtcdError::Request { source, .. } = error else { return None };
+    let text = describe(source).to_lowercase();
+    if text.contains("tcp connect error") || !CLOSED.iter().any(|closed| text.contains(closed)) {
+        return None;
+    }
+    Some(if tls.cert_file.is_none() {
+        "the member closed the TLS connection: it probably requires a client certificate \
+         (tls.certFile and tls.keyFile are not set)"
+    } else {
+        "the member closed the TLS connection: it probably rejected the client certificate \
+         (is it signed by a CA the member trusts, and valid for client authentication?)"
+    })
+}
+
 /// An etcd client error and its causes on one line, for status details. tonic's own text for a
 /// gRPC status embeds the Debug form of its source; the message and the Display form of each
 /// cause (connection refused, certificate required) read better.
@@ -128,6 +150,22 @@ mod tests {
         assert_eq!(text, "Connection refused (Unknown)");
         let status = tonic::Status::unavailable("tcp connect error");
         assert_eq!(describe(&etcd_client::Error::GRpcStatus(status)), "tcp connect error (Unavailable)");
+    }
+
+    #[test]
+    fn a_closed_tls_connection_gets_a_hint_a_refused_one_does_not() {
+        let request = |message: &str| EtcdError::Request {
+            what: "status",
+            source: etcd_client::Error::GRpcStatus(tonic::Status::cancelled(message.to_owned())),
+        };
+        let ca_only = TlsConfig { ca_file: "ca".into(), cert_file: None, key_file: None };
+        let with_cert =
+            TlsConfig { cert_file: Some("c".into()), key_file: Some("k".into()), ..ca_only.clone() };
+        let closed = request("connection closed");
+        assert!(tls_hint(Some(&ca_only), &closed).unwrap().contains("requires a client certificate"));
+        assert!(tls_hint(Some(&with_cert), &closed).unwrap().contains("rejected the client certificate"));
+        assert_eq!(tls_hint(None, &closed), None);
+        assert_eq!(tls_hint(Some(&ca_only), &request("tcp connect error: connection reset")), None);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use futures::future::join_all;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
+use super::client::{tls_hint, EtcdError};
 use super::cluster::{ClusterView, LeaderTracker, ListedMember, MemberSample};
 use super::config::{ClusterConfig, EtcdConfig};
 use super::member::{MemberPoller, Outcome};
@@ -104,7 +105,11 @@ impl ClusterPoller {
                     samples.push(Some(sample));
                 }
                 Outcome::Failed(e) => {
-                    status.set_detail(&part, Some(format!("member {} unreachable: {e}", member.endpoint)));
+                    let mut detail = format!("member {} unreachable: {e}", member.endpoint);
+                    if let Some(hint) = tls_hint(self.config.tls.as_ref(), &e) {
+                        detail = format!("{detail}; {hint}");
+                    }
+                    status.set_detail(&part, Some(detail));
                     samples.push(None);
                 }
                 Outcome::Skipped => samples.push(None),
@@ -156,7 +161,7 @@ impl ClusterPoller {
         let prefixes = join_all(self.config.key_prefixes.iter().map(|prefix| async move {
             let count = match counter {
                 Some(member) => member.count_prefix(prefix, timeout).await,
-                None => Err(super::client::EtcdError::NotConnected),
+                None => Err(EtcdError::NotConnected),
             };
             (prefix.clone(), count)
         }));

@@ -11,7 +11,7 @@ use etcd_client::{EventType, WatchOptions};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{call, connect, EtcdError, Purpose};
+use super::client::{call, connect, tls_hint, EtcdError, Purpose};
 use super::config::TlsConfig;
 use super::metrics::watch_points;
 use crate::collectors::CollectorStatus;
@@ -71,11 +71,12 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
             error = watch(&target, endpoint, &key, &part, &mut progress) => error,
         };
         let wait = delay.next(started.elapsed());
+        let hint = tls_hint(target.tls.as_ref(), &error).map(|h| format!("; {h}")).unwrap_or_default();
         tracing::debug!(cluster = %target.cluster, prefix = %target.prefix, %endpoint, %error, "etcd watch failed");
         target.status.set_detail(
             &part,
             Some(format!(
-                "watch via {endpoint} failed, retrying in {}: {error}",
+                "watch via {endpoint} failed, retrying in {}: {error}{hint}",
                 humantime::format_duration(wait)
             )),
         );
