@@ -106,23 +106,31 @@ async fn key_counts_and_watch_events_follow_writes_and_deletes() {
     let yaml =
         cluster_yaml("kv", &cluster.endpoints(), "  keyPrefixes: [/a/, /b/]\n  watchPrefixes: [/a/]\n");
     let running = Running::start(fast_config(&yaml));
-    running
-        .wait_until("the watch to start", WAIT, |p| {
-            running.status.snapshot().details.is_empty()
-                && p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(0.0)
-        })
-        .await;
-    // Give the watch a moment to be created on the server before writing.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The watch starts from "now": write a marker until the watch has seen it, so the counts
+    // below start from a known point.
+    let mut puts = 0.0;
+    for _ in 0..100 {
+        etcdctl_ok(&cluster, &["put", "/a/0", "marker"]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        puts = running
+            .points()
+            .iter()
+            .find(|s| s.metric == "etcd.watch.events" && s.attrs["etcd.event.type"] == "put")
+            .map_or(0.0, |s| s.value);
+        if puts > 0.0 {
+            break;
+        }
+    }
+    assert!(puts > 0.0, "the watch never saw the marker: {:?}", running.status.snapshot());
     for key in ["/a/1", "/a/2", "/a/3", "/b/1", "/c"] {
         etcdctl_ok(&cluster, &["put", key, "v"]);
     }
     etcdctl_ok(&cluster, &["put", "/a/1", "v2"]);
     etcdctl_ok(&cluster, &["del", "/a/2"]);
     let expect = |p: &Points| {
-        p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(2.0)
+        p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(3.0)
             && p.value("etcd.keys.count", &[("etcd.key.prefix", "/b/")]) == Some(1.0)
-            && p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(4.0)
+            && p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(puts + 4.0)
             && p.value("etcd.watch.events", &[("etcd.event.type", "delete")]) == Some(1.0)
     };
     let points = running.wait_until("key counts and watch events", WAIT, expect).await;
@@ -134,10 +142,10 @@ async fn key_counts_and_watch_events_follow_writes_and_deletes() {
     cluster.members[0].restart();
     cluster.wait_for_leader(WAIT).await;
     etcdctl_ok(&cluster, &["put", "/a/9", "v"]);
-    etcdctl_ok(&cluster, &["del", "/a/", "--prefix"]);
+    etcdctl_ok(&cluster, &["del", "/a/", "--prefix"]); // /a/0, /a/1, /a/3, /a/9
     let after_restart = |p: &Points| {
-        p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(5.0)
-            && p.value("etcd.watch.events", &[("etcd.event.type", "delete")]) == Some(4.0)
+        p.value("etcd.watch.events", &[("etcd.event.type", "put")]) == Some(puts + 5.0)
+            && p.value("etcd.watch.events", &[("etcd.event.type", "delete")]) == Some(5.0)
             && p.value("etcd.keys.count", &[("etcd.key.prefix", "/a/")]) == Some(0.0)
             && p.value("etcd.member.up", &[]) == Some(1.0)
     };
