@@ -1,6 +1,7 @@
 //! The collectors and the boundary they share.
 
 pub mod crds;
+pub mod etcd;
 
 mod context;
 mod spawn;
