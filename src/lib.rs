@@ -5,8 +5,8 @@ pub mod collectors;
 pub mod commands;
 pub mod config;
 pub mod kubernetes;
-pub mod runtime;
 pub mod objects;
+pub mod runtime;
 pub mod series;
 pub mod telemetry;
 
