@@ -4,7 +4,7 @@
 //! full the oldest request is dropped and counted.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +33,13 @@ struct Shared {
     queue: Mutex<VecDeque<ExportMetricsServiceRequest>>,
     /// Serializes sends so requests leave in order.
     sending: tokio::sync::Mutex<()>,
+    /// A background retry loop is running.
+    retrying: AtomicBool,
 }
+
+/// First and longest wait of the background retry after a failed export.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Buffers and sends OTLP metric requests.
 #[derive(Clone)]
@@ -58,6 +64,7 @@ impl BufferedExporter {
             shared: Arc::new(Shared {
                 queue: Mutex::new(VecDeque::new()),
                 sending: tokio::sync::Mutex::new(()),
+                retrying: AtomicBool::new(false),
             }),
             stats: Arc::default(),
             sinks: Vec::new(),
@@ -128,9 +135,36 @@ impl BufferedExporter {
         };
         result.map_err(|e| {
             tracing::warn!(error = %e, buffered = self.buffered(), "export failed; kept for retry");
+            self.retry_in_background();
             OTelSdkError::InternalFailure(e)
         })
     }
+
+    /// Retries the queue with exponential backoff until it is empty, so kept exports reach
+    /// the Collector soon after it is back rather than only at the next interval.
+    fn retry_in_background(&self) {
+        let Some(rt) = &self.runtime else { return };
+        if self.shared.retrying.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let this = self.clone();
+        rt.spawn(async move {
+            let mut wait = RETRY_FIRST;
+            loop {
+                tokio::time::sleep(wait).await;
+                if this.flush_queue().await.is_ok() {
+                    break;
+                }
+                wait = retry_delay(wait);
+            }
+            this.shared.retrying.store(false, Ordering::SeqCst);
+        });
+    }
+}
+
+/// The next wait after `wait`: doubled, at most `RETRY_MAX`.
+fn retry_delay(wait: Duration) -> Duration {
+    (wait * 2).min(RETRY_MAX)
 }
 
 /// Number of data points in a request (the `export.points` self-metric).
@@ -168,5 +202,23 @@ impl PushMetricExporter for BufferedExporter {
 
     fn temporality(&self) -> Temporality {
         Temporality::Cumulative
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_waits_double_up_to_the_cap() {
+        let mut wait = RETRY_FIRST;
+        let mut seen = vec![wait];
+        for _ in 0..8 {
+            wait = retry_delay(wait);
+            seen.push(wait);
+        }
+        assert_eq!(seen[1], Duration::from_secs(1));
+        assert_eq!(seen[6], Duration::from_secs(30));
+        assert_eq!(*seen.last().unwrap(), RETRY_MAX);
     }
 }

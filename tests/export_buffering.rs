@@ -1,0 +1,105 @@
+//! While the Collector refuses, exports are kept (bounded, oldest dropped and counted) and then
+//! delivered once each, in order, with their original timestamps.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use kube_state_otel::config::{OtlpConfig, OtlpProtocol};
+use kube_state_otel::series::{MetricSpec, MetricsRegistry, Point};
+use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
+use kube_state_otel::testing::otlp_receiver::{points, OtlpReceiver};
+use opentelemetry::metrics::MeterProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+
+struct Setup {
+    receiver: OtlpReceiver,
+    exporter: BufferedExporter,
+    provider: SdkMeterProvider,
+    _table: kube_state_otel::series::TableHandle,
+}
+
+async fn setup(protocol: OtlpProtocol, max_batches: usize) -> Setup {
+    let receiver = OtlpReceiver::start().await;
+    let endpoint =
+        if protocol == OtlpProtocol::Grpc { receiver.grpc_endpoint() } else { receiver.http_endpoint() };
+    let otlp = OtlpConfig { endpoint, protocol, ..OtlpConfig::default() };
+    let transport = Transport::new(&otlp, Duration::from_secs(2)).unwrap();
+    let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(2), max_batches);
+    let resource = opentelemetry_sdk::Resource::builder_empty().build();
+    let provider = meter_provider(exporter.clone(), resource, Duration::from_secs(3600), 10_000);
+    let registry = MetricsRegistry::new(provider.meter("t"));
+    let table = registry.table("t", vec![MetricSpec::gauge("interval.number", "1", "which export interval")]);
+    Setup { receiver, exporter, provider, _table: table }
+}
+
+/// One export interval: the gauge carries the interval's number.
+async fn interval(s: &Setup, n: u32) {
+    let id = s._table.metric_id("interval.number").unwrap();
+    s._table.replace("only", vec![Point::new(id, vec![], f64::from(n))]);
+    let p = s.provider.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = p.force_flush();
+    })
+    .await
+    .unwrap();
+}
+
+fn delivered(receiver: &OtlpReceiver) -> Vec<(f64, u64)> {
+    receiver
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            kube_state_otel::testing::otlp_receiver::find_metric(r, "interval.number").map(points)
+        })
+        .map(|p| (p[0].value, p[0].time_unix_nano))
+        .collect()
+}
+
+async fn refuse_then_accept(protocol: OtlpProtocol) {
+    let s = setup(protocol, 10).await;
+    interval(&s, 1).await;
+    s.receiver.set_refuse(true);
+    for n in 2..=4 {
+        interval(&s, n).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(s.exporter.buffered(), 3);
+    assert!(s.exporter.stats().failures.load(Ordering::Relaxed) >= 3);
+    s.receiver.set_refuse(false);
+    interval(&s, 5).await;
+    s.receiver.wait_for(Duration::from_secs(10), "5 intervals", |r| r.len() >= 5).await;
+    let got = delivered(&s.receiver);
+    assert_eq!(
+        got.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+        vec![1.0, 2.0, 3.0, 4.0, 5.0],
+        "each once, in order"
+    );
+    assert!(got.windows(2).all(|w| w[0].1 < w[1].1), "original, increasing timestamps: {got:?}");
+    assert_eq!(s.exporter.buffered(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_keeps_exports_while_refused_and_delivers_them_in_order() {
+    refuse_then_accept(OtlpProtocol::Grpc).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_keeps_exports_while_refused_and_delivers_them_in_order() {
+    refuse_then_accept(OtlpProtocol::HttpProtobuf).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_buffer_drops_the_oldest_and_counts_it() {
+    let s = setup(OtlpProtocol::Grpc, 2).await;
+    s.receiver.set_refuse(true);
+    for n in 1..=5 {
+        interval(&s, n).await;
+    }
+    assert_eq!(s.exporter.buffered(), 2);
+    assert_eq!(s.exporter.stats().dropped.load(Ordering::Relaxed), 3);
+    s.receiver.set_refuse(false);
+    // The background retry delivers the kept exports without waiting for the next interval.
+    s.receiver.wait_for(Duration::from_secs(10), "kept exports", |r| r.len() >= 2).await;
+    let got: Vec<f64> = delivered(&s.receiver).iter().map(|(v, _)| *v).collect();
+    assert_eq!(got, vec![4.0, 5.0]);
+}
