@@ -19,7 +19,7 @@ pub fn validate(config: &Config, issues: &mut ConfigIssues) {
             ),
         );
     }
-    if !(config.kubernetes.qps > 0.0) {
+    if config.kubernetes.qps.is_nan() || config.kubernetes.qps <= 0.0 {
         issues.push("kubernetes.qps", "must be greater than 0");
     }
     if config.kubernetes.burst == 0 {
