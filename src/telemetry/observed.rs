@@ -23,27 +23,29 @@ pub fn register(
     leader: Arc<AtomicBool>,
     exporter: Option<BufferedExporter>,
 ) {
-    let b = board.clone();
-    meter
-        .u64_observable_gauge("kube_state_otel.collector.up")
-        .with_unit("1")
-        .with_description("1 when the collector is running and can reach its source")
-        .with_callback(move |o| {
-            for (name, status) in b.read().iter() {
-                o.observe(status.is_up() as u64, &[KeyValue::new("collector", name.clone())]);
-            }
-        })
-        .build();
-    meter
-        .u64_observable_gauge("kube_state_otel.collector.ready")
-        .with_unit("1")
-        .with_description("1 when the collector has completed its initial sync")
-        .with_callback(move |o| {
-            for (name, status) in board.read().iter() {
-                o.observe(status.is_ready() as u64, &[KeyValue::new("collector", name.clone())]);
-            }
-        })
-        .build();
+    let status_gauge = |name: &'static str, description: &'static str, read: fn(&CollectorStatus) -> bool| {
+        let board = board.clone();
+        meter
+            .u64_observable_gauge(name)
+            .with_unit("1")
+            .with_description(description)
+            .with_callback(move |o| {
+                for (collector, status) in board.read().iter() {
+                    o.observe(read(status) as u64, &[KeyValue::new("collector", collector.clone())]);
+                }
+            })
+            .build();
+    };
+    status_gauge(
+        "kube_state_otel.collector.up",
+        "1 when the collector is running and can reach its source",
+        CollectorStatus::is_up,
+    );
+    status_gauge(
+        "kube_state_otel.collector.ready",
+        "1 when the collector has completed its initial sync",
+        CollectorStatus::is_ready,
+    );
     let r = registry.clone();
     meter
         .u64_observable_gauge("kube_state_otel.objects")
