@@ -3,7 +3,7 @@
 use tokio::task::JoinHandle;
 
 use super::context::CollectorContext;
-use super::etcd;
+use super::{crds, etcd};
 use crate::config::CollectorsConfig;
 use crate::telemetry::StatusBoard;
 
@@ -24,6 +24,16 @@ pub fn spawn_all(
         board.write().push((name.to_owned(), ctx.status.clone()));
         ctx
     };
+    if config.crds.enabled {
+        // The config was validated at load, so compiling again cannot fail here.
+        match crds::compile_crds(&config.crds) {
+            Ok(resources) => {
+                let ctx = start("crds");
+                tasks.push(tokio::spawn(crds::run(resources, ctx)));
+            }
+            Err(issues) => tracing::error!(%issues, "collectors.crds does not compile; not started"),
+        }
+    }
     if config.etcd.enabled {
         let ctx = start("etcd");
         tasks.push(tokio::spawn(etcd::run(config.etcd.clone(), ctx)));

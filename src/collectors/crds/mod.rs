@@ -3,6 +3,7 @@
 //! `config` is the section as written, `compile` turns it into `plan` types before any I/O,
 //! and `extract` is the pure per-object step the watch loop and `render` share.
 
+mod collector;
 mod compile;
 mod compile_metric;
 #[cfg(test)]
@@ -15,7 +16,14 @@ mod names;
 mod path;
 mod plan;
 mod value;
+mod watch;
+mod watch_discovery;
+mod watch_events;
+#[cfg(test)]
+mod watch_events_tests;
+mod watch_limits;
 
+pub use collector::run;
 pub use compile::{compile, compile_crds, CRDS_CONFIG_PATH};
 pub use compile_metric::METRIC_TYPES;
 pub use config::{CrdsConfig, GvrConfig, LabelPaths, MetricConfig, ResourceConfig};
@@ -24,3 +32,4 @@ pub use names::{metric_name, name_prefix, validate_instrument_name, validate_uni
 pub use path::Path;
 pub use plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
 pub use value::{attribute_text, describe, parse_quantity, scalar_text, to_number};
+pub use watch_limits::{discovery_retry_delay, LogLimiter};

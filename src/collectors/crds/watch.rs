@@ -1,0 +1,134 @@
+//! One resource's life: wait until its CRD is served, then watch it (one stream per configured
+//! namespace, merged), restarting the watch every `resyncPeriod` so it lists afresh.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, BoxStream, StreamExt};
+use kube::api::{Api, DynamicObject};
+use kube::core::ApiResource;
+use kube::discovery::Scope;
+use kube::runtime::{watcher, WatchStreamExt};
+
+use super::plan::CompiledResource;
+use super::watch_discovery::{describe, resolve, DiscoveryError};
+use super::watch_events::ResourceEvents;
+use super::watch_limits::discovery_retry_delay;
+use crate::collectors::CollectorContext;
+use crate::series::SeriesTable;
+
+/// Objects per list page, so a relist of a big resource does not arrive in one piece.
+pub const LIST_PAGE_SIZE: u32 = 500;
+
+type Events = BoxStream<'static, (usize, Result<watcher::Event<DynamicObject>, watcher::Error>)>;
+
+/// Watches `resource` until `ctx.cancel` fires; `synced` is called once its first list is done.
+pub async fn watch_resource(
+    resource: Arc<CompiledResource>,
+    client: kube::Client,
+    table: Arc<SeriesTable>,
+    ctx: CollectorContext,
+    synced: impl FnOnce(),
+) {
+    let Some((ar, scope)) = discover(&resource, &client, &ctx).await else { return };
+    let apis = apis(&resource, &client, &ar, &scope);
+    let mut events = ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len());
+    let mut synced = Some(synced);
+    let config = watch_config(&resource);
+    loop {
+        let mut stream = merged(&apis, &config);
+        let resync = tokio::time::sleep(resource.resync_period.get());
+        tokio::pin!(resync);
+        loop {
+            let next = tokio::select! {
+                _ = ctx.cancel.cancelled() => return,
+                _ = &mut resync => break,
+                next = stream.next() => next,
+            };
+            match next {
+                Some((i, Ok(event))) => events.handle(i, event, Instant::now()),
+                Some((i, Err(error))) => {
+                    events.error();
+                    tracing::warn!(resource = %resource.name, stream = i, %error, "watch error; retrying");
+                }
+                None => break,
+            }
+            if events.is_synced() {
+                if let Some(synced) = synced.take() {
+                    synced();
+                }
+            }
+        }
+        tracing::debug!(resource = %resource.name, "restarting the watch to list afresh");
+    }
+}
+
+/// Retries discovery (1 s doubling to 60 s) until the resource is served or `cancel` fires.
+async fn discover(
+    resource: &CompiledResource,
+    client: &kube::Client,
+    ctx: &CollectorContext,
+) -> Option<(ApiResource, Scope)> {
+    let mut logged = false;
+    let mut attempt = 0u32;
+    loop {
+        let error = match resolve(client, &resource.gvr).await {
+            Ok(found) => {
+                if logged {
+                    tracing::info!(resource = %resource.name, "CRD {} is now served", describe(&resource.gvr));
+                }
+                ctx.status.set_detail(&resource.name, None);
+                return Some(found);
+            }
+            Err(error) => error,
+        };
+        let detail = match &error {
+            DiscoveryError::NotInstalled(gvr) => format!("CRD {} not installed; retrying", describe(gvr)),
+            DiscoveryError::Failed { .. } => format!("{error}; retrying"),
+        };
+        if !logged {
+            tracing::warn!(resource = %resource.name, "{detail}");
+            logged = true;
+        }
+        ctx.status.set_detail(&resource.name, Some(detail));
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return None,
+            _ = tokio::time::sleep(discovery_retry_delay(attempt)) => {}
+        }
+        attempt = attempt.saturating_add(1);
+    }
+}
+
+fn apis(
+    resource: &CompiledResource,
+    client: &kube::Client,
+    ar: &ApiResource,
+    scope: &Scope,
+) -> Vec<Api<DynamicObject>> {
+    match scope {
+        Scope::Namespaced if !resource.namespaces.is_empty() => {
+            resource.namespaces.iter().map(|ns| Api::namespaced_with(client.clone(), ns, ar)).collect()
+        }
+        Scope::Cluster if !resource.namespaces.is_empty() => {
+            tracing::warn!(resource = %resource.name, "cluster-scoped resource; `namespaces` ignored");
+            vec![Api::all_with(client.clone(), ar)]
+        }
+        _ => vec![Api::all_with(client.clone(), ar)],
+    }
+}
+
+fn watch_config(resource: &CompiledResource) -> watcher::Config {
+    let config = watcher::Config::default().page_size(LIST_PAGE_SIZE);
+    match &resource.label_selector {
+        Some(selector) => config.labels(selector),
+        None => config,
+    }
+}
+
+/// Every namespace's watch in one stream, each event tagged with its stream's index.
+fn merged(apis: &[Api<DynamicObject>], config: &watcher::Config) -> Events {
+    let streams = apis.iter().enumerate().map(|(i, api)| {
+        watcher(api.clone(), config.clone()).default_backoff().map(move |event| (i, event)).boxed()
+    });
+    stream::select_all(streams).boxed()
+}

@@ -1,0 +1,40 @@
+//! Resolving a configured group/version/resource to what the API server serves.
+
+use kube::core::{ApiResource, GroupVersion};
+use kube::discovery::{self, Scope};
+
+use super::config::GvrConfig;
+
+/// Why a resource cannot be watched yet.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    /// The group/version is not served, or does not list the resource (the CRD is missing).
+    #[error("CRD {} not installed", describe(.0))]
+    NotInstalled(GvrConfig),
+    #[error("discovery of {} failed: {source}", describe(.gvr))]
+    Failed { gvr: GvrConfig, source: kube::Error },
+}
+
+/// `<group>/<version> <resource>` (the core group shows as `core`).
+pub fn describe(gvr: &GvrConfig) -> String {
+    let group = if gvr.group.is_empty() { "core" } else { &gvr.group };
+    format!("{group}/{} {}", gvr.version, gvr.resource)
+}
+
+/// The served resource and whether its objects live in namespaces.
+pub async fn resolve(client: &kube::Client, gvr: &GvrConfig) -> Result<(ApiResource, Scope), DiscoveryError> {
+    let gv = GroupVersion::gv(&gvr.group, &gvr.version);
+    let group = match discovery::pinned_group(client, &gv).await {
+        Ok(group) => group,
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            return Err(DiscoveryError::NotInstalled(gvr.clone()))
+        }
+        Err(source) => return Err(DiscoveryError::Failed { gvr: gvr.clone(), source }),
+    };
+    group
+        .versioned_resources(&gvr.version)
+        .into_iter()
+        .find(|(ar, _)| ar.plural == gvr.resource)
+        .map(|(ar, caps)| (ar, caps.scope))
+        .ok_or_else(|| DiscoveryError::NotInstalled(gvr.clone()))
+}

@@ -1,0 +1,166 @@
+//! Applying watch events of one resource to its series table.
+//!
+//! Only the extracted points are kept. With several watch streams (one per namespace) each
+//! stream remembers the keys it owns, so a relist of one namespace forgets only its objects.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use kube::api::DynamicObject;
+use kube::runtime::watcher::Event;
+
+use super::extract::{extract, ExtractError};
+use super::plan::CompiledResource;
+use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
+use crate::series::SeriesTable;
+use crate::telemetry::SelfMetrics;
+
+#[derive(Debug, Default)]
+struct StreamState {
+    /// Keys listed since the last `Init`, while a (re)list is under way.
+    seen: Option<HashSet<String>>,
+    /// Keys this stream has points for; only tracked when several streams share the table.
+    owned: Option<HashSet<String>>,
+    synced: bool,
+}
+
+/// The table side of one resource's watch streams.
+pub struct ResourceEvents {
+    resource: Arc<CompiledResource>,
+    table: Arc<SeriesTable>,
+    self_metrics: SelfMetrics,
+    /// `crds/<resource name>`, the `collector` attribute of watch-event counts.
+    collector: String,
+    limiter: LogLimiter,
+    streams: Vec<StreamState>,
+}
+
+impl ResourceEvents {
+    pub fn new(
+        resource: Arc<CompiledResource>,
+        table: Arc<SeriesTable>,
+        self_metrics: SelfMetrics,
+        stream_count: usize,
+    ) -> Self {
+        let shared = stream_count > 1;
+        let streams = (0..stream_count)
+            .map(|_| StreamState { owned: shared.then(HashSet::new), ..StreamState::default() })
+            .collect();
+        let collector = format!("crds/{}", resource.name);
+        ResourceEvents {
+            resource,
+            table,
+            self_metrics,
+            collector,
+            limiter: LogLimiter::new(EXTRACT_ERROR_LOG_PERIOD),
+            streams,
+        }
+    }
+
+    /// Whether every stream has finished its first list.
+    pub fn is_synced(&self) -> bool {
+        self.streams.iter().all(|s| s.synced)
+    }
+
+    /// Counts a stream error (the watcher itself retries with backoff).
+    pub fn error(&self) {
+        self.self_metrics.watch_event(&self.collector, "error");
+    }
+
+    /// Applies one event of stream `stream`; `now` paces the error logs.
+    pub fn handle(&mut self, stream: usize, event: Event<DynamicObject>, now: Instant) {
+        match event {
+            Event::Init => {
+                self.count("init");
+                self.streams[stream].seen = Some(HashSet::new());
+            }
+            Event::InitApply(object) => {
+                self.count("init_apply");
+                let key = self.apply(stream, &object, now);
+                if let Some(seen) = &mut self.streams[stream].seen {
+                    seen.insert(key);
+                }
+            }
+            Event::InitDone => {
+                self.count("init_done");
+                self.forget_unseen(stream);
+            }
+            Event::Apply(object) => {
+                self.count("apply");
+                self.apply(stream, &object, now);
+            }
+            Event::Delete(object) => {
+                self.count("delete");
+                let key = object_key(&object);
+                self.table.remove(&key);
+                if let Some(owned) = &mut self.streams[stream].owned {
+                    owned.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn count(&self, event_type: &'static str) {
+        self.self_metrics.watch_event(&self.collector, event_type);
+    }
+
+    fn apply(&mut self, stream: usize, object: &DynamicObject, now: Instant) -> String {
+        let key = object_key(object);
+        let value = match serde_json::to_value(object) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::warn!(resource = %self.resource.name, %key, %error, "cannot read object");
+                return key;
+            }
+        };
+        let extracted = extract(&self.resource, &value);
+        drop(value);
+        for error in &extracted.errors {
+            self.report(error, &key, now);
+        }
+        self.table.replace(&key, extracted.points);
+        if let Some(owned) = &mut self.streams[stream].owned {
+            owned.insert(key.clone());
+        }
+        key
+    }
+
+    fn report(&mut self, error: &ExtractError, key: &str, now: Instant) {
+        self.self_metrics.extract_error(&error.metric);
+        if self.limiter.allow(&error.metric, now) {
+            tracing::warn!(
+                metric = %error.metric,
+                object = %key,
+                reason = %error.reason,
+                "cannot extract a value (logged at most once a minute per metric)"
+            );
+        }
+    }
+
+    /// After a (re)list: objects not listed were deleted meanwhile and lose their points.
+    fn forget_unseen(&mut self, stream: usize) {
+        let state = &mut self.streams[stream];
+        state.synced = true;
+        let Some(seen) = state.seen.take() else { return };
+        match &mut state.owned {
+            Some(owned) => {
+                for gone in owned.difference(&seen) {
+                    self.table.remove(gone);
+                }
+                *owned = seen;
+            }
+            None => self.table.retain(|key| seen.contains(key)),
+        }
+    }
+}
+
+/// The table key of an object: its UID, or `namespace/name` when it has none.
+pub fn object_key(object: &DynamicObject) -> String {
+    let meta = &object.metadata;
+    match (&meta.uid, &meta.namespace, &meta.name) {
+        (Some(uid), _, _) => uid.clone(),
+        (None, Some(ns), Some(name)) => format!("{ns}/{name}"),
+        (None, _, name) => name.clone().unwrap_or_default(),
+    }
+}
