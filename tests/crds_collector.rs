@@ -9,7 +9,7 @@ use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
 use kube_state_otel::series::MetricsRegistry;
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, SelfMetrics, Transport};
-use kube_state_otel::testing::fake_apiserver::{FakeApiServer, ResourceSpec};
+use kube_state_otel::testing::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -254,8 +254,10 @@ async fn objects_deleted_before_a_410_relist_lose_their_points() {
     h.stop().await;
 }
 
+/// List (not watch) requests for databases.
 fn list_requests(server: &FakeApiServer) -> usize {
-    server.requests().iter().filter(|r| r.query_param("watch").is_none()).count()
+    let is_list = |r: &&RecordedRequest| r.path.ends_with("/databases") && r.query_param("watch").is_none();
+    server.requests().iter().filter(is_list).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -322,5 +324,76 @@ async fn odd_field_types_are_counted_and_do_not_stop_the_watch() {
     .await;
     h.apply(database("prod", "b", "postgres", json!(2), "Running"));
     h.expect("test.db.replicas", &["name=a,namespace=prod 3", "name=b,namespace=prod 2"]).await;
+    h.stop().await;
+}
+
+/// The whole agent (`runtime::run`) with the collector enabled in YAML: `/readyz` says why it
+/// is not ready while the CRD is missing, and the metrics flow once it is installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_runs_the_collector_and_reports_a_missing_crd_in_readyz() {
+    let server = FakeApiServer::start().await;
+    let receiver = OtlpReceiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let yaml = format!(
+        "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  crds:\n    enabled: true\n    leaderElection: false\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {{group: example.com, version: v1, resource: databases}}\n        commonLabels: {{name: metadata.name}}\n        metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n",
+        kubeconfig.display(),
+        receiver.grpc_endpoint()
+    );
+    let env = kube_state_otel::config::Env::from_pairs([("HOME", dir.path().to_str().unwrap())]);
+    let config = kube_state_otel::config::load_str(&yaml, &env).unwrap_or_else(|e| panic!("{e}"));
+    let stop = CancellationToken::new();
+    let agent = tokio::spawn(kube_state_otel::runtime::run(config, env, stop.clone()));
+
+    let detail = "CRD example.com/v1 databases not installed; retrying";
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer = readyz(port).await;
+        if let Some((503, body)) = &answer {
+            if body["collectors"]["crds"]["details"]["db"] == detail {
+                break;
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{answer:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.register_resource(databases());
+    server.apply(database("prod", "a", "postgres", json!(3), "Running")).unwrap();
+    receiver
+        .wait_for(WAIT, "test.db.replicas", |_| {
+            receiver
+                .latest_metric("test.db.replicas")
+                .is_some_and(|m| points(&m).iter().any(|p| p.value == 3.0))
+        })
+        .await;
+    let (status, body) = readyz(port).await.expect("readyz answers");
+    assert_eq!(status, 200, "{body}");
+    stop.cancel();
+    agent.await.unwrap().unwrap();
+}
+
+/// `/readyz`, or `None` while the server is not listening yet.
+async fn readyz(port: u16) -> Option<(u16, Value)> {
+    kube_state_otel::telemetry::install_crypto_provider();
+    let resp = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.ok()?;
+    let status = resp.status().as_u16();
+    Some((status, serde_json::from_str(&resp.text().await.ok()?).ok()?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_period_lists_again_and_keeps_the_points() {
+    let h = Harness::start(config("    resyncPeriod: 300ms\n"), true).await;
+    h.apply(database("prod", "a", "postgres", json!(3), "Running"));
+    h.expect("test.db.replicas", &["name=a,namespace=prod 3"]).await;
+    let first = list_requests(&h.server);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while list_requests(&h.server) < first + 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no relist after resyncPeriod");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.expect("test.db.replicas", &["name=a,namespace=prod 3"]).await;
+    h.expect("test.db.by_engine", &["value=postgres 1"]).await;
     h.stop().await;
 }
