@@ -41,5 +41,6 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
         }
     }
     ctx.status.set_up(false);
+    // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
 }
