@@ -103,6 +103,7 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     stop.cancelled().await;
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
     shutting_down.store(true, Ordering::Relaxed);
+    registry.freeze();
     collectors_stop.cancel();
     let collectors_done = futures::future::join_all(tasks);
     if tokio::time::timeout(Duration::from_secs(3), collectors_done).await.is_err() {

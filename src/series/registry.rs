@@ -35,6 +35,9 @@ struct Inner {
     entries: Mutex<HashMap<String, Entry>>,
     tables: RwLock<Vec<(u64, Arc<SeriesTable>)>>,
     next_id: Mutex<u64>,
+    /// Set at shutdown: stopping collectors no longer detach their tables, so the final
+    /// export still carries their series.
+    frozen: std::sync::atomic::AtomicBool,
 }
 
 /// The set of tables feeding the export. Cheap to clone.
@@ -58,6 +61,7 @@ impl MetricsRegistry {
                 entries: Mutex::new(HashMap::new()),
                 tables: RwLock::new(Vec::new()),
                 next_id: Mutex::new(0),
+                frozen: Default::default(),
             }),
         }
     }
@@ -89,7 +93,15 @@ impl MetricsRegistry {
         TableHandle { id, table, registry: self.clone() }
     }
 
+    /// Keeps every table attached from now on (see `Inner::frozen`).
+    pub fn freeze(&self) {
+        self.inner.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn detach(&self, id: u64) {
+        if self.inner.frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         for entry in self.inner.entries.lock().values() {
             entry.sources.write().retain(|(source, _, _)| *source != id);
         }
