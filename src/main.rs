@@ -34,6 +34,8 @@ enum Command {
     Run,
     /// Validate the config, print what would run; exit 1 on errors.
     Check,
+    /// Print the ClusterRole (and leader-election Role) the config needs, as YAML.
+    Rbac,
     /// Print the version.
     Version,
 }
@@ -49,6 +51,16 @@ fn main() -> ExitCode {
         Command::Check => match commands::check(&cli.config, &env) {
             Ok((_, summary)) => {
                 print!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                eprintln!("{errors}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Rbac => match commands::check(&cli.config, &env) {
+            Ok((config, _)) => {
+                print!("{}", commands::rbac(&config));
                 ExitCode::SUCCESS
             }
             Err(errors) => {

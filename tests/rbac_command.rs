@@ -1,0 +1,136 @@
+//! `kube-state-otel rbac`: the printed manifests are valid Kubernetes RBAC objects, grant what
+//! the configured collectors read, and the deployed base grants at least that.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn rbac(config: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
+        .arg("rbac")
+        .arg("--config")
+        .arg(&path)
+        .env_remove("KUBE_STATE_OTEL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+/// The printed documents; fails with the command's output when it did not succeed.
+fn manifests(config: &str) -> Vec<Value> {
+    let output = rbac(config);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "rbac failed:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    serde_saphyr::from_multiple(&stdout).unwrap_or_else(|e| panic!("rbac printed no YAML ({e}):\n{stdout}"))
+}
+
+const THREE_CRDS: &str = r#"
+leaderElection: {enabled: true, namespace: monitoring}
+collectors:
+  crds:
+    enabled: true
+    resources:
+      - name: cluster
+        gvr: {group: apps.kubeblocks.io, version: v1alpha1, resource: clusters}
+        metrics: [{type: state, name: phase, path: status.phase}]
+      - name: certificate
+        gvr: {group: cert-manager.io, version: v1, resource: certificates}
+        metrics: [{type: conditions, name: condition, path: status.conditions}]
+      - name: issuer
+        gvr: {group: cert-manager.io, version: v1, resource: issuers}
+        metrics: [{type: info, name: info}]
+"#;
+
+#[test]
+fn crds_get_list_and_watch_per_group_and_the_lease_a_role() {
+    let docs = manifests(THREE_CRDS);
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    assert_eq!(docs[0]["kind"], "ClusterRole");
+    assert_eq!(
+        docs[0]["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"], "verbs": ["get"]},
+            {"apiGroups": ["apps.kubeblocks.io"], "resources": ["clusters"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["cert-manager.io"], "resources": ["certificates", "issuers"], "verbs": ["list", "watch"]},
+        ])
+    );
+    assert_eq!(docs[1]["kind"], "Role");
+    assert_eq!(docs[1]["metadata"]["namespace"], "monitoring");
+    assert_eq!(
+        docs[1]["rules"],
+        json!([{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                "verbs": ["get", "create", "update", "patch"]}])
+    );
+    validate(&docs);
+}
+
+#[test]
+fn without_leader_election_there_is_no_role() {
+    let docs = manifests("leaderElection: {enabled: false}\n");
+    let kinds: Vec<&Value> = docs.iter().map(|d| &d["kind"]).collect();
+    assert_eq!(kinds, [&json!("ClusterRole")]);
+    assert_eq!(docs[0]["rules"].as_array().unwrap().len(), 1, "only the kube-system namespace");
+}
+
+#[test]
+fn an_invalid_config_prints_its_errors_and_no_manifest() {
+    let output = rbac("collectors: {crds: {enabled: true, resources: [{name: x}]}}\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("collectors.crds.resources[0]"), "{stderr}");
+}
+
+/// The base ClusterRole grants every rule `rbac` derives from the base ConfigMap's config.
+#[test]
+fn the_deployed_cluster_role_covers_the_deployed_config() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes/base");
+    let read = |file: &str| -> Value {
+        serde_saphyr::from_str(&std::fs::read_to_string(base.join(file)).unwrap()).unwrap()
+    };
+    let config = read("configmap.yaml")["data"]["config.yaml"].as_str().unwrap().to_owned();
+    let deployed = read("clusterrole.yaml");
+    let needed = &manifests(&config)[0];
+    for rule in needed["rules"].as_array().unwrap() {
+        for group in rule["apiGroups"].as_array().unwrap() {
+            for resource in rule["resources"].as_array().unwrap() {
+                for verb in rule["verbs"].as_array().unwrap() {
+                    let granted = deployed["rules"].as_array().unwrap().iter().any(|g| {
+                        let has = |key: &str, v: &Value| g[key].as_array().unwrap().contains(v);
+                        has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
+                    });
+                    assert!(granted, "clusterrole.yaml does not grant {verb} {group}/{resource}");
+                }
+            }
+        }
+    }
+}
+
+fn validate(docs: &[Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<_> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let p = dir.path().join(format!("{i}.json"));
+            std::fs::write(&p, serde_json::to_vec(d).unwrap()).unwrap();
+            p
+        })
+        .collect();
+    let output = Command::new("kubernetes-validate")
+        .args(["--strict", "--no-warn", "-k", "1.33.0"])
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("kubernetes-validate (PyPI `pip install kubernetes-validate`) cannot run: {e}")
+        });
+    assert!(
+        output.status.success(),
+        "kubernetes-validate --strict rejected the rbac output:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
