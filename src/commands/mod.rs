@@ -1,5 +1,9 @@
 //! The subcommands other than `run` (which is `runtime::run`).
 
 mod check;
+mod render;
 
 pub use check::{check, summary};
+pub use render::{
+    crds_tables, load_for_render, read_sourced, render, RenderError, RenderFormat, Rendered, SourcedObject,
+};
