@@ -203,7 +203,7 @@ fn unusable_values_are_warned_about_with_file_object_and_metric() {
         "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: odd, namespace: web}\nstatus: {notAfter: soon}\n",
     )
     .unwrap();
-    let out = render("config/examples/cert-manager/config.yaml", &[file.clone()], &[]);
+    let out = render("config/examples/cert-manager/config.yaml", std::slice::from_ref(&file), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let want = format!(
@@ -218,12 +218,12 @@ fn unreadable_objects_fail_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.yaml");
     std::fs::write(&bad, "apiVersion: v1\nkind: [unclosed\n").unwrap();
-    let out = render("config/examples/kubeblocks/config.yaml", &[bad.clone()], &[]);
+    let out = render("config/examples/kubeblocks/config.yaml", std::slice::from_ref(&bad), &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
     let missing = dir.path().join("missing.yaml");
-    let out = render("config/examples/kubeblocks/config.yaml", &[missing.clone()], &[]);
+    let out = render("config/examples/kubeblocks/config.yaml", std::slice::from_ref(&missing), &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&missing.display().to_string()));
 }
