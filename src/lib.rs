@@ -4,6 +4,7 @@
 pub mod collectors;
 pub mod commands;
 pub mod config;
+pub mod exposition;
 pub mod kubernetes;
 pub mod objects;
 pub mod runtime;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kube_state_otel::commands::RenderFormat;
 use kube_state_otel::config::Env;
 use kube_state_otel::{commands, runtime, telemetry};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,15 @@ enum Command {
     Check,
     /// Print the ClusterRole (and leader-election Role) the config needs, as YAML.
     Rbac,
+    /// Print the metrics the config yields for objects in YAML/JSON files; no cluster needed.
+    Render {
+        /// Files or directories of Kubernetes objects (YAML, JSON, `kind: List`).
+        #[arg(long, required = true, num_args = 1..)]
+        objects: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: RenderFormat,
+    },
     /// Print the version.
     Version,
 }
@@ -68,7 +78,34 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Render { objects, format } => render(&cli.config, &objects, format, &env),
         Command::Run => run(&cli.config, env),
+    }
+}
+
+fn render(config: &std::path::Path, objects: &[PathBuf], format: RenderFormat, env: &Env) -> ExitCode {
+    let config = match commands::load_for_render(config, env) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = commands::read_sourced(objects)
+        .map_err(commands::RenderError::from)
+        .and_then(|objects| commands::render(&config, env, &objects, format));
+    match result {
+        Ok(rendered) => {
+            for warning in &rendered.warnings {
+                eprintln!("warning: {warning}");
+            }
+            print!("{}", rendered.output);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kube-state-otel render: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,169 @@
+//! `kube-state-otel render`: the metrics a config yields for objects read from files, with no
+//! cluster and no network. The objects go through the same extraction, series tables, meter
+//! provider and OTLP conversion as in `run`; only the transport is replaced by a sink that
+//! captures the request.
+//!
+//! Each collector that works on objects adds its tables in its own `*_tables` function.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::metrics::MeterProvider;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use parking_lot::Mutex;
+use serde_json::Value;
+
+use crate::collectors::crds::{self, ExtractError};
+use crate::config::{Config, ConfigIssues, Env};
+use crate::exposition;
+use crate::objects::{read_objects, ObjectsError};
+use crate::series::{MetricsRegistry, TableHandle};
+use crate::telemetry::{self, BufferedExporter};
+
+/// How `render` prints the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RenderFormat {
+    /// Prometheus text exposition 0.0.4, as the Collector's `prometheus` exporter serves it.
+    #[default]
+    Prometheus,
+    /// OpenMetrics text 1.0.
+    Openmetrics,
+    /// The OTLP request as OTLP/JSON.
+    OtlpJson,
+}
+
+/// An object and the path it was read from (a file, or the directory given on the command line).
+#[derive(Debug, Clone)]
+pub struct SourcedObject {
+    pub source: PathBuf,
+    pub object: Value,
+}
+
+impl SourcedObject {
+    /// `file: Kind namespace/name`, for warnings.
+    pub fn describe(&self) -> String {
+        let text = |p: &str| self.object.pointer(p).and_then(Value::as_str).unwrap_or("");
+        let name = match text("/metadata/namespace") {
+            "" => text("/metadata/name").to_owned(),
+            ns => format!("{ns}/{}", text("/metadata/name")),
+        };
+        format!("{}: {} {name}", self.source.display(), text("/kind"))
+    }
+}
+
+/// What `render` produced: the formatted metrics and one warning per value that could not be
+/// used (each naming the file, the object, the metric and the reason).
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub output: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Objects(#[from] ObjectsError),
+    #[error("{}", issues_text(.0))]
+    Config(ConfigIssues),
+    #[error("cannot collect the metrics: {0}")]
+    Collect(String),
+    #[error("cannot encode OTLP/JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn issues_text(issues: &ConfigIssues) -> String {
+    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// Reads every object under `paths`, remembering which path each came from.
+pub fn read_sourced(paths: &[PathBuf]) -> Result<Vec<SourcedObject>, ObjectsError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let objects = read_objects(std::slice::from_ref(path))?;
+        out.extend(objects.into_iter().map(|object| SourcedObject { source: path.clone(), object }));
+    }
+    Ok(out)
+}
+
+/// The metrics `config`'s collectors produce for `objects`, in `format`.
+pub fn render(
+    config: &Config,
+    env: &Env,
+    objects: &[SourcedObject],
+    format: RenderFormat,
+) -> Result<Rendered, RenderError> {
+    let captured: Arc<Mutex<Option<ExportMetricsServiceRequest>>> = Arc::default();
+    let sink = captured.clone();
+    let exporter = BufferedExporter::new(None, config.export.timeout.get(), 1)
+        .with_sink(Arc::new(move |request| *sink.lock() = Some(request.clone())));
+    let attributes = telemetry::resource::attributes(config, env, None);
+    let provider = telemetry::meter_provider(
+        exporter,
+        telemetry::resource::resource(&attributes),
+        // Only the explicit flush below collects.
+        Duration::from_secs(24 * 3600),
+        config.export.cardinality_limit,
+    );
+    let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
+    let mut warnings = Vec::new();
+    let tables = crds_tables(config, objects, &registry, &mut warnings)?;
+    if tables.is_empty() {
+        warnings.push("no collector that works on objects is enabled (collectors.crds)".into());
+    }
+    let flushed = provider.force_flush();
+    drop(tables);
+    let _ = provider.shutdown();
+    flushed.map_err(|e| RenderError::Collect(e.to_string()))?;
+    let request = captured.lock().take().unwrap_or_default();
+    let output = match format {
+        RenderFormat::Prometheus => exposition::to_prometheus_text(&request),
+        RenderFormat::Openmetrics => exposition::to_openmetrics(&request),
+        RenderFormat::OtlpJson => exposition::to_otlp_json(&request)? + "\n",
+    };
+    Ok(Rendered { output, warnings })
+}
+
+/// `collectors.crds`: one table per configured resource, filled with the objects of that
+/// resource (keyed by their position, since objects in files may lack a UID).
+pub fn crds_tables(
+    config: &Config,
+    objects: &[SourcedObject],
+    registry: &MetricsRegistry,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<TableHandle>, RenderError> {
+    let section = &config.collectors.crds;
+    if !section.enabled {
+        return Ok(Vec::new());
+    }
+    let resources = crds::compile_crds(section).map_err(RenderError::Config)?;
+    let mut tables = Vec::new();
+    for resource in &resources {
+        let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
+        let mut matched = 0usize;
+        for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| resource.matches(&o.object)) {
+            matched += 1;
+            let extracted = crds::extract(resource, &sourced.object);
+            warnings.extend(extracted.errors.iter().map(|e| warning(sourced, e)));
+            table.replace(&i.to_string(), extracted.points);
+        }
+        if matched == 0 {
+            let gvr = &resource.gvr;
+            warnings.push(format!(
+                "crds/{}: no object of {}/{} {} in the given files",
+                resource.name, gvr.group, gvr.version, gvr.resource
+            ));
+        }
+        tables.push(table);
+    }
+    Ok(tables)
+}
+
+fn warning(object: &SourcedObject, error: &ExtractError) -> String {
+    format!("{}: metric {}: {}", object.describe(), error.metric, error.reason)
+}
+
+/// Loads and validates the config at `path` (errors prefixed with the file name, as `check`).
+pub fn load_for_render(path: &Path, env: &Env) -> Result<Config, String> {
+    super::check(path, env).map(|(config, _)| config)
+}

@@ -1,0 +1,249 @@
+//! `kube-state-otel render` end to end: the binary over the shipped example configs and
+//! objects, checked line by line after the Prometheus translation.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const SCOPE: &str = r#"instance="kso-0",job="kube-state-otel""#;
+
+fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs `render` with a fixed instance id and no OTEL_* overrides.
+fn render(config: &str, objects: &[PathBuf], extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
+        .arg("render")
+        .arg("--config")
+        .arg(example(config))
+        .arg("--objects")
+        .args(objects)
+        .args(extra)
+        .env("POD_NAME", "kso-0")
+        .env_remove("OTEL_RESOURCE_ATTRIBUTES")
+        .env_remove("OTEL_SERVICE_NAME")
+        .env_remove("KUBE_STATE_OTEL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn stdout_of(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn assert_lines(stdout: &str, want: &[String]) {
+    for line in want {
+        assert!(stdout.lines().any(|l| l == line), "missing line\n{line}\nin\n{stdout}");
+    }
+}
+
+#[test]
+fn kubeblocks_clusters_give_phase_components_conditions_and_counts() {
+    let stdout = stdout_of(&render(
+        "config/examples/kubeblocks/config.yaml",
+        &[example("config/examples/kubeblocks/objects.yaml")],
+        &[],
+    ));
+    let pg = r#"cluster="pg-orders""#;
+    let redis = r#"cluster="redis-cache""#;
+    assert_lines(
+        &stdout,
+        &[
+            "# HELP sealos_kubeblocks_cluster_phase Cluster phase: 1 for the current phase, 0 for the others"
+                .into(),
+            "# TYPE sealos_kubeblocks_cluster_phase gauge".into(),
+            format!(
+                r#"sealos_kubeblocks_cluster_phase{{{pg},{SCOPE},namespace="ns-shop",otel_scope_name="kube-state-otel",state="Running"}} 1"#
+            ),
+        ],
+    );
+    let full = |s: &str| s.replace("@", r#"instance="kso-0",job="kube-state-otel""#);
+    assert_lines(
+        &stdout,
+        &[
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",state="Abnormal"}} 1"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",state="Running"}} 0"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis",@,namespace="ns-shop",otel_scope_name="kube-state-otel",phase="Abnormal"}} 1"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis-sentinel",@,namespace="ns-shop",otel_scope_name="kube-state-otel",phase="Running"}} 1"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_condition{{{pg},@,namespace="ns-shop",otel_scope_name="kube-state-otel",reason="ClusterReady",status="True",type="Ready"}} 1"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_condition{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",reason="ComponentsNotReady",status="False",type="Ready"}} 0"#
+            )),
+            full(&format!(
+                r#"sealos_kubeblocks_cluster_info{{{pg},cluster_definition="postgresql",cluster_version="postgresql-14.8.0",@,namespace="ns-shop",otel_scope_name="kube-state-otel",termination_policy="Delete"}} 1"#
+            )),
+            full(
+                r#"sealos_kubeblocks_cluster_by_phase{@,otel_scope_name="kube-state-otel",phase="Abnormal"} 1"#,
+            ),
+            full(
+                r#"sealos_kubeblocks_cluster_by_phase{@,otel_scope_name="kube-state-otel",phase="Running"} 1"#,
+            ),
+        ],
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("sealos_kubeblocks_cluster_phase{")).count(), 16);
+    assert!(!stdout.contains("kube_state_otel"), "self-metrics leaked into render:\n{stdout}");
+    let target = format!(
+        r#"target_info{{instance="kso-0",job="kube-state-otel",service_version="{}",telemetry_sdk_language="rust",telemetry_sdk_name="opentelemetry"}} 1"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_lines(&stdout, &[target]);
+}
+
+#[test]
+fn cert_manager_certificates_give_readiness_expiry_and_issuer() {
+    let stdout = stdout_of(&render(
+        "config/examples/cert-manager/config.yaml",
+        &[example("config/examples/cert-manager/objects.yaml")],
+        &[],
+    ));
+    let shop = r#"name="shop-example-com",namespace="web",otel_scope_name="kube-state-otel""#;
+    let api = r#"name="api-internal",namespace="web",otel_scope_name="kube-state-otel""#;
+    let with = |s: String| s.replace("@", SCOPE);
+    assert_lines(
+        &stdout,
+        &[
+            "# TYPE certmanager_certificate_expiration_timestamp_seconds gauge".into(),
+            with(format!("certmanager_certificate_expiration_timestamp_seconds{{@,{shop}}} 1.764585709e+09")),
+            with(format!("certmanager_certificate_renewal_timestamp_seconds{{@,{shop}}} 1.761907309e+09")),
+            with(format!("certmanager_certificate_ready_status{{@,{shop}}} 1")),
+            with(format!("certmanager_certificate_ready_status{{@,{api}}} 0")),
+            with(format!(r#"certmanager_certificate_condition{{@,{api},reason="DoesNotExist",status="True",type="Issuing"}} 1"#)),
+            r#"certmanager_certificate_info{dns_name="shop.example.com",instance="kso-0",issuer_group="cert-manager.io",issuer_kind="ClusterIssuer",issuer_name="letsencrypt-prod",job="kube-state-otel",name="shop-example-com",namespace="web",otel_scope_name="kube-state-otel",secret_name="shop-example-com-tls"} 1"#.into(),
+        ],
+    );
+    // A certificate not yet issued has no expiry: no point rather than a wrong one.
+    assert!(!stdout.contains(r#"certmanager_certificate_expiration_timestamp_seconds{instance="kso-0",job="kube-state-otel",name="api-internal""#));
+}
+
+#[test]
+fn argocd_applications_give_sync_and_health_states_and_counts() {
+    let stdout =
+        stdout_of(&render("config/examples/argocd/config.yaml", &[example("config/examples/argocd")], &[]));
+    let with = |s: &str| s.replace("@", SCOPE).replace("%", r#"otel_scope_name="kube-state-otel""#);
+    assert_lines(
+        &stdout,
+        &[
+            with(r#"argocd_app_by_health{health_status="Degraded",@,%} 1"#),
+            with(r#"argocd_app_by_health{health_status="Healthy",@,%} 2"#),
+            with(
+                r#"argocd_app_health_status{health_status="Degraded",@,name="payments",namespace="argocd",%,project="shop"} 1"#,
+            ),
+            with(
+                r#"argocd_app_health_status{health_status="Healthy",@,name="payments",namespace="argocd",%,project="shop"} 0"#,
+            ),
+            with(
+                r#"argocd_app_sync_status{@,name="payments",namespace="argocd",%,project="shop",sync_status="OutOfSync"} 1"#,
+            ),
+            with(
+                r#"argocd_app_sync_status{@,name="grafana",namespace="argocd",%,project="platform",sync_status="Synced"} 1"#,
+            ),
+        ],
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("argocd_app_health_status{")).count(), 18);
+}
+
+#[test]
+fn the_main_example_config_renders_the_kubeblocks_objects() {
+    let stdout = stdout_of(&render(
+        "config/kube-state-otel.yaml",
+        &[example("config/examples/kubeblocks/objects.yaml")],
+        &[],
+    ));
+    assert!(stdout.contains("# TYPE sealos_kubeblocks_cluster_phase gauge"), "{stdout}");
+    assert!(stdout.contains(r#"k8s_cluster_name="prod-east""#), "{stdout}");
+}
+
+#[test]
+fn otlp_json_output_follows_the_otlp_json_mapping() {
+    let stdout = stdout_of(&render(
+        "config/examples/kubeblocks/config.yaml",
+        &[example("config/examples/kubeblocks/objects.yaml")],
+        &["--format", "otlp-json"],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let metrics = doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"].as_array().unwrap();
+    let phase =
+        metrics.iter().find(|m| m["name"] == "sealos.kubeblocks_cluster.phase").expect("phase metric");
+    assert_eq!(phase["description"], "Cluster phase: 1 for the current phase, 0 for the others");
+    let points = phase["gauge"]["dataPoints"].as_array().unwrap();
+    assert_eq!(points.len(), 16);
+    assert!(points[0]["timeUnixNano"].is_string(), "{}", points[0]);
+    assert!(metrics.iter().all(|m| !m["name"].as_str().unwrap().starts_with("kube_state_otel")));
+}
+
+#[test]
+fn openmetrics_output_ends_with_eof() {
+    let stdout = stdout_of(&render(
+        "config/examples/argocd/config.yaml",
+        &[example("config/examples/argocd/applications.json")],
+        &["--format", "openmetrics"],
+    ));
+    assert!(stdout.ends_with("# EOF\n"), "{stdout}");
+    assert!(stdout.contains(r#"argocd_app_by_health{health_status="Healthy",instance="kso-0""#));
+}
+
+#[test]
+fn unusable_values_are_warned_about_with_file_object_and_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certs.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: odd, namespace: web}\nstatus: {notAfter: soon}\n",
+    )
+    .unwrap();
+    let out = render("config/examples/cert-manager/config.yaml", std::slice::from_ref(&file), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let want = format!(
+        "warning: {}: Certificate web/odd: metric certmanager.certificate.expiration_timestamp:",
+        file.display()
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+}
+
+#[test]
+fn unreadable_objects_fail_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: [unclosed\n").unwrap();
+    let out = render("config/examples/kubeblocks/config.yaml", std::slice::from_ref(&bad), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+    let missing = dir.path().join("missing.yaml");
+    let out = render("config/examples/kubeblocks/config.yaml", std::slice::from_ref(&missing), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&missing.display().to_string()));
+}
+
+#[test]
+fn a_bad_config_fails_naming_the_file_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.yaml");
+    std::fs::write(&config, "collectors:\n  crds:\n    enabled: true\n    resources:\n      - name: x\n        gvr: {group: a.io, version: v1, resource: xs}\n        metrics:\n          - {type: nope, name: m, path: status.x}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
+        .args(["render", "--config"])
+        .arg(&config)
+        .arg("--objects")
+        .arg(example("config/examples/kubeblocks/objects.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}: collectors.crds.resources[0].metrics[0].type", config.display())),
+        "{stderr}"
+    );
+}
