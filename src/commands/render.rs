@@ -202,9 +202,7 @@ mod tests {
         let series: Vec<&str> = rendered.output.lines().filter(|l| l.starts_with("widget_size")).collect();
         assert_eq!(
             series,
-            [
-                r#"widget_size_bytes{instance="kso-0",job="kube-state-otel",name="a",otel_scope_name="kube-state-otel"} 5.36870912e+09"#
-            ]
+            [r#"widget_size_bytes{instance="kso-0",job="kube-state-otel",name="a"} 5.36870912e+09"#]
         );
         assert_eq!(rendered.warnings.len(), 1, "{:?}", rendered.warnings);
         assert!(
