@@ -55,7 +55,7 @@ fn kubeblocks_clusters_give_phase_components_conditions_and_counts() {
                 .into(),
             "# TYPE sealos_kubeblocks_cluster_phase gauge".into(),
             format!(
-                r#"sealos_kubeblocks_cluster_phase{{{pg},{SCOPE},namespace="ns-shop",otel_scope_name="kube-state-otel",state="Running"}} 1"#
+                r#"sealos_kubeblocks_cluster_phase{{{pg},{SCOPE},namespace="ns-shop",state="Running"}} 1"#
             ),
         ],
     );
@@ -64,32 +64,28 @@ fn kubeblocks_clusters_give_phase_components_conditions_and_counts() {
         &stdout,
         &[
             full(&format!(
-                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",state="Abnormal"}} 1"#
+                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",state="Abnormal"}} 1"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",state="Running"}} 0"#
+                r#"sealos_kubeblocks_cluster_phase{{{redis},@,namespace="ns-shop",state="Running"}} 0"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis",@,namespace="ns-shop",otel_scope_name="kube-state-otel",phase="Abnormal"}} 1"#
+                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis",@,namespace="ns-shop",phase="Abnormal"}} 1"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis-sentinel",@,namespace="ns-shop",otel_scope_name="kube-state-otel",phase="Running"}} 1"#
+                r#"sealos_kubeblocks_cluster_component_phase{{{redis},component="redis-sentinel",@,namespace="ns-shop",phase="Running"}} 1"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_condition{{{pg},@,namespace="ns-shop",otel_scope_name="kube-state-otel",reason="ClusterReady",status="True",type="Ready"}} 1"#
+                r#"sealos_kubeblocks_cluster_condition{{{pg},@,namespace="ns-shop",reason="ClusterReady",status="True",type="Ready"}} 1"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_condition{{{redis},@,namespace="ns-shop",otel_scope_name="kube-state-otel",reason="ComponentsNotReady",status="False",type="Ready"}} 0"#
+                r#"sealos_kubeblocks_cluster_condition{{{redis},@,namespace="ns-shop",reason="ComponentsNotReady",status="False",type="Ready"}} 0"#
             )),
             full(&format!(
-                r#"sealos_kubeblocks_cluster_info{{{pg},cluster_definition="postgresql",cluster_version="postgresql-14.8.0",@,namespace="ns-shop",otel_scope_name="kube-state-otel",termination_policy="Delete"}} 1"#
+                r#"sealos_kubeblocks_cluster_info{{{pg},cluster_definition="postgresql",cluster_version="postgresql-14.8.0",@,namespace="ns-shop",termination_policy="Delete"}} 1"#
             )),
-            full(
-                r#"sealos_kubeblocks_cluster_by_phase{@,otel_scope_name="kube-state-otel",phase="Abnormal"} 1"#,
-            ),
-            full(
-                r#"sealos_kubeblocks_cluster_by_phase{@,otel_scope_name="kube-state-otel",phase="Running"} 1"#,
-            ),
+            full(r#"sealos_kubeblocks_cluster_by_phase{@,phase="Abnormal"} 1"#),
+            full(r#"sealos_kubeblocks_cluster_by_phase{@,phase="Running"} 1"#),
         ],
     );
     assert_eq!(stdout.lines().filter(|l| l.starts_with("sealos_kubeblocks_cluster_phase{")).count(), 16);
@@ -108,8 +104,8 @@ fn cert_manager_certificates_give_readiness_expiry_and_issuer() {
         &[example("config/examples/cert-manager/objects.yaml")],
         &[],
     ));
-    let shop = r#"name="shop-example-com",namespace="web",otel_scope_name="kube-state-otel""#;
-    let api = r#"name="api-internal",namespace="web",otel_scope_name="kube-state-otel""#;
+    let shop = r#"name="shop-example-com",namespace="web""#;
+    let api = r#"name="api-internal",namespace="web""#;
     let with = |s: String| s.replace("@", SCOPE);
     assert_lines(
         &stdout,
@@ -120,7 +116,7 @@ fn cert_manager_certificates_give_readiness_expiry_and_issuer() {
             with(format!("certmanager_certificate_ready_status{{@,{shop}}} 1")),
             with(format!("certmanager_certificate_ready_status{{@,{api}}} 0")),
             with(format!(r#"certmanager_certificate_condition{{@,{api},reason="DoesNotExist",status="True",type="Issuing"}} 1"#)),
-            r#"certmanager_certificate_info{dns_name="shop.example.com",instance="kso-0",issuer_group="cert-manager.io",issuer_kind="ClusterIssuer",issuer_name="letsencrypt-prod",job="kube-state-otel",name="shop-example-com",namespace="web",otel_scope_name="kube-state-otel",secret_name="shop-example-com-tls"} 1"#.into(),
+            r#"certmanager_certificate_info{dns_name="shop.example.com",instance="kso-0",issuer_group="cert-manager.io",issuer_kind="ClusterIssuer",issuer_name="letsencrypt-prod",job="kube-state-otel",name="shop-example-com",namespace="web",secret_name="shop-example-com-tls"} 1"#.into(),
         ],
     );
     // A certificate not yet issued has no expiry: no point rather than a wrong one.
@@ -131,23 +127,23 @@ fn cert_manager_certificates_give_readiness_expiry_and_issuer() {
 fn argocd_applications_give_sync_and_health_states_and_counts() {
     let stdout =
         stdout_of(&render("config/examples/argocd/config.yaml", &[example("config/examples/argocd")], &[]));
-    let with = |s: &str| s.replace("@", SCOPE).replace("%", r#"otel_scope_name="kube-state-otel""#);
+    let with = |s: &str| s.replace("@", SCOPE);
     assert_lines(
         &stdout,
         &[
-            with(r#"argocd_app_by_health{health_status="Degraded",@,%} 1"#),
-            with(r#"argocd_app_by_health{health_status="Healthy",@,%} 2"#),
+            with(r#"argocd_app_by_health{health_status="Degraded",@} 1"#),
+            with(r#"argocd_app_by_health{health_status="Healthy",@} 2"#),
             with(
-                r#"argocd_app_health_status{health_status="Degraded",@,name="payments",namespace="argocd",%,project="shop"} 1"#,
+                r#"argocd_app_health_status{health_status="Degraded",@,name="payments",namespace="argocd",project="shop"} 1"#,
             ),
             with(
-                r#"argocd_app_health_status{health_status="Healthy",@,name="payments",namespace="argocd",%,project="shop"} 0"#,
+                r#"argocd_app_health_status{health_status="Healthy",@,name="payments",namespace="argocd",project="shop"} 0"#,
             ),
             with(
-                r#"argocd_app_sync_status{@,name="payments",namespace="argocd",%,project="shop",sync_status="OutOfSync"} 1"#,
+                r#"argocd_app_sync_status{@,name="payments",namespace="argocd",project="shop",sync_status="OutOfSync"} 1"#,
             ),
             with(
-                r#"argocd_app_sync_status{@,name="grafana",namespace="argocd",%,project="platform",sync_status="Synced"} 1"#,
+                r#"argocd_app_sync_status{@,name="grafana",namespace="argocd",project="platform",sync_status="Synced"} 1"#,
             ),
         ],
     );

@@ -141,7 +141,9 @@ pub fn crds_tables(
     for resource in &resources {
         let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
         let mut matched = 0usize;
-        for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| resource.matches(&o.object)) {
+        let wanted =
+            |o: &SourcedObject| resource.matches(&o.object) && in_namespaces(&resource.namespaces, &o.object);
+        for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
             matched += 1;
             let extracted = crds::extract(resource, &sourced.object);
             warnings.extend(extracted.errors.iter().map(|e| warning(sourced, e)));
@@ -159,6 +161,12 @@ pub fn crds_tables(
     Ok(tables)
 }
 
+/// Whether `object` is in one of `namespaces` (empty: all), as the watch would see it.
+fn in_namespaces(namespaces: &[String], object: &Value) -> bool {
+    let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+    namespaces.is_empty() || namespaces.iter().any(|n| n == namespace)
+}
+
 fn warning(object: &SourcedObject, error: &ExtractError) -> String {
     format!("{}: metric {}: {}", object.describe(), error.metric, error.reason)
 }
@@ -166,4 +174,56 @@ fn warning(object: &SourcedObject, error: &ExtractError) -> String {
 /// Loads and validates the config at `path` (errors prefixed with the file name, as `check`).
 pub fn load_for_render(path: &Path, env: &Env) -> Result<Config, String> {
     super::check(path, env).map(|(config, _)| config)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::load_str;
+
+    const CONFIG: &str = "collectors:\n  crds:\n    enabled: true\n    resources:\n      - name: widget\n        gvr: {group: example.com, version: v1, resource: widgets}\n        namespaces: [prod]\n        commonLabels: {name: metadata.name}\n        metrics:\n          - {type: gauge, name: size, help: Size, unit: By, path: spec.size}\n";
+
+    fn widget(namespace: &str, name: &str, size: &str) -> SourcedObject {
+        SourcedObject {
+            source: PathBuf::from("widgets.yaml"),
+            object: json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                "metadata": {"name": name, "namespace": namespace}, "spec": {"size": size}}),
+        }
+    }
+
+    #[test]
+    fn renders_objects_of_watched_namespaces_and_warns_about_bad_values() {
+        let env = Env::from_pairs([("POD_NAME", "kso-0")]);
+        let config = load_str(CONFIG, &env).unwrap_or_else(|e| panic!("{e:?}"));
+        let objects = [widget("prod", "a", "5Gi"), widget("dev", "b", "1Gi"), widget("prod", "c", "huge")];
+        let rendered = render(&config, &env, &objects, RenderFormat::Prometheus).unwrap();
+        let series: Vec<&str> = rendered.output.lines().filter(|l| l.starts_with("widget_size")).collect();
+        assert_eq!(
+            series,
+            [r#"widget_size_bytes{instance="kso-0",job="kube-state-otel",name="a"} 5.36870912e+09"#]
+        );
+        assert_eq!(rendered.warnings.len(), 1, "{:?}", rendered.warnings);
+        assert!(
+            rendered.warnings[0].starts_with("widgets.yaml: Widget prod/c: metric widget.size: "),
+            "{:?}",
+            rendered.warnings
+        );
+        assert!(!rendered.output.contains("kube_state_otel"));
+    }
+
+    #[test]
+    fn says_so_when_no_object_matches() {
+        let env = Env::from_pairs([("POD_NAME", "kso-0")]);
+        let config = load_str(CONFIG, &env).unwrap_or_else(|e| panic!("{e:?}"));
+        let rendered = render(&config, &env, &[], RenderFormat::OtlpJson).unwrap();
+        assert_eq!(
+            rendered.warnings,
+            ["crds/widget: no object of example.com/v1 widgets in the given files"]
+        );
+        let doc: Value = serde_json::from_str(&rendered.output).unwrap();
+        assert!(doc.is_object());
+        assert!(!rendered.output.contains("widget.size"), "{}", rendered.output);
+    }
 }

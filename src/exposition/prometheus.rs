@@ -1,7 +1,8 @@
 //! OTLP metrics → Prometheus text exposition (0.0.4) and OpenMetrics text, as the Collector's
 //! `prometheus` exporter serves them: translated names, `# HELP`/`# TYPE`, `job`/`instance`
 //! from `service.name`/`service.instance.id`, the other resource attributes on `target_info`,
-//! `otel_scope_name`/`otel_scope_version` labels, families sorted by name and series by labels.
+//! families sorted by name and series by labels. Like the Collector's exporter, it adds no
+//! `otel_scope_*` labels.
 //!
 //! Only gauges and sums are translated (the agent produces nothing else). Delta sums are left
 //! out: a scrape endpoint can only expose cumulative values.
@@ -109,18 +110,12 @@ fn families(request: &ExportMetricsServiceRequest) -> BTreeMap<String, Family> {
                 kind: FamilyType::Gauge,
                 samples: Vec::new(),
             });
-            family.samples.push(Sample { labels: info, value: 1.0, created: None });
+            // One per target (job and instance), as the Collector deduplicates resources.
+            if !family.samples.iter().any(|s| s.labels == info) {
+                family.samples.push(Sample { labels: info, value: 1.0, created: None });
+            }
         }
         for sm in &rm.scope_metrics {
-            let mut scope = Vec::new();
-            if let Some(s) = &sm.scope {
-                if !s.name.is_empty() {
-                    scope.push(("otel_scope_name".to_owned(), s.name.clone()));
-                }
-                if !s.version.is_empty() {
-                    scope.push(("otel_scope_version".to_owned(), s.version.clone()));
-                }
-            }
             for metric in &sm.metrics {
                 let (points, kind, family_type) = match &metric.data {
                     Some(Data::Gauge(g)) => (&g.data_points, MetricType::Gauge, FamilyType::Gauge),
@@ -142,7 +137,7 @@ fn families(request: &ExportMetricsServiceRequest) -> BTreeMap<String, Family> {
                     samples: Vec::new(),
                 });
                 for point in points {
-                    family.samples.push(sample(point, &target, &scope, family_type));
+                    family.samples.push(sample(point, &target, family_type));
                 }
             }
         }
@@ -153,14 +148,9 @@ fn families(request: &ExportMetricsServiceRequest) -> BTreeMap<String, Family> {
     families
 }
 
-fn sample(
-    point: &NumberDataPoint,
-    target: &TargetLabels,
-    scope: &[(String, String)],
-    kind: FamilyType,
-) -> Sample {
+fn sample(point: &NumberDataPoint, target: &TargetLabels, kind: FamilyType) -> Sample {
     let mut labels = sanitized(&point.attributes);
-    for (k, v) in target.job_instance().chain(scope.iter().cloned()) {
+    for (k, v) in target.job_instance() {
         labels.insert(k, v);
     }
     let value = match point.value {

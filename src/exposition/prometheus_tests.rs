@@ -106,7 +106,7 @@ fn request() -> ExportMetricsServiceRequest {
     }
 }
 
-const SCOPE: &str = r#"instance="kso-0",job="kube-state-otel",otel_scope_name="kube-state-otel""#;
+const SCOPE: &str = r#"instance="kso-0",job="kube-state-otel""#;
 
 #[test]
 fn writes_the_text_format_like_the_collector() {
@@ -149,7 +149,7 @@ fn writes_openmetrics_with_counter_families_created_and_eof() {
 }
 
 #[test]
-fn joins_colliding_labels_and_omits_target_info_without_extra_attributes() {
+fn joins_colliding_labels_and_omits_target_info_without_an_instance() {
     let request = ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(Resource { attributes: vec![kv("service.name", "a")], ..Default::default() }),
