@@ -277,7 +277,9 @@ async fn a_nospace_alarm_is_reported_until_disarmed() {
     };
     let points = running.wait_until("the NOSPACE alarm", WAIT, alarmed).await;
     let db_size = points.value("etcd.member.db.size", &[member]).unwrap();
-    assert!(db_size >= 512.0 * 1024.0, "db size {db_size}");
+    // etcd refuses a write when db size plus the write's cost exceeds the quota, so the
+    // reported size may stay a little under the 512 KiB quota.
+    assert!(db_size >= 0.75 * 512.0 * 1024.0, "db size {db_size}");
 
     // The operator's remedy: compact, defragment, disarm.
     let status = etcdctl_ok(&cluster, &["endpoint", "status", "-w", "json"]);
