@@ -4,6 +4,9 @@
 //! checked by `kubernetes-validate --strict`, and the agent config in the ConfigMap passes
 //! `kube-state-otel check`.
 
+#[path = "support/check.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -155,20 +158,7 @@ fn check_config_map(objects: &[Value]) -> String {
     }
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, config).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .env_remove("KUBE_STATE_OTEL_CONFIG")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "check rejected the ConfigMap's config:\n{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    support::check_accepts(&path)
 }
 
 /// Mount paths of the Deployment's volumes that come from Secrets.
