@@ -140,5 +140,8 @@ fn effective<'a>(
 fn with_limit_overhead(limits: Amounts, overhead: Option<&BTreeMap<String, Quantity>>) -> Amounts {
     let overhead = Amounts::of(overhead);
     let add = |limit: i64, extra: i64| if limit > 0 { limit + extra } else { 0 };
-    Amounts { cpu_milli: add(limits.cpu_milli, overhead.cpu_milli), memory: add(limits.memory, overhead.memory) }
+    Amounts {
+        cpu_milli: add(limits.cpu_milli, overhead.cpu_milli),
+        memory: add(limits.memory, overhead.memory),
+    }
 }
