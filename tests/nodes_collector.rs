@@ -3,10 +3,40 @@
 #[path = "support/nodes.rs"]
 mod support;
 
-use kube_state_otel::collectors::nodes::NodesConfig;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use kube_state_otel::collectors::nodes::{specs, NodesConfig, NodesState};
+use kube_state_otel::series::SeriesTable;
 use kube_state_otel::testing::fake_apiserver::FakeApiServer;
 use serde_json::json;
 use support::{node, pod, Export, Running};
+
+/// Counts the live heap bytes of each thread, so the per-pod memory figure is measured, not
+/// estimated, and the tests running beside it do not blur it.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = LIVE.try_with(|l| l.set(l.get() + layout.size() as isize));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = LIVE.try_with(|l| l.set(l.get() - layout.size() as isize));
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 const N1: [(&str, &str); 2] = [("k8s.node.name", "n1"), ("k8s.node.uid", "uid-n1")];
 
@@ -208,4 +238,34 @@ async fn pods_change_phase_move_get_scheduled_and_nodes_go() {
     let e = running.wait_until("pod c gone", |e| cpu(e, "n2") == Some(0.25)).await;
     assert_eq!(phase_of(&e, "k8s.cluster.pod.count", "", "Running"), Some(0.0));
     running.stop().await;
+}
+
+/// Heap kept per pod by the collector state (pods spread over 100 nodes). Printed for
+/// docs/nodes.md.
+#[test]
+fn memory_kept_per_pod() {
+    let table = SeriesTable::new("nodes", specs());
+    let mut state = NodesState::new(NodesConfig::default());
+    for i in 0..100 {
+        state.apply_node(
+            &serde_json::from_value(node(&format!("node-{i}"), &format!("uid-node-{i}"), "True")).unwrap(),
+            &table,
+        );
+    }
+    let pods: Vec<k8s_openapi::api::core::v1::Pod> = (0..20_000)
+        .map(|i| {
+            let node = format!("node-{}", i % 100);
+            let mut p = pod(&format!("pod-{i}"), Some(&node), "Running", "100m", "128Mi");
+            p["metadata"]["uid"] = json!(format!("{:08x}-1111-2222-3333-444455556666", i));
+            serde_json::from_value(p).unwrap()
+        })
+        .collect();
+    let before = live();
+    for p in &pods {
+        state.apply_pod(p, &table);
+    }
+    let per_pod = (live() - before) as f64 / pods.len() as f64;
+    eprintln!("nodes collector: {per_pod:.0} bytes kept per pod ({} pods)", state.pod_count());
+    assert_eq!(state.pod_count(), 20_000);
+    assert!(per_pod < 256.0, "{per_pod} bytes per pod");
 }
