@@ -60,3 +60,45 @@ impl NodesConfig {
         self.conditions.is_empty() || self.conditions.iter().any(|c| c == condition_type)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{load_str, Env};
+
+    #[test]
+    fn on_by_default_with_every_condition() {
+        let config = load_str("{}", &Env::from_pairs::<&str, &str>([])).unwrap();
+        let nodes = &config.collectors.nodes;
+        assert!(nodes.enabled && nodes.leader_election && nodes.conditions.is_empty());
+        assert!(nodes.reports_condition("PIDPressure"));
+        let lines = config.collectors.summary();
+        assert!(
+            lines.contains(&"nodes (nodes and pods; conditions: all; leader only)".to_owned()),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn conditions_are_checked_with_their_paths() {
+        let yaml = "collectors:\n  nodes:\n    leaderElection: false\n    conditions: [Ready, '', Ready]\n";
+        let issues = load_str(yaml, &Env::from_pairs::<&str, &str>([])).unwrap_err();
+        let found: Vec<(String, String)> =
+            issues.iter().map(|i| (i.path.clone(), i.message.clone())).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("collectors.nodes.conditions[1]".to_owned(), "condition type must not be empty".to_owned()),
+                (
+                    "collectors.nodes.conditions[2]".to_owned(),
+                    "condition type \"Ready\" is listed twice".to_owned()
+                ),
+            ]
+        );
+        let unknown = load_str("collectors:\n  nodes:\n    labels: {}\n", &Env::from_pairs::<&str, &str>([]));
+        assert!(unknown.is_err(), "unknown keys are errors");
+        let off =
+            load_str("collectors:\n  nodes: {enabled: false}\n", &Env::from_pairs::<&str, &str>([])).unwrap();
+        assert!(!off.collectors.nodes.enabled);
+        assert!(!crate::collectors::need_kubernetes(&off.collectors));
+    }
+}

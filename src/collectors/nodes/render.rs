@@ -36,3 +36,37 @@ pub fn render_tables(
     }
     (vec![table], errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::metrics::MeterProvider as _;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn files_render_like_the_watch() {
+        let meter = opentelemetry::metrics::noop::NoopMeterProvider::new().meter("t");
+        let registry = MetricsRegistry::new(meter);
+        let objects = vec![
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "uid": "p1"},
+                "spec": {"nodeName": "n1", "containers": [{"name": "c", "resources": {"requests": {"cpu": "3800m"}}}]},
+                "status": {"phase": "Running"}}),
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "uid": "u1"},
+                "status": {"allocatable": {"cpu": "1e3"}}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "bad"}, "status": {"allocatable": 3}}),
+        ];
+        let (tables, errors) = render_tables(&NodesConfig::default(), &objects, &registry);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("Node: "), "{errors:?}");
+        let table = &tables[0];
+        let value = |key: &str, metric: &str| {
+            let id = table.metric_id(metric).unwrap();
+            table.points_of(key).iter().find(|p| p.metric == id).map(|p| p.value)
+        };
+        assert_eq!(value("node/n1", "k8s.node.cpu.allocatable"), Some(1000.0));
+        assert_eq!(value("pods/n1", "k8s.node.cpu.request"), Some(3.8));
+        assert_eq!(value("cluster", "k8s.cluster.node.count"), Some(0.0), "n1 has no Ready: unknown");
+    }
+}

@@ -193,3 +193,23 @@ fn totals_follow_pods_and_nodes() {
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Running"), Some(0.0));
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Pending"), Some(1.0));
 }
+
+#[test]
+fn a_node_recreated_under_its_name_takes_the_new_uid() {
+    let table = SeriesTable::new("nodes", specs());
+    let mut state = NodesState::new(NodesConfig::default());
+    let apply_node =
+        |state: &mut NodesState, v: Value| state.apply_node(&serde_json::from_value(v).unwrap(), &table);
+    apply_node(&mut state, node("n1", "old", "True"));
+    apply_pod(&mut state, &table, pod("a", Some("n1"), "Running", "1", "1Gi"));
+    apply_node(&mut state, node("n1", "new", "False"));
+    for key in ["node/n1", "pods/n1"] {
+        let points = table.points_of(key);
+        assert!(!points.is_empty());
+        assert!(points.iter().all(|p| p.attributes[1].value.as_str() == "new"), "{key}");
+    }
+    assert_eq!(value_of(&table.points_of("pods/n1"), CPU_REQUEST, None), Some(1.1));
+    let cluster = table.points_of("cluster");
+    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "true"))), Some(0.0));
+    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "false"))), Some(1.0));
+}

@@ -35,6 +35,8 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
     let pods = watcher(Api::<Pod>::all(client), watch_config).default_backoff().map(Update::Pod);
     let mut updates = std::pin::pin!(stream::select(nodes, pods));
     let (mut nodes_listed, mut pods_listed) = (false, false);
+    // Which watcher last failed, so a recovered one clears its detail once, not per event.
+    let (mut nodes_failing, mut pods_failing) = (false, false);
     ctx.status.set_up(true);
     loop {
         let update = tokio::select! {
@@ -57,7 +59,7 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
                     }
                     Event::Delete(node) => state.delete_node(&node, &table),
                 }
-                ctx.status.set_detail("nodes", None);
+                recovered(&ctx, "nodes", &mut nodes_failing);
             }
             Update::Pod(Ok(event)) => {
                 ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
@@ -70,10 +72,10 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
                     Event::InitApply(pod) | Event::Apply(pod) => state.apply_pod(&pod, &table),
                     Event::Delete(pod) => state.delete_pod(&pod, &table),
                 }
-                ctx.status.set_detail("pods", None);
+                recovered(&ctx, "pods", &mut pods_failing);
             }
-            Update::Node(Err(e)) => report(&ctx, "nodes", &e),
-            Update::Pod(Err(e)) => report(&ctx, "pods", &e),
+            Update::Node(Err(e)) => report(&ctx, "nodes", &e, &mut nodes_failing),
+            Update::Pod(Err(e)) => report(&ctx, "pods", &e, &mut pods_failing),
         }
         ctx.status.set_ready(nodes_listed && pods_listed);
     }
@@ -81,7 +83,14 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
     ctx.status.set_ready(false);
 }
 
-fn report(ctx: &CollectorContext, part: &str, error: &watcher::Error) {
+fn recovered(ctx: &CollectorContext, part: &str, failing: &mut bool) {
+    if std::mem::take(failing) {
+        ctx.status.set_detail(part, None);
+    }
+}
+
+fn report(ctx: &CollectorContext, part: &str, error: &watcher::Error, failing: &mut bool) {
+    *failing = true;
     tracing::warn!(collector = %ctx.name, %part, %error, "watch failed; retrying with backoff");
     ctx.status.set_detail(part, Some(format!("watch failed: {error}")));
 }
