@@ -269,3 +269,36 @@ fn memory_kept_per_pod() {
     assert_eq!(state.pod_count(), 20_000);
     assert!(per_pod < 256.0, "{per_pod} bytes per pod");
 }
+
+/// The whole agent, configured by YAML: the nodes collector runs by default and reports ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_runs_the_nodes_collector_by_default() {
+    use kube_state_otel::config::{load_str, Env};
+    use kube_state_otel::testing::otlp_receiver::{value_where, OtlpReceiver};
+
+    let server = FakeApiServer::start().await;
+    server.apply(node("n1", "uid-n1", "True")).unwrap();
+    let receiver = OtlpReceiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
+    let yaml = format!(
+        "kubernetes: {{kubeconfig: {}}}\nexport: {{interval: 200ms, otlp: {{endpoint: \"{}\"}}}}\nserver: {{listen: 127.0.0.1:0}}\nleaderElection: {{enabled: false}}\n",
+        kubeconfig.display(),
+        receiver.grpc_endpoint()
+    );
+    let config = load_str(&yaml, &Env::from_pairs::<&str, &str>([])).unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let agent =
+        tokio::spawn(kube_state_otel::runtime::run(config, Env::from_pairs::<&str, &str>([]), stop.clone()));
+    receiver
+        .wait_for(support::WAIT, "nodes ready and n1 exported", |_| {
+            let ready = receiver.latest_metric("kube_state_otel.collector.ready");
+            let info = receiver.latest_metric("k8s.node.info");
+            ready.and_then(|m| value_where(&m, &[("collector", "nodes")])) == Some(1.0)
+                && info.and_then(|m| value_where(&m, &N1)) == Some(1.0)
+        })
+        .await;
+    stop.cancel();
+    agent.await.unwrap().unwrap();
+}
