@@ -52,7 +52,7 @@ fn sigterm(child: &Child) {
 async fn run_against(protocol: &str, endpoint: String, receiver: &OtlpReceiver) {
     let health_port = free_port();
     let config = format!(
-        "cluster:\n  name: e2e\nexport:\n  interval: 300ms\n  otlp:\n    endpoint: {endpoint}\n    protocol: {protocol}\n    headers: {{x-tenant: e2e}}\n  resource:\n    deployment.environment.name: test\nserver:\n  listen: 127.0.0.1:{health_port}\nlogging: {{level: info, format: text}}\n"
+        "cluster:\n  name: e2e\nexport:\n  interval: 300ms\n  otlp:\n    endpoint: {endpoint}\n    protocol: {protocol}\n    headers: {{x-tenant: e2e}}\n  resource:\n    deployment.environment.name: test\nserver:\n  listen: 127.0.0.1:{health_port}\nlogging: {{level: info, format: text}}\ncollectors:\n  nodes: {{enabled: false}}\n"
     );
     let (mut agent, _dir) =
         spawn_agent(&config, &[("POD_NAME", "kso-e2e-0"), ("OTEL_RESOURCE_ATTRIBUTES", "team=sre")]);
@@ -118,6 +118,27 @@ async fn run_exports_resource_and_self_metrics_over_grpc() {
 async fn run_exports_resource_and_self_metrics_over_http_protobuf() {
     let receiver = OtlpReceiver::start().await;
     run_against("http/protobuf", receiver.http_endpoint(), &receiver).await;
+}
+
+#[test]
+fn run_without_a_cluster_fails_when_a_collector_needs_one() {
+    // The nodes collector is on by default and needs the Kubernetes API; there is none here.
+    let config =
+        format!("server:\n  listen: 127.0.0.1:{}\nlogging: {{level: info, format: text}}\n", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
+        .args(["run", "--config"])
+        .arg(&path)
+        .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("collectors nodes need the Kubernetes API"), "{stderr}");
 }
 
 #[test]

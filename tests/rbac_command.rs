@@ -53,6 +53,8 @@ fn crds_get_list_and_watch_per_group_and_the_lease_a_role() {
         docs[0]["rules"],
         json!([
             {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"], "verbs": ["get"]},
+            // The nodes collector is on by default.
+            {"apiGroups": [""], "resources": ["nodes", "pods"], "verbs": ["list", "watch"]},
             {"apiGroups": ["apps.kubeblocks.io"], "resources": ["clusters"], "verbs": ["list", "watch"]},
             {"apiGroups": ["cert-manager.io"], "resources": ["certificates", "issuers"], "verbs": ["list", "watch"]},
         ])
@@ -69,10 +71,19 @@ fn crds_get_list_and_watch_per_group_and_the_lease_a_role() {
 
 #[test]
 fn without_leader_election_there_is_no_role() {
-    let docs = manifests("leaderElection: {enabled: false}\n");
+    let docs = manifests("leaderElection: {enabled: false}\ncollectors: {nodes: {enabled: false}}\n");
     let kinds: Vec<&Value> = docs.iter().map(|d| &d["kind"]).collect();
     assert_eq!(kinds, [&json!("ClusterRole")]);
     assert_eq!(docs[0]["rules"].as_array().unwrap().len(), 1, "only the kube-system namespace");
+}
+
+#[test]
+fn the_nodes_collector_lists_and_watches_nodes_and_pods() {
+    let docs = manifests("leaderElection: {enabled: false}\ncollectors: {nodes: {enabled: true}}\n");
+    assert_eq!(
+        docs[0]["rules"][1],
+        json!({"apiGroups": [""], "resources": ["nodes", "pods"], "verbs": ["list", "watch"]})
+    );
 }
 
 #[test]

@@ -162,6 +162,48 @@ fn the_main_example_config_renders_the_kubeblocks_objects() {
 }
 
 #[test]
+fn the_main_example_config_renders_nodes_and_pods() {
+    let stdout = stdout_of(&render(
+        "config/kube-state-otel.yaml",
+        &[example("config/examples/nodes/objects.yaml"), example("config/examples/kubeblocks/objects.yaml")],
+        &[],
+    ));
+    let w1 = r#"k8s_node_name="worker-1",k8s_node_uid="5c1f3a8e-0b7d-4d1e-9a53-1f2b3c4d5e61""#;
+    let w2 = r#"k8s_node_name="worker-2",k8s_node_uid="7e2d4b9f-1c8e-4e2f-8b64-2a3c4d5e6f72""#;
+    assert_lines(
+        &stdout,
+        &[
+            format!("k8s_node_cpu_allocatable{{{SCOPE},{w1}}} 3.8"),
+            format!("k8s_node_memory_allocatable_bytes{{{SCOPE},{w1}}} 1.610612736e+10"),
+            // api-7d9f: 500m + 100m; the Succeeded pod's 2 cores do not count.
+            format!("k8s_node_cpu_request{{{SCOPE},{w1}}} 0.6"),
+            format!("k8s_node_memory_request_bytes{{{SCOPE},{w1}}} 6.03979776e+08"),
+            format!("k8s_node_cpu_limit{{{SCOPE},{w1}}} 1"),
+            format!(r#"k8s_node_pod_count{{{SCOPE},{w1},k8s_pod_status_phase="Succeeded"}} 1"#),
+            format!(r#"k8s_node_pod_count{{{SCOPE},{w2},k8s_pod_status_phase="Running"}} 0"#),
+            format!("k8s_node_unschedulable_ratio{{{SCOPE},{w2}}} 1"),
+            format!(
+                r#"k8s_node_condition_status{{{SCOPE},k8s_node_condition_status="unknown",k8s_node_condition_type="Ready",{w2}}} 1"#
+            ),
+            // The unscheduled Pending pod counts in the cluster totals only.
+            format!(r#"k8s_cluster_pod_count{{{SCOPE},k8s_pod_status_phase="Pending"}} 1"#),
+            format!(r#"k8s_cluster_node_count{{{SCOPE},ready="unknown"}} 1"#),
+        ],
+    );
+    assert!(stdout.contains("# TYPE sealos_kubeblocks_cluster_phase gauge"), "{stdout}");
+}
+
+#[test]
+fn objects_without_nodes_give_no_node_series() {
+    let stdout = stdout_of(&render(
+        "config/kube-state-otel.yaml",
+        &[example("config/examples/kubeblocks/objects.yaml")],
+        &[],
+    ));
+    assert!(!stdout.contains("k8s_cluster_pod_count"), "{stdout}");
+}
+
+#[test]
 fn otlp_json_output_follows_the_otlp_json_mapping() {
     let stdout = stdout_of(&render(
         "config/examples/kubeblocks/config.yaml",

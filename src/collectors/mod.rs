@@ -2,6 +2,7 @@
 
 pub mod crds;
 pub mod etcd;
+pub mod nodes;
 
 mod context;
 mod spawn;

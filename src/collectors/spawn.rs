@@ -3,13 +3,16 @@
 use tokio::task::JoinHandle;
 
 use super::context::CollectorContext;
-use super::{crds, etcd};
+use super::{crds, etcd, nodes};
 use crate::config::CollectorsConfig;
 use crate::telemetry::StatusBoard;
 
-/// Whether any enabled collector needs the Kubernetes API.
-pub fn need_kubernetes(config: &CollectorsConfig) -> bool {
-    config.crds.enabled
+/// The enabled collectors that need the Kubernetes API (`collectors.<name>`), in config order.
+pub fn need_kubernetes(config: &CollectorsConfig) -> Vec<&'static str> {
+    [("crds", config.crds.enabled), ("nodes", config.nodes.enabled)]
+        .into_iter()
+        .filter_map(|(name, enabled)| enabled.then_some(name))
+        .collect()
 }
 
 /// Spawns every enabled collector; each appears on `board` under its name.
@@ -33,6 +36,10 @@ pub fn spawn_all(
             }
             Err(issues) => tracing::error!(%issues, "collectors.crds does not compile; not started"),
         }
+    }
+    if config.nodes.enabled {
+        let ctx = start("nodes");
+        tasks.push(tokio::spawn(nodes::run(config.nodes.clone(), ctx)));
     }
     if config.etcd.enabled {
         let ctx = start("etcd");

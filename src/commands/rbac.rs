@@ -38,6 +38,9 @@ pub fn cluster_role(config: &Config) -> ClusterRole {
             watched.entry(resource.gvr.group.clone()).or_default().insert(resource.gvr.resource.clone());
         }
     }
+    if config.collectors.nodes.enabled {
+        watched.entry(String::new()).or_default().extend(["nodes".to_owned(), "pods".to_owned()]);
+    }
     let mut rules = vec![PolicyRule {
         api_groups: Some(vec![String::new()]),
         resources: Some(vec!["namespaces".to_owned()]),
@@ -84,7 +87,8 @@ mod tests {
 
     #[test]
     fn no_collector_needs_only_the_cluster_uid_and_the_lease() {
-        let config = Config::default();
+        let mut config = Config::default();
+        config.collectors.nodes.enabled = false;
         let role = cluster_role(&config);
         let rules = role.rules.unwrap();
         assert_eq!(rules.len(), 1);

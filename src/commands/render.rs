@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use parking_lot::Mutex;
 use serde_json::Value;
 
+use crate::collectors;
 use crate::collectors::crds::{self, ExtractError};
 use crate::config::{Config, ConfigIssues, Env};
 use crate::exposition;
@@ -107,9 +108,11 @@ pub fn render(
     );
     let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
     let mut warnings = Vec::new();
-    let tables = crds_tables(config, objects, &registry, &mut warnings)?;
+    let mut tables = crds_tables(config, objects, &registry, &mut warnings)?;
+    tables.extend(nodes_tables(config, objects, &registry, &mut warnings));
     if tables.is_empty() {
-        warnings.push("no collector that works on objects is enabled (collectors.crds)".into());
+        warnings
+            .push("no collector that works on objects is enabled (collectors.crds, collectors.nodes)".into());
     }
     let flushed = provider.force_flush();
     drop(tables);
@@ -159,6 +162,29 @@ pub fn crds_tables(
         tables.push(table);
     }
     Ok(tables)
+}
+
+/// `collectors.nodes`: one table from the Node and Pod objects among `objects`. With none of
+/// them the table is left out, so a CRD-only render does not print empty cluster totals.
+pub fn nodes_tables(
+    config: &Config,
+    objects: &[SourcedObject],
+    registry: &MetricsRegistry,
+    warnings: &mut Vec<String>,
+) -> Vec<TableHandle> {
+    let section = &config.collectors.nodes;
+    let core = |o: &&SourcedObject| {
+        o.object.get("apiVersion").and_then(Value::as_str) == Some("v1")
+            && matches!(o.object.get("kind").and_then(Value::as_str), Some("Node" | "Pod"))
+    };
+    let described: Vec<(String, &Value)> =
+        objects.iter().filter(core).map(|o| (o.describe(), &o.object)).collect();
+    if !section.enabled || described.is_empty() {
+        return Vec::new();
+    }
+    let (tables, errors) = collectors::nodes::render_tables(section, &described, registry);
+    warnings.extend(errors);
+    tables
 }
 
 /// Whether `object` is in one of `namespaces` (empty: all), as the watch would see it.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{join, ConfigIssues};
 use crate::collectors::crds::{self, CrdsConfig};
 use crate::collectors::etcd::EtcdConfig;
+use crate::collectors::nodes::NodesConfig;
 
 /// Settings of every collector.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
@@ -13,6 +14,9 @@ pub struct CollectorsConfig {
     /// Metrics from custom resources, described in YAML (SPEC §4).
     #[serde(default)]
     pub crds: CrdsConfig,
+    /// Node metrics, per-node pod figures and cluster totals (SPEC §5); on by default.
+    #[serde(default)]
+    pub nodes: NodesConfig,
     /// etcd cluster inspection (SPEC §6).
     #[serde(default)]
     pub etcd: EtcdConfig,
@@ -23,6 +27,9 @@ impl CollectorsConfig {
     pub fn validate(&self, path: &str, issues: &mut ConfigIssues) {
         if self.crds.enabled {
             crds::compile(&self.crds, &join(path, "crds"), issues);
+        }
+        if self.nodes.enabled {
+            self.nodes.validate(&join(path, "nodes"), issues);
         }
         if self.etcd.enabled {
             self.etcd.validate(&join(path, "etcd"), issues);
@@ -50,6 +57,17 @@ impl CollectorsConfig {
                     names.join(", ")
                 ));
             }
+        }
+        if self.nodes.enabled {
+            let conditions = if self.nodes.conditions.is_empty() {
+                "all".to_owned()
+            } else {
+                self.nodes.conditions.join(", ")
+            };
+            lines.push(format!(
+                "nodes (nodes and pods; conditions: {conditions}; {})",
+                election(self.nodes.leader_election)
+            ));
         }
         if self.etcd.enabled {
             for c in &self.etcd.clusters {

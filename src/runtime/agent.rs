@@ -20,8 +20,8 @@ pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// Why the agent could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(transparent)]
-    Kubernetes(#[from] crate::kubernetes::ClientError),
+    #[error("collectors {} need the Kubernetes API: {source}", .collectors.join(", "))]
+    Kubernetes { collectors: Vec<&'static str>, source: crate::kubernetes::ClientError },
     #[error("cannot start the OTLP exporter: {0}")]
     Transport(#[from] telemetry::TransportError),
     #[error("cannot listen on {listen}: {source}")]
@@ -33,7 +33,9 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     let needs_cluster = collectors::need_kubernetes(&config.collectors);
     let kube = match crate::kubernetes::client(&config.kubernetes).await {
         Ok(client) => Some(client),
-        Err(e) if needs_cluster => return Err(e.into()),
+        Err(source) if !needs_cluster.is_empty() => {
+            return Err(RunError::Kubernetes { collectors: needs_cluster, source })
+        }
         Err(e) => {
             tracing::info!(reason = %e, "no Kubernetes cluster configured; running without one");
             None

@@ -1,0 +1,232 @@
+//! What the collector keeps between events, and how it turns into table rows.
+//!
+//! One table, three kinds of rows: `node/<name>` (the node's own points), `pods/<name>` (the
+//! pod figures of that node) and `cluster` (the totals). Rows are keyed by node *name* because
+//! pods refer to their node by name; every point still carries `k8s.node.uid`, and a node
+//! re-created under the same name replaces its rows. Per-node pod figures are kept as running
+//! integer totals updated by each pod's old and new facts, so a pod event costs O(1).
+
+use std::collections::{HashMap, HashSet};
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use opentelemetry::KeyValue;
+
+use super::config::NodesConfig;
+use super::metrics::*;
+use super::node::{node_attributes, node_points, Readiness};
+use super::pod::{reduce_pod, Amounts, Phase, PodFacts};
+use crate::series::{Point, SeriesTable};
+
+const CLUSTER_KEY: &str = "cluster";
+
+struct NodeEntry {
+    uid: String,
+    ready: Readiness,
+}
+
+/// Running totals of the pods bound to one node.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct PodTotals {
+    phases: [i64; 5],
+    requests: Amounts,
+    limits: Amounts,
+}
+
+impl PodTotals {
+    fn apply(&mut self, pod: &PodFacts, sign: i64) {
+        self.phases[pod.phase.index()] += sign;
+        if !pod.phase.is_terminated() {
+            self.requests.cpu_milli += sign * pod.requests.cpu_milli;
+            self.requests.memory += sign * pod.requests.memory;
+            self.limits.cpu_milli += sign * pod.limits.cpu_milli;
+            self.limits.memory += sign * pod.limits.memory;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.phases.iter().all(|&n| n == 0)
+    }
+}
+
+/// The collector's state; `table` receives every change at once.
+pub struct NodesState {
+    config: NodesConfig,
+    nodes: HashMap<String, NodeEntry>,
+    pods: HashMap<String, PodFacts>,
+    per_node: HashMap<Box<str>, PodTotals>,
+    cluster_pods: [i64; 5],
+    cluster_nodes: [i64; 3],
+    /// Keys seen since the last `Init`, to drop what vanished during a relist.
+    relist_nodes: Option<HashSet<String>>,
+    relist_pods: Option<HashSet<String>>,
+}
+
+/// Whether a relist is starting, feeding objects, or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relist {
+    Start,
+    Done,
+}
+
+impl NodesState {
+    pub fn new(config: NodesConfig) -> Self {
+        NodesState {
+            config,
+            nodes: HashMap::new(),
+            pods: HashMap::new(),
+            per_node: HashMap::new(),
+            cluster_pods: [0; 5],
+            cluster_nodes: [0; 3],
+            relist_nodes: None,
+            relist_pods: None,
+        }
+    }
+
+    /// Number of pods kept.
+    pub fn pod_count(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// A node added or changed; returns the metrics that could not be parsed.
+    pub fn apply_node(&mut self, node: &Node, table: &SeriesTable) -> Vec<&'static str> {
+        let Some(extract) = node_points(node, &self.config) else { return Vec::new() };
+        if let Some(seen) = &mut self.relist_nodes {
+            seen.insert(extract.name.clone());
+        }
+        table.replace(&format!("node/{}", extract.name), extract.points);
+        self.cluster_nodes[extract.ready as usize] += 1;
+        let entry = NodeEntry { uid: extract.uid, ready: extract.ready };
+        if let Some(old) = self.nodes.insert(extract.name.clone(), entry) {
+            self.cluster_nodes[old.ready as usize] -= 1;
+        }
+        self.write_pods_row(&extract.name, table);
+        self.write_cluster_row(table);
+        extract.errors
+    }
+
+    pub fn delete_node(&mut self, node: &Node, table: &SeriesTable) {
+        if let Some(name) = &node.metadata.name {
+            self.forget_node(name, table);
+            self.write_cluster_row(table);
+        }
+    }
+
+    fn forget_node(&mut self, name: &str, table: &SeriesTable) {
+        if let Some(old) = self.nodes.remove(name) {
+            self.cluster_nodes[old.ready as usize] -= 1;
+        }
+        table.remove(&format!("node/{name}"));
+        table.remove(&format!("pods/{name}"));
+    }
+
+    pub fn apply_pod(&mut self, pod: &Pod, table: &SeriesTable) {
+        let Some((uid, facts)) = reduce_pod(pod) else { return };
+        if let Some(seen) = &mut self.relist_pods {
+            seen.insert(uid.clone());
+        }
+        let old = self.pods.insert(uid, facts.clone());
+        if old.as_ref() == Some(&facts) {
+            return;
+        }
+        if let Some(old) = old {
+            self.account(&old, -1, table);
+        }
+        self.account(&facts, 1, table);
+        self.write_cluster_row(table);
+    }
+
+    pub fn delete_pod(&mut self, pod: &Pod, table: &SeriesTable) {
+        if let Some(uid) = &pod.metadata.uid {
+            self.forget_pod(uid, table);
+            self.write_cluster_row(table);
+        }
+    }
+
+    fn forget_pod(&mut self, uid: &str, table: &SeriesTable) {
+        if let Some(old) = self.pods.remove(uid) {
+            self.account(&old, -1, table);
+        }
+    }
+
+    fn account(&mut self, pod: &PodFacts, sign: i64, table: &SeriesTable) {
+        self.cluster_pods[pod.phase.index()] += sign;
+        let Some(node) = &pod.node else { return };
+        let totals = self.per_node.entry(node.clone()).or_default();
+        totals.apply(pod, sign);
+        if totals.is_empty() {
+            self.per_node.remove(node);
+        }
+        self.write_pods_row(node, table);
+    }
+
+    /// Relist boundaries of the node watcher.
+    pub fn node_relist(&mut self, step: Relist, table: &SeriesTable) {
+        match step {
+            Relist::Start => self.relist_nodes = Some(HashSet::new()),
+            Relist::Done => {
+                let seen = self.relist_nodes.take().unwrap_or_default();
+                let gone: Vec<String> = self.nodes.keys().filter(|n| !seen.contains(*n)).cloned().collect();
+                for name in gone {
+                    self.forget_node(&name, table);
+                }
+                self.write_cluster_row(table);
+            }
+        }
+    }
+
+    /// Relist boundaries of the pod watcher.
+    pub fn pod_relist(&mut self, step: Relist, table: &SeriesTable) {
+        match step {
+            Relist::Start => self.relist_pods = Some(HashSet::new()),
+            Relist::Done => {
+                let seen = self.relist_pods.take().unwrap_or_default();
+                let gone: Vec<String> = self.pods.keys().filter(|u| !seen.contains(*u)).cloned().collect();
+                for uid in gone {
+                    self.forget_pod(&uid, table);
+                }
+                self.write_cluster_row(table);
+            }
+        }
+    }
+
+    /// The pod figures of a known node (every phase, zeros included).
+    fn write_pods_row(&self, name: &str, table: &SeriesTable) {
+        let Some(node) = self.nodes.get(name) else { return };
+        let base = node_attributes(name, &node.uid);
+        let totals = self.per_node.get(name).cloned().unwrap_or_default();
+        let mut points = Vec::with_capacity(9);
+        for phase in Phase::ALL {
+            let attrs = phase_attributes(&base, phase);
+            points.push(Point::new(POD_COUNT, attrs, totals.phases[phase.index()] as f64));
+        }
+        let cpu = |m: i64| m as f64 / 1000.0;
+        points.push(Point::new(CPU_REQUEST, base.clone(), cpu(totals.requests.cpu_milli)));
+        points.push(Point::new(MEMORY_REQUEST, base.clone(), totals.requests.memory as f64));
+        points.push(Point::new(CPU_LIMIT, base.clone(), cpu(totals.limits.cpu_milli)));
+        points.push(Point::new(MEMORY_LIMIT, base, totals.limits.memory as f64));
+        table.replace(&format!("pods/{name}"), points);
+    }
+
+    fn write_cluster_row(&self, table: &SeriesTable) {
+        let mut points = Vec::with_capacity(8);
+        for ready in Readiness::ALL {
+            let count = self.cluster_nodes[ready as usize];
+            points.push(Point::new(
+                CLUSTER_NODES,
+                vec![KeyValue::new("ready", ready.as_str())],
+                count as f64,
+            ));
+        }
+        for phase in Phase::ALL {
+            let count = self.cluster_pods[phase.index()];
+            points.push(Point::new(CLUSTER_PODS, phase_attributes(&[], phase), count as f64));
+        }
+        table.replace(CLUSTER_KEY, points);
+    }
+}
+
+fn phase_attributes(base: &[KeyValue], phase: Phase) -> Vec<KeyValue> {
+    let mut attrs = base.to_vec();
+    attrs.push(KeyValue::new("k8s.pod.status.phase", phase.as_str()));
+    attrs
+}

@@ -1,0 +1,105 @@
+//! The watch loop: nodes and pods, one task, one state.
+
+use futures::{stream, StreamExt};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::WatchStreamExt;
+use kube::Api;
+
+use super::config::NodesConfig;
+use super::metrics::specs;
+use super::state::{NodesState, Relist};
+use crate::collectors::CollectorContext;
+
+const PAGE_SIZE: u32 = 500;
+
+// Each update is moved once, from the stream to the match, and dropped there: boxing would
+// only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
+enum Update {
+    Node(Result<Event<Node>, watcher::Error>),
+    Pod(Result<Event<Pod>, watcher::Error>),
+}
+
+/// Runs until `ctx.cancel` fires. Ready once both watchers have listed everything once.
+pub async fn run(config: NodesConfig, ctx: CollectorContext) {
+    let Some(client) = ctx.kube.clone() else {
+        ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
+        return;
+    };
+    let table = ctx.registry.table(ctx.name.clone(), specs());
+    let mut state = NodesState::new(config);
+    let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
+    let nodes =
+        watcher(Api::<Node>::all(client.clone()), watch_config.clone()).default_backoff().map(Update::Node);
+    let pods = watcher(Api::<Pod>::all(client), watch_config).default_backoff().map(Update::Pod);
+    let mut updates = std::pin::pin!(stream::select(nodes, pods));
+    let (mut nodes_listed, mut pods_listed) = (false, false);
+    // Which watcher last failed, so a recovered one clears its detail once, not per event.
+    let (mut nodes_failing, mut pods_failing) = (false, false);
+    ctx.status.set_up(true);
+    loop {
+        let update = tokio::select! {
+            _ = ctx.cancel.cancelled() => break,
+            next = updates.next() => match next { Some(u) => u, None => break },
+        };
+        match update {
+            Update::Node(Ok(event)) => {
+                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
+                match event {
+                    Event::Init => state.node_relist(Relist::Start, &table),
+                    Event::InitDone => {
+                        state.node_relist(Relist::Done, &table);
+                        nodes_listed = true;
+                    }
+                    Event::InitApply(node) | Event::Apply(node) => {
+                        for metric in state.apply_node(&node, &table) {
+                            ctx.self_metrics.extract_error(metric);
+                        }
+                    }
+                    Event::Delete(node) => state.delete_node(&node, &table),
+                }
+                recovered(&ctx, "nodes", &mut nodes_failing);
+            }
+            Update::Pod(Ok(event)) => {
+                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
+                match event {
+                    Event::Init => state.pod_relist(Relist::Start, &table),
+                    Event::InitDone => {
+                        state.pod_relist(Relist::Done, &table);
+                        pods_listed = true;
+                    }
+                    Event::InitApply(pod) | Event::Apply(pod) => state.apply_pod(&pod, &table),
+                    Event::Delete(pod) => state.delete_pod(&pod, &table),
+                }
+                recovered(&ctx, "pods", &mut pods_failing);
+            }
+            Update::Node(Err(e)) => report(&ctx, "nodes", &e, &mut nodes_failing),
+            Update::Pod(Err(e)) => report(&ctx, "pods", &e, &mut pods_failing),
+        }
+        ctx.status.set_ready(nodes_listed && pods_listed);
+    }
+    ctx.status.set_up(false);
+    ctx.status.set_ready(false);
+}
+
+fn recovered(ctx: &CollectorContext, part: &str, failing: &mut bool) {
+    if std::mem::take(failing) {
+        ctx.status.set_detail(part, None);
+    }
+}
+
+fn report(ctx: &CollectorContext, part: &str, error: &watcher::Error, failing: &mut bool) {
+    *failing = true;
+    tracing::warn!(collector = %ctx.name, %part, %error, "watch failed; retrying with backoff");
+    ctx.status.set_detail(part, Some(format!("watch failed: {error}")));
+}
+
+fn event_type<K>(event: &Event<K>) -> &'static str {
+    match event {
+        Event::Apply(_) | Event::InitApply(_) => "apply",
+        Event::Delete(_) => "delete",
+        Event::Init => "init",
+        Event::InitDone => "init_done",
+    }
+}
