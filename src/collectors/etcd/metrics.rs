@@ -13,6 +13,10 @@ pub const ALARM_TYPE: &str = "etcd.alarm.type";
 pub const KEY_PREFIX: &str = "etcd.key.prefix";
 pub const EVENT_TYPE: &str = "etcd.event.type";
 
+/// Every attribute key an etcd point can carry (for dashboards and docs checks).
+pub const ATTRIBUTE_KEYS: [&str; 7] =
+    [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, ALARM_TYPE, KEY_PREFIX, EVENT_TYPE];
+
 /// Index of each metric in [`specs`]; `ids_match_the_spec_order` keeps them aligned.
 pub mod id {
     use crate::series::MetricId;
