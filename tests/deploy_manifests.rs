@@ -6,14 +6,12 @@
 
 #[path = "support/check.rs"]
 mod support;
+#[path = "support/validate.rs"]
+mod validate;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
-
-/// A Kubernetes version `kubernetes-validate` ships strict schemas for.
-const KUBERNETES_VERSION: &str = "1.33.0";
 
 /// Kinds without a namespace; kustomize's `namespace:` leaves them alone.
 const CLUSTER_SCOPED: &[&str] = &["Namespace", "ClusterRole", "ClusterRoleBinding"];
@@ -113,32 +111,6 @@ fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
     objects.iter().find(|o| o["kind"] == kind).unwrap_or_else(|| panic!("no {kind} rendered"))
 }
 
-/// Writes every object to its own file and runs `kubernetes-validate --strict` on them.
-fn validate(objects: &[Value]) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        let path = dir.path().join(format!("{i:02}-{}.json", object["kind"].as_str().unwrap_or("x")));
-        std::fs::write(&path, serde_json::to_vec_pretty(object).unwrap()).unwrap();
-        files.push(path);
-    }
-    let output = Command::new("kubernetes-validate")
-        .args(["--strict", "--no-warn", "-k", KUBERNETES_VERSION])
-        .args(&files)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("kubernetes-validate (PyPI `pip install kubernetes-validate`) cannot run: {e}")
-        });
-    let log =
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "kubernetes-validate --strict failed:\n{log}");
-    assert_eq!(
-        log.matches(" passed for resource ").count(),
-        objects.len(),
-        "every object must be validated against a schema:\n{log}"
-    );
-}
-
 /// Runs `kube-state-otel check` on the agent config of the rendered ConfigMap. `check` reads
 /// the files the config names, so each volume the Deployment mounts from a Secret is stood in
 /// for by a temporary directory holding the Secret's files.
@@ -207,7 +179,7 @@ fn base_renders_validates_and_its_config_passes_check() {
             assert_eq!(object["metadata"]["namespace"], "monitoring", "{object}");
         }
     }
-    validate(&objects);
+    validate::validate_strict(&objects);
 
     let summary = check_config_map(&objects);
     assert!(summary.contains("http://otel-collector.monitoring:4317"), "{summary}");
@@ -237,7 +209,7 @@ fn base_renders_validates_and_its_config_passes_check() {
 #[test]
 fn etcd_overlay_mounts_the_client_certificates_its_config_names() {
     let objects = render(&deploy_dir().join("overlays/etcd-client-certs"));
-    validate(&objects);
+    validate::validate_strict(&objects);
     let summary = check_config_map(&objects);
     assert!(summary.contains("etcd"), "the overlay's config enables etcd:\n{summary}");
 
