@@ -12,6 +12,8 @@ pub enum MetricType {
     Counter,
     /// A non-monotonic sum: exposed as a gauge, but never gets `_ratio`.
     NonMonotonicSum,
+    /// An explicit-bucket histogram: the unit suffix only (`_bucket`, `_sum`, `_count` follow).
+    Histogram,
 }
 
 /// The Prometheus metric name for an OTLP metric.

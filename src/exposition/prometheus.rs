@@ -4,8 +4,9 @@
 //! families sorted by name and series by labels. Like the Collector's exporter, it adds no
 //! `otel_scope_*` labels.
 //!
-//! Only gauges and sums are translated (the agent produces nothing else). Delta sums are left
-//! out: a scrape endpoint can only expose cumulative values.
+//! Gauges, sums and explicit-bucket histograms are translated (the agent produces nothing
+//! else). Delta sums and histograms are left out: a scrape endpoint can only expose cumulative
+//! values.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,7 +16,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::common::v1::{AnyValue as AnyValueMsg, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as PointValue;
-use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, NumberDataPoint};
+use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, HistogramDataPoint, NumberDataPoint};
 
 use super::float;
 use super::names::{label_name, metric_name, MetricType};
@@ -32,15 +33,30 @@ const TARGET_INFO_HELP: &str = "Target metadata";
 enum FamilyType {
     Gauge,
     Counter,
+    Histogram,
+}
+
+impl FamilyType {
+    fn name(self) -> &'static str {
+        match self {
+            FamilyType::Gauge => "gauge",
+            FamilyType::Counter => "counter",
+            FamilyType::Histogram => "histogram",
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Sample {
     /// Sorted by name.
     labels: Vec<(String, String)>,
+    /// The value; for a histogram the sum of the observations.
     value: f64,
-    /// Start time in seconds, for OpenMetrics' `_created` of counters.
+    /// Start time in seconds, for OpenMetrics' `_created` of counters and histograms.
     created: Option<f64>,
+    /// Histograms only: cumulative count per upper bound, and the total count.
+    buckets: Vec<(f64, u64)>,
+    count: u64,
 }
 
 #[derive(Debug)]
@@ -54,17 +70,30 @@ struct Family {
 pub fn to_prometheus_text(request: &ExportMetricsServiceRequest) -> String {
     let mut out = String::new();
     for (name, family) in families(request) {
-        let kind = match family.kind {
-            FamilyType::Gauge => "gauge",
-            FamilyType::Counter => "counter",
-        };
         let _ = writeln!(out, "# HELP {name} {}", escape_help(&family.help, false));
-        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "# TYPE {name} {}", family.kind.name());
         for sample in &family.samples {
-            write_sample(&mut out, &name, &sample.labels, &float::text(sample.value));
+            if family.kind == FamilyType::Histogram {
+                write_histogram(&mut out, &name, sample, float::text);
+            } else {
+                write_sample(&mut out, &name, &sample.labels, &float::text(sample.value));
+            }
         }
     }
     out
+}
+
+/// `_bucket` per bound (cumulative, `le` last as Prometheus' clients write it, `+Inf` = the
+/// count), `_sum` and `_count`.
+fn write_histogram(out: &mut String, name: &str, sample: &Sample, format: fn(f64) -> String) {
+    let bucket = format!("{name}_bucket");
+    for (bound, cumulative) in sample.buckets.iter().chain([(f64::INFINITY, sample.count)].iter()) {
+        let mut labels = sample.labels.clone();
+        labels.push(("le".to_owned(), format(*bound)));
+        write_sample(out, &bucket, &labels, &cumulative.to_string());
+    }
+    write_sample(out, &format!("{name}_sum"), &sample.labels, &format(sample.value));
+    write_sample(out, &format!("{name}_count"), &sample.labels, &sample.count.to_string());
 }
 
 /// OpenMetrics text format 1.0: counter families are named without `_total` (their samples
@@ -72,25 +101,27 @@ pub fn to_prometheus_text(request: &ExportMetricsServiceRequest) -> String {
 pub fn to_openmetrics(request: &ExportMetricsServiceRequest) -> String {
     let mut out = String::new();
     for (name, family) in families(request) {
-        let (base, kind) = match family.kind {
-            FamilyType::Gauge => (name.as_str(), "gauge"),
-            FamilyType::Counter => (name.strip_suffix("_total").unwrap_or(&name), "counter"),
+        let base = match family.kind {
+            FamilyType::Counter => name.strip_suffix("_total").unwrap_or(&name),
+            FamilyType::Gauge | FamilyType::Histogram => name.as_str(),
         };
         let _ = writeln!(out, "# HELP {base} {}", escape_help(&family.help, true));
-        let _ = writeln!(out, "# TYPE {base} {kind}");
+        let _ = writeln!(out, "# TYPE {base} {}", family.kind.name());
         for sample in &family.samples {
             match family.kind {
                 FamilyType::Gauge => {
-                    write_sample(&mut out, base, &sample.labels, &float::openmetrics(sample.value))
+                    write_sample(&mut out, base, &sample.labels, &float::openmetrics(sample.value));
+                    continue;
                 }
                 FamilyType::Counter => {
                     let total = format!("{base}_total");
                     write_sample(&mut out, &total, &sample.labels, &float::openmetrics(sample.value));
-                    if let Some(created) = sample.created {
-                        let name = format!("{base}_created");
-                        write_sample(&mut out, &name, &sample.labels, &float::openmetrics(created));
-                    }
                 }
+                FamilyType::Histogram => write_histogram(&mut out, base, sample, float::openmetrics),
+            }
+            if let Some(created) = sample.created {
+                let name = format!("{base}_created");
+                write_sample(&mut out, &name, &sample.labels, &float::openmetrics(created));
             }
         }
     }
@@ -112,16 +143,33 @@ fn families(request: &ExportMetricsServiceRequest) -> BTreeMap<String, Family> {
             });
             // One per target (job and instance), as the Collector deduplicates resources.
             if !family.samples.iter().any(|s| s.labels == info) {
-                family.samples.push(Sample { labels: info, value: 1.0, created: None });
+                family.samples.push(Sample {
+                    labels: info,
+                    value: 1.0,
+                    created: None,
+                    buckets: Vec::new(),
+                    count: 0,
+                });
             }
         }
         for sm in &rm.scope_metrics {
             for metric in &sm.metrics {
+                let cumulative = AggregationTemporality::Cumulative as i32;
+                if let Some(Data::Histogram(h)) = &metric.data {
+                    if h.aggregation_temporality == cumulative {
+                        let name = metric_name(&metric.name, &metric.unit, MetricType::Histogram);
+                        let family = families.entry(name).or_insert_with(|| Family {
+                            help: metric.description.clone(),
+                            kind: FamilyType::Histogram,
+                            samples: Vec::new(),
+                        });
+                        family.samples.extend(h.data_points.iter().map(|p| histogram_sample(p, &target)));
+                    }
+                    continue;
+                }
                 let (points, kind, family_type) = match &metric.data {
                     Some(Data::Gauge(g)) => (&g.data_points, MetricType::Gauge, FamilyType::Gauge),
-                    Some(Data::Sum(s))
-                        if s.aggregation_temporality == AggregationTemporality::Cumulative as i32 =>
-                    {
+                    Some(Data::Sum(s)) if s.aggregation_temporality == cumulative => {
                         if s.is_monotonic {
                             (&s.data_points, MetricType::Counter, FamilyType::Counter)
                         } else {
@@ -148,19 +196,47 @@ fn families(request: &ExportMetricsServiceRequest) -> BTreeMap<String, Family> {
     families
 }
 
-fn sample(point: &NumberDataPoint, target: &TargetLabels, kind: FamilyType) -> Sample {
-    let mut labels = sanitized(&point.attributes);
+fn point_labels(attributes: &[KeyValue], target: &TargetLabels) -> Vec<(String, String)> {
+    let mut labels = sanitized(attributes);
     for (k, v) in target.job_instance() {
         labels.insert(k, v);
     }
+    labels.into_iter().collect()
+}
+
+fn start_seconds(start_time_unix_nano: u64) -> Option<f64> {
+    (start_time_unix_nano > 0).then(|| start_time_unix_nano as f64 / 1e9)
+}
+
+fn sample(point: &NumberDataPoint, target: &TargetLabels, kind: FamilyType) -> Sample {
     let value = match point.value {
         Some(PointValue::AsDouble(v)) => v,
         Some(PointValue::AsInt(v)) => v as f64,
         None => 0.0,
     };
-    let created = (kind == FamilyType::Counter && point.start_time_unix_nano > 0)
-        .then(|| point.start_time_unix_nano as f64 / 1e9);
-    Sample { labels: labels.into_iter().collect(), value, created }
+    let created = if kind == FamilyType::Counter { start_seconds(point.start_time_unix_nano) } else { None };
+    Sample { labels: point_labels(&point.attributes, target), value, created, buckets: Vec::new(), count: 0 }
+}
+
+/// Explicit bounds with cumulative counts; OTLP's last bucket (above every bound) is `+Inf`.
+fn histogram_sample(point: &HistogramDataPoint, target: &TargetLabels) -> Sample {
+    let mut cumulative = 0u64;
+    let buckets = point
+        .explicit_bounds
+        .iter()
+        .zip(&point.bucket_counts)
+        .map(|(bound, count)| {
+            cumulative += count;
+            (*bound, cumulative)
+        })
+        .collect();
+    Sample {
+        labels: point_labels(&point.attributes, target),
+        value: point.sum.unwrap_or(0.0),
+        created: start_seconds(point.start_time_unix_nano),
+        buckets,
+        count: point.count,
+    }
 }
 
 /// Attributes as labels; keys that sanitize to the same name have their values joined with

@@ -4,7 +4,8 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue as AnyValueMsg, Instrument
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as PointValue;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+    ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
@@ -169,4 +170,52 @@ fn joins_colliding_labels_and_omits_target_info_without_an_instance() {
         to_prometheus_text(&request),
         "# HELP m_ratio h\n# TYPE m_ratio gauge\nm_ratio{a_b=\"2;1\",job=\"a\"} 0.5\n"
     );
+}
+
+fn histogram_request(temporality: AggregationTemporality) -> ExportMetricsServiceRequest {
+    let point = HistogramDataPoint {
+        attributes: vec![kv("collector", "etcd")],
+        start_time_unix_nano: 1_700_000_000_500_000_000,
+        time_unix_nano: 1_700_000_030_000_000_000,
+        count: 5,
+        sum: Some(1.75),
+        bucket_counts: vec![1, 3, 0, 1],
+        explicit_bounds: vec![0.1, 0.5, 1.0],
+        ..Default::default()
+    };
+    let histogram =
+        Data::Histogram(Histogram { data_points: vec![point], aggregation_temporality: temporality as i32 });
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", "kube-state-otel"), kv("service.instance.id", "kso-0")],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![metric("kube_state_otel.collector.duration", "s", "Poll time", histogram)],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+#[test]
+fn writes_histograms_with_cumulative_buckets_sum_and_count() {
+    let labels = format!(r#"collector="etcd",{SCOPE}"#);
+    let want = format!(
+        "# HELP kube_state_otel_collector_duration_seconds Poll time\n\
+         # TYPE kube_state_otel_collector_duration_seconds histogram\n\
+         kube_state_otel_collector_duration_seconds_bucket{{{labels},le=\"0.1\"}} 1\n\
+         kube_state_otel_collector_duration_seconds_bucket{{{labels},le=\"0.5\"}} 4\n\
+         kube_state_otel_collector_duration_seconds_bucket{{{labels},le=\"1\"}} 4\n\
+         kube_state_otel_collector_duration_seconds_bucket{{{labels},le=\"+Inf\"}} 5\n\
+         kube_state_otel_collector_duration_seconds_sum{{{labels}}} 1.75\n\
+         kube_state_otel_collector_duration_seconds_count{{{labels}}} 5\n"
+    );
+    assert_eq!(to_prometheus_text(&histogram_request(AggregationTemporality::Cumulative)), want);
+    let open = to_openmetrics(&histogram_request(AggregationTemporality::Cumulative));
+    assert!(open.contains(&format!("_bucket{{{labels},le=\"1.0\"}} 4\n")), "{open}");
+    assert!(open.contains(&format!("_created{{{labels}}} 1.7000000005e+09\n")), "{open}");
+    assert!(to_prometheus_text(&histogram_request(AggregationTemporality::Delta)).is_empty());
 }

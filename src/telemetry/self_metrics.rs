@@ -3,7 +3,7 @@
 //! Figures derived from state (objects, series, collector up/ready, leader, export totals and
 //! buffer) are observed from that state at export time in `telemetry::observed`.
 
-use opentelemetry::metrics::{Counter, Meter, MeterProvider as _};
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
 use opentelemetry::KeyValue;
 
 /// Counters shared by every part of the agent. Cheap to clone.
@@ -12,6 +12,7 @@ pub struct SelfMetrics {
     watch_events: Counter<u64>,
     extract_errors: Counter<u64>,
     config_reloads: Counter<u64>,
+    collector_duration: Histogram<f64>,
 }
 
 impl SelfMetrics {
@@ -35,6 +36,12 @@ impl SelfMetrics {
                 "{reload}",
                 "Configuration reloads, by result (success, failure)",
             ),
+            collector_duration: meter
+                .f64_histogram("kube_state_otel.collector.duration")
+                .with_unit("s")
+                .with_description("Time one poll of a polling collector took, by collector")
+                .with_boundaries(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+                .build(),
         }
     }
 
@@ -50,6 +57,11 @@ impl SelfMetrics {
 
     pub fn extract_error(&self, metric: &str) {
         self.extract_errors.add(1, &[KeyValue::new("metric", metric.to_owned())]);
+    }
+
+    /// One poll of `collector` (etcd) took `seconds`.
+    pub fn collector_duration(&self, collector: &str, seconds: f64) {
+        self.collector_duration.record(seconds, &[KeyValue::new("collector", collector.to_owned())]);
     }
 
     pub fn config_reload(&self, success: bool) {

@@ -52,6 +52,7 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
             _ = cycle => {}
         }
         tracing::debug!(elapsed = ?started.elapsed(), "etcd poll done");
+        ctx.self_metrics.collector_duration(&ctx.name, started.elapsed().as_secs_f64());
         ctx.status.set_ready(true);
     }
     watches.shutdown().await;
