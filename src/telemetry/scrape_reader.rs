@@ -56,3 +56,39 @@ impl MetricReader for ScrapeReader {
         self.0.temporality(kind)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+
+    use super::*;
+    use crate::telemetry::{count_points, meter_provider_with_scrape, BufferedExporter};
+
+    #[test]
+    fn the_cardinality_view_applies_to_scrapes_too() {
+        let reader = ScrapeReader::default();
+        let exporter = BufferedExporter::new(None, Duration::from_secs(1), 1);
+        let provider = meter_provider_with_scrape(
+            exporter,
+            opentelemetry_sdk::Resource::builder_empty().build(),
+            Duration::from_secs(3600),
+            3000,
+            Some(reader.clone()),
+        );
+        let counter = provider.meter("test").u64_counter("objects").build();
+        // More series than the SDK's default limit of 2000.
+        for i in 0..2500 {
+            counter.add(1, &[KeyValue::new("id", i.to_string())]);
+        }
+        let request = reader.collect().unwrap();
+        assert_eq!(count_points(&request), 2500);
+        let text = format!("{request:?}");
+        assert!(!text.contains("otel.metric.overflow"));
+        // Each scrape collects anew; a second one sees the same cumulative points.
+        counter.add(1, &[KeyValue::new("id", "0")]);
+        assert_eq!(count_points(&reader.collect().unwrap()), 2500);
+        provider.shutdown().unwrap();
+        assert!(reader.collect().is_err(), "a scrape after shutdown fails");
+    }
+}
