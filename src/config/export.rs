@@ -169,7 +169,8 @@ pub struct PrometheusConfig {
     /// Whether `GET /metrics` is served.
     #[serde(default)]
     pub enabled: bool,
-    /// Listen address of the endpoint.
+    /// Listen address of the endpoint; the address of `server.listen` serves `/metrics` on the
+    /// health server.
     #[serde(default = "default_prometheus_listen")]
     pub listen: String,
 }

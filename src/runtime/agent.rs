@@ -9,6 +9,7 @@ use opentelemetry::metrics::MeterProvider as _;
 use tokio_util::sync::CancellationToken;
 
 use super::health::{self, Health};
+use super::prometheus_endpoint;
 use crate::collectors::{self, CollectorContext};
 use crate::config::{Config, Env};
 use crate::series::MetricsRegistry;
@@ -57,11 +58,13 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     let transport =
         if export.otlp.enabled { Some(Transport::new(&export.otlp, export.timeout.get())?) } else { None };
     let exporter = BufferedExporter::new(transport, export.timeout.get(), export.otlp.buffer.max_batches);
-    let provider = telemetry::meter_provider(
+    let scrape = export.prometheus.enabled.then(telemetry::ScrapeReader::default);
+    let provider = telemetry::meter_provider_with_scrape(
         exporter.clone(),
         telemetry::resource::resource(&attributes),
         export.interval.get(),
         export.cardinality_limit,
+        scrape.clone(),
     );
     let meter = provider.meter("kube-state-otel");
     let registry = MetricsRegistry::new(meter.clone());
@@ -85,7 +88,11 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
         shutting_down: shutting_down.clone(),
     };
     let server_stop = CancellationToken::new();
-    let addr = health::serve(&config.server.listen, health, server_stop.clone())
+    let _servers_stop_on_return = server_stop.clone().drop_guard();
+    let metrics_routes =
+        prometheus_endpoint::start(&export.prometheus, &config.server.listen, scrape, server_stop.clone())
+            .await?;
+    let addr = health::serve(&config.server.listen, health, metrics_routes, server_stop.clone())
         .await
         .map_err(|source| RunError::Listen { listen: config.server.listen.clone(), source })?;
     tracing::info!(%addr, "health endpoints listening");

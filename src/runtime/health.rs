@@ -66,11 +66,21 @@ fn respond((ok, body): (bool, Value)) -> (StatusCode, Json<Value>) {
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }
 
-/// Binds `listen` and serves until `stop` fires; returns the bound address.
-pub async fn serve(listen: &str, health: Health, stop: CancellationToken) -> std::io::Result<SocketAddr> {
+/// Binds `listen` and serves until `stop` fires, with `extra` routes beside the health ones;
+/// returns the bound address.
+pub async fn serve(
+    listen: &str,
+    health: Health,
+    extra: Router,
+    stop: CancellationToken,
+) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(health);
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(health)
+        .merge(extra);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
     });

@@ -1,7 +1,8 @@
-//! The running agent: orchestration, health endpoints, signals.
+//! The running agent: orchestration, health and Prometheus endpoints, signals.
 
 mod agent;
 pub mod health;
+mod prometheus_endpoint;
 mod shutdown;
 
 pub use agent::{run, RunError, SHUTDOWN_DEADLINE};

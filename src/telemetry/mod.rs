@@ -1,18 +1,20 @@
 //! The OpenTelemetry side: meter provider, OTLP transport and buffering exporter, resource,
-//! self-metrics, logs and spans.
+//! the Prometheus endpoint's reader, self-metrics, logs and spans.
 
 mod exporter;
 mod logging;
 mod observed;
 mod provider;
 pub mod resource;
+mod scrape_reader;
 mod self_metrics;
 mod transport;
 
 pub use exporter::{count_points, BufferedExporter, ExportStats, RequestSink};
 pub use logging::{init as init_logging, Logging};
 pub use observed::{register as register_observed, StatusBoard};
-pub use provider::{meter_provider, shutdown};
+pub use provider::{meter_provider, meter_provider_with_scrape, shutdown};
+pub use scrape_reader::ScrapeReader;
 pub use self_metrics::SelfMetrics;
 pub use transport::{Transport, TransportError};
 

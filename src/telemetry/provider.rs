@@ -8,6 +8,7 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Stream};
 use opentelemetry_sdk::Resource;
 
 use super::exporter::BufferedExporter;
+use super::scrape_reader::ScrapeReader;
 
 /// Builds the provider. Exports happen every `interval` and on `force_flush`.
 pub fn meter_provider(
@@ -16,10 +17,24 @@ pub fn meter_provider(
     interval: Duration,
     cardinality_limit: usize,
 ) -> SdkMeterProvider {
+    meter_provider_with_scrape(exporter, resource, interval, cardinality_limit, None)
+}
+
+/// [`meter_provider`], plus `scrape` (the Prometheus endpoint's reader) when given. The view
+/// applies to both readers, so a scrape shows the same points as an export.
+pub fn meter_provider_with_scrape(
+    exporter: BufferedExporter,
+    resource: Resource,
+    interval: Duration,
+    cardinality_limit: usize,
+    scrape: Option<ScrapeReader>,
+) -> SdkMeterProvider {
     let reader = PeriodicReader::builder(exporter).with_interval(interval).build();
-    SdkMeterProvider::builder()
-        .with_resource(resource)
-        .with_reader(reader)
+    let mut builder = SdkMeterProvider::builder().with_resource(resource).with_reader(reader);
+    if let Some(scrape) = scrape {
+        builder = builder.with_reader(scrape);
+    }
+    builder
         .with_view(move |_: &opentelemetry_sdk::metrics::Instrument| {
             Stream::builder().with_cardinality_limit(cardinality_limit).build().ok()
         })
