@@ -11,6 +11,8 @@ use serde::Serialize;
 struct Inner {
     up: AtomicBool,
     ready: AtomicBool,
+    /// A leader-only collector waiting on a replica that does not hold the Lease.
+    standby: AtomicBool,
     /// Free-text conditions by sub-part (a resource, a member): "CRD not installed", ...
     details: RwLock<BTreeMap<String, String>>,
 }
@@ -26,6 +28,8 @@ pub struct CollectorStatus {
 pub struct StatusSnapshot {
     pub up: bool,
     pub ready: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub standby: bool,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, String>,
 }
@@ -39,12 +43,20 @@ impl CollectorStatus {
         self.inner.ready.store(ready, Ordering::Relaxed);
     }
 
+    pub fn set_standby(&self, standby: bool) {
+        self.inner.standby.store(standby, Ordering::Relaxed);
+    }
+
     pub fn is_up(&self) -> bool {
         self.inner.up.load(Ordering::Relaxed)
     }
 
     pub fn is_ready(&self) -> bool {
         self.inner.ready.load(Ordering::Relaxed)
+    }
+
+    pub fn is_standby(&self) -> bool {
+        self.inner.standby.load(Ordering::Relaxed)
     }
 
     /// Records a condition of one part of the collector; `None` clears it.
@@ -60,6 +72,7 @@ impl CollectorStatus {
         StatusSnapshot {
             up: self.is_up(),
             ready: self.is_ready(),
+            standby: self.is_standby(),
             details: self.inner.details.read().clone(),
         }
     }

@@ -1,0 +1,157 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease, kept with kube-lease-manager.
+//!
+//! Timing (SPEC §3 `leaderElection`): the Lease is valid for `leaseDuration` (whole seconds);
+//! the holder renews it every `retryPeriod` (rounded up to whole seconds) and gives up
+//! leadership when `renewDeadline` has passed since its last successful write, which is before
+//! any other replica may take the Lease over (`renewDeadline < leaseDuration`). A replica that
+//! is told by the library that another identity holds the Lease gives up at once. A standby
+//! checks the Lease when it would expire and takes it over then. On shutdown the holder
+//! releases the Lease, so a standby does not wait for it to expire.
+
+use std::time::Duration;
+
+use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseParams};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::lease_client::{self, RenewClock};
+use crate::config::{Env, LeaderElectionConfig};
+
+/// The running election: leadership is published on `leader`.
+pub struct Election {
+    pub leader: watch::Receiver<bool>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Election {
+    /// Starts campaigning for the Lease as `identity`.
+    pub fn start(client: &kube::Client, config: &LeaderElectionConfig, identity: String, env: &Env) -> Self {
+        let renew_deadline = config.renew_deadline.get();
+        let (client, clock) = lease_client::tracked(client, renew_deadline);
+        let namespace = if !config.namespace.is_empty() {
+            config.namespace.clone()
+        } else {
+            env.get("POD_NAMESPACE").unwrap_or(client.default_namespace()).to_owned()
+        };
+        let lease = config.lease_seconds();
+        let params = LeaseParams::new(identity.clone(), lease, lease - config.renew_seconds());
+        let campaign = Campaign {
+            client,
+            clock,
+            namespace,
+            lease_name: config.lease_name.clone(),
+            identity,
+            params,
+            retry: config.retry_period.get(),
+            renew_deadline,
+        };
+        let (tx, leader) = watch::channel(false);
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(campaign.run(tx, stop.clone()));
+        Election { leader, stop, task }
+    }
+
+    /// Stops campaigning; a holder releases the Lease first (bounded by the request deadline).
+    pub async fn release(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+struct Campaign {
+    client: kube::Client,
+    clock: RenewClock,
+    namespace: String,
+    lease_name: String,
+    identity: String,
+    params: LeaseParams,
+    retry: Duration,
+    renew_deadline: Duration,
+}
+
+impl Campaign {
+    async fn run(self, tx: watch::Sender<bool>, stop: CancellationToken) {
+        tracing::info!(
+            lease = %self.lease_name, namespace = %self.namespace, identity = %self.identity,
+            "leader election started"
+        );
+        let mut manager: Option<LeaseManager> = None;
+        loop {
+            let renew_by = match (*tx.borrow(), self.clock.last_write()) {
+                (true, Some(last)) => Some(last + self.renew_deadline),
+                _ => None,
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = sleep_until(renew_by) => {
+                    if self.clock.last_write().is_some_and(|last| last.elapsed() < self.renew_deadline) {
+                        continue;
+                    }
+                    tracing::warn!(
+                        deadline = ?self.renew_deadline,
+                        "the Lease was not renewed within renewDeadline; giving up leadership"
+                    );
+                    tx.send_replace(false);
+                    // A new manager reads the Lease again before it claims anything.
+                    manager = None;
+                }
+                result = self.step(&mut manager) => match result {
+                    Ok(leader) => {
+                        if tx.send_replace(leader) != leader {
+                            tracing::info!(identity = %self.identity, leader, "leadership changed");
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in = ?self.retry, "Lease request failed");
+                        manager = None;
+                        tokio::select! {
+                            _ = stop.cancelled() => break,
+                            _ = tokio::time::sleep(self.retry) => {}
+                        }
+                    }
+                },
+            }
+        }
+        if tx.send_replace(false) {
+            self.release(manager).await;
+        }
+    }
+
+    /// Waits for the next change of holder, building the manager first when there is none.
+    async fn step(&self, manager: &mut Option<LeaseManager>) -> kube_lease_manager::Result<bool> {
+        let manager = match manager {
+            Some(m) => m,
+            None => manager.insert(self.manager(LeaseCreateMode::AutoCreate).await?),
+        };
+        manager.changed().await
+    }
+
+    /// A manager starts out not holding the Lease, and reads it before it claims anything.
+    async fn manager(&self, mode: LeaseCreateMode) -> kube_lease_manager::Result<LeaseManager> {
+        LeaseManager::new(self.client.clone(), &self.lease_name, &self.namespace, self.params.clone(), mode)
+            .await
+    }
+
+    async fn release(&self, manager: Option<LeaseManager>) {
+        let manager = match manager {
+            Some(m) => Ok(m),
+            None => self.manager(LeaseCreateMode::UseExistent).await,
+        };
+        match manager {
+            Ok(m) => match m.release().await {
+                Ok(()) => tracing::info!(lease = %self.lease_name, "Lease released"),
+                Err(error) => tracing::warn!(%error, "cannot release the Lease; it expires on its own"),
+            },
+            Err(error) => tracing::warn!(%error, "cannot release the Lease; it expires on its own"),
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
