@@ -3,13 +3,16 @@
 //! `kube_state_otel.leader` 1; when the holder is killed the standby takes over; a holder that
 //! shuts down releases the Lease.
 
+#[path = "support/databases.rs"]
+mod databases;
 #[path = "support/agent_process.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use kube_state_otel::testing::fake_apiserver::{FakeApiServer, ResourceSpec};
+use databases::cluster_with_one_database;
+use kube_state_otel::testing::fake_apiserver::FakeApiServer;
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver, Received};
 use serde_json::json;
 use support::{free_port, AgentProcess};
@@ -79,18 +82,6 @@ impl Sample {
     }
 }
 
-async fn fake_cluster() -> FakeApiServer {
-    let server = FakeApiServer::start().await;
-    server.register_resource(ResourceSpec::new("example.com", "v1", "Database", "databases", true));
-    server
-        .apply(json!({
-            "apiVersion": "example.com/v1", "kind": "Database",
-            "metadata": {"name": "a", "namespace": "prod"}, "spec": {"replicas": 3}
-        }))
-        .unwrap();
-    server
-}
-
 async fn wait_until(what: &str, check: impl Fn() -> bool) -> Duration {
     let started = Instant::now();
     while !check() {
@@ -127,7 +118,7 @@ fn assert_no_overlap(first: &Replica, second: &Replica) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standby_takes_over_when_the_holder_is_killed_and_they_never_overlap() {
-    let server = fake_cluster().await;
+    let server = cluster_with_one_database().await;
     let dir = tempfile::tempdir().unwrap();
     let mut one = Replica::new("kso-one", &server, dir.path()).await;
     let mut two = Replica::new("kso-two", &server, dir.path()).await;
@@ -155,7 +146,7 @@ async fn the_standby_takes_over_when_the_holder_is_killed_and_they_never_overlap
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_that_shuts_down_releases_the_lease_for_the_next_replica() {
-    let server = fake_cluster().await;
+    let server = cluster_with_one_database().await;
     let dir = tempfile::tempdir().unwrap();
     let mut first = Replica::new("kso-first", &server, dir.path()).await;
     first.start(dir.path());
@@ -181,7 +172,7 @@ async fn a_holder_that_shuts_down_releases_the_lease_for_the_next_replica() {
 /// holder notices at its next renewal and stops exporting the leader-only series.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_whose_lease_is_taken_stops_its_leader_only_collectors() {
-    let server = fake_cluster().await;
+    let server = cluster_with_one_database().await;
     let dir = tempfile::tempdir().unwrap();
     let mut only = Replica::new("kso-only", &server, dir.path()).await;
     only.start(dir.path());

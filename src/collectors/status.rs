@@ -13,6 +13,8 @@ struct Inner {
     ready: AtomicBool,
     /// A leader-only collector waiting on a replica that does not hold the Lease.
     standby: AtomicBool,
+    /// When this run of the collector was started.
+    since: RwLock<Option<jiff::Timestamp>>,
     /// Free-text conditions by sub-part (a resource, a member): "CRD not installed", ...
     details: RwLock<BTreeMap<String, String>>,
 }
@@ -30,6 +32,9 @@ pub struct StatusSnapshot {
     pub ready: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub standby: bool,
+    /// Start of the current run (RFC 3339): a restart on reload shows here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, String>,
 }
@@ -45,6 +50,11 @@ impl CollectorStatus {
 
     pub fn set_standby(&self, standby: bool) {
         self.inner.standby.store(standby, Ordering::Relaxed);
+    }
+
+    /// Records that the collector starts now.
+    pub fn mark_started(&self) {
+        *self.inner.since.write() = Some(jiff::Timestamp::now());
     }
 
     pub fn is_up(&self) -> bool {
@@ -73,6 +83,7 @@ impl CollectorStatus {
             up: self.is_up(),
             ready: self.is_ready(),
             standby: self.is_standby(),
+            since: self.inner.since.read().map(|t| t.to_string()),
             details: self.inner.details.read().clone(),
         }
     }

@@ -1,6 +1,7 @@
 //! `kube-state-otel run`: wires config, Kubernetes client, export pipeline, health endpoints and
 //! collectors together, and shuts them down in order.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,10 @@ use std::time::Duration;
 use opentelemetry::metrics::MeterProvider as _;
 use tokio_util::sync::CancellationToken;
 
+use super::config_watch::ConfigWatch;
 use super::election::Election;
 use super::health::{self, Health};
+use super::reload::Reloader;
 use super::supervisor::Supervisor;
 use crate::collectors::{self, CollectorContext};
 use crate::config::{Config, Env};
@@ -32,6 +35,26 @@ pub enum RunError {
 
 /// Runs until `stop` is cancelled (by a signal, or by a test), then shuts down.
 pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<(), RunError> {
+    run_agent(config, env, stop, None).await
+}
+
+/// Like [`run`], and applies changes of the config file at `path` while running (`config` is
+/// what was loaded from it).
+pub async fn run_watching(
+    path: PathBuf,
+    config: Config,
+    env: Env,
+    stop: CancellationToken,
+) -> Result<(), RunError> {
+    run_agent(config, env, stop, Some(path)).await
+}
+
+async fn run_agent(
+    config: Config,
+    env: Env,
+    stop: CancellationToken,
+    watch: Option<PathBuf>,
+) -> Result<(), RunError> {
     let needs_cluster = collectors::need_kubernetes(&config.collectors);
     let kube = match crate::kubernetes::client(&config.kubernetes).await {
         Ok(client) => Some(client),
@@ -107,7 +130,7 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
         cancel: collectors_stop.clone(),
         registry: registry.clone(),
         status: Default::default(),
-        self_metrics,
+        self_metrics: self_metrics.clone(),
         kube,
     };
     let mut supervisor = Supervisor::new(base, board.clone(), election.is_none());
@@ -115,9 +138,22 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     tracing::info!(collectors = ?started, interval = %export.interval, "agent started");
 
     let mut leadership = election.as_ref().map(|e| e.leader.clone());
+    let mut reload = watch.and_then(|path| match ConfigWatch::start(&path) {
+        Ok(watch) => Some((watch, Reloader { path, env: env.clone(), exporter: exporter.clone(), self_metrics })),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot watch the config file; changes need a restart");
+            None
+        }
+    });
+    let mut current = config;
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
+            Some(()) = config_change(&mut reload) => {
+                if let Some((_, reloader)) = &reload {
+                    reloader.reload(&mut current, &mut supervisor).await;
+                }
+            }
             Some(is_leader) = leadership_change(&mut leadership) => {
                 leader.store(is_leader, Ordering::Relaxed);
                 let changes = supervisor.set_leader(is_leader).await;
@@ -159,6 +195,14 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     server_stop.cancel();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The next debounced change of the config file; `None` forever without a watch.
+async fn config_change(reload: &mut Option<(ConfigWatch, Reloader)>) -> Option<()> {
+    match reload {
+        Some((watch, _)) => watch.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next leadership value; `None` forever without an election.

@@ -1,11 +1,13 @@
 //! The running agent: orchestration, health endpoints, signals.
 
 mod agent;
+mod config_watch;
 mod election;
 pub mod health;
 mod lease_client;
+mod reload;
 mod shutdown;
 mod supervisor;
 
-pub use agent::{run, RunError, SHUTDOWN_DEADLINE};
+pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
 pub use shutdown::on_signal;

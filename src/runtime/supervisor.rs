@@ -128,6 +128,7 @@ impl Supervisor {
                 status: entry.status.clone(),
                 ..self.base.clone()
             };
+            entry.status.mark_started();
             let task = entry.plan.spawn(ctx);
             entry.running = Some(Running { cancel, task });
             started.push(entry.plan.name);

@@ -1,4 +1,6 @@
-//! `kube-state-otel run` as a child process, for tests that kill or signal replicas.
+//! `kube-state-otel run` as a child process, for tests that kill, signal or reconfigure it.
+// Each test binary uses a part of it.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,6 +16,16 @@ pub struct AgentProcess(Child);
 impl AgentProcess {
     /// Starts the agent on `config` with `env` added; `dir` is its home (no stray kubeconfig).
     pub fn spawn(config: &Path, dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::spawn_with_stdout(config, dir, env, Stdio::null())
+    }
+
+    /// Like `spawn`, with the agent's log (stdout) written to `log`.
+    pub fn spawn_logging_to(config: &Path, dir: &Path, env: &[(&str, &str)], log: &Path) -> Self {
+        let file = std::fs::File::create(log).unwrap();
+        Self::spawn_with_stdout(config, dir, env, Stdio::from(file))
+    }
+
+    fn spawn_with_stdout(config: &Path, dir: &Path, env: &[(&str, &str)], stdout: Stdio) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"));
         cmd.args(["run", "--config"]).arg(config);
         cmd.env("HOME", dir).env("KUBECONFIG", dir.join("no-such-kubeconfig"));
@@ -21,7 +33,7 @@ impl AgentProcess {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.stdout(Stdio::null()).stderr(Stdio::inherit());
+        cmd.stdout(stdout).stderr(Stdio::inherit());
         AgentProcess(cmd.spawn().unwrap())
     }
 
