@@ -55,6 +55,22 @@ impl Replica {
         self.process = Some(AgentProcess::spawn(&self.config, dir, &[("POD_NAME", self.name)]));
     }
 
+    /// Starts a replica alone on `server` and waits until it exports as leader.
+    async fn leading(name: &'static str, server: &FakeApiServer, dir: &Path) -> Replica {
+        let mut replica = Replica::new(name, server, dir).await;
+        replica.start(dir);
+        wait_until("the replica exports as leader", || replica.exporting_as_leader()).await;
+        replica
+    }
+
+    /// Waits until the newest export says leader 0 without the leader-only series.
+    async fn standing_by(&self) -> Duration {
+        wait_until("the replica exports as standby", || {
+            self.samples().last().is_some_and(|s| !s.leader && !s.series)
+        })
+        .await
+    }
+
     fn samples(&self) -> Vec<Sample> {
         self.receiver.received().iter().filter_map(Sample::of).collect()
     }
@@ -148,9 +164,7 @@ async fn the_standby_takes_over_when_the_holder_is_killed_and_they_never_overlap
 async fn a_holder_that_shuts_down_releases_the_lease_for_the_next_replica() {
     let server = cluster_with_one_database().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut first = Replica::new("kso-first", &server, dir.path()).await;
-    first.start(dir.path());
-    wait_until("the first replica exports as leader", || first.exporting_as_leader()).await;
+    let mut first = Replica::leading("kso-first", &server, dir.path()).await;
     assert_eq!(holder(&server).as_deref(), Some("kso-first"));
 
     let mut process = first.process.take().unwrap();
@@ -174,9 +188,7 @@ async fn a_holder_that_shuts_down_releases_the_lease_for_the_next_replica() {
 async fn a_holder_whose_lease_is_taken_stops_its_leader_only_collectors() {
     let server = cluster_with_one_database().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut only = Replica::new("kso-only", &server, dir.path()).await;
-    only.start(dir.path());
-    wait_until("the replica exports as leader", || only.exporting_as_leader()).await;
+    let only = Replica::leading("kso-only", &server, dir.path()).await;
 
     let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     server
@@ -186,10 +198,20 @@ async fn a_holder_whose_lease_is_taken_stops_its_leader_only_collectors() {
             "spec": {"holderIdentity": "intruder", "leaseDurationSeconds": 60, "acquireTime": now, "renewTime": now}
         }))
         .unwrap();
-    let stepped_down = wait_until("the replica exports as standby", || {
-        only.samples().last().is_some_and(|s| !s.leader && !s.series)
-    })
-    .await;
+    let stepped_down = only.standing_by().await;
     eprintln!("leader-only series gone {stepped_down:?} after the Lease was taken");
     assert_eq!(holder(&server).as_deref(), Some("intruder"));
+}
+
+/// The API server goes away: the holder cannot renew and stops its leader-only collectors once
+/// renewDeadline has passed since its last renewal (before the Lease could expire for others).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_that_cannot_renew_gives_up_within_the_renew_deadline() {
+    let server = cluster_with_one_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let alone = Replica::leading("kso-alone", &server, dir.path()).await;
+
+    drop(server);
+    let stepped_down = alone.standing_by().await;
+    eprintln!("leader-only series gone {stepped_down:?} after the API server stopped (renewDeadline 1.5s)");
 }

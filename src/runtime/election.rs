@@ -1,8 +1,8 @@
 //! Leader election on a `coordination.k8s.io/v1` Lease, kept with kube-lease-manager.
 //!
 //! Timing (SPEC §3 `leaderElection`): the Lease is valid for `leaseDuration` (whole seconds);
-//! the holder renews it every `retryPeriod` (rounded up to whole seconds) and gives up
-//! leadership when `renewDeadline` has passed since its last successful write, which is before
+//! the holder renews it every `retryPeriod` (rounded up to whole seconds) and counts as leader
+//! only while its last successful write is younger than `renewDeadline`, so it gives up before
 //! any other replica may take the Lease over (`renewDeadline < leaseDuration`). A replica that
 //! is told by the library that another identity holds the Lease gives up at once. A standby
 //! checks the Lease when it would expire and takes it over then. On shutdown the holder
@@ -13,6 +13,7 @@ use std::time::Duration;
 use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseParams};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::lease_client::{self, RenewClock};
@@ -72,58 +73,75 @@ struct Campaign {
 }
 
 impl Campaign {
+    /// Publishes leadership while the current manager holds the Lease and its last write
+    /// (acquisition or renewal) is younger than `renewDeadline`. After a failed request the
+    /// manager is rebuilt; until the new one confirms the Lease, leadership lasts only as long
+    /// as the last confirmed write allows.
     async fn run(self, tx: watch::Sender<bool>, stop: CancellationToken) {
         tracing::info!(
             lease = %self.lease_name, namespace = %self.namespace, identity = %self.identity,
             "leader election started"
         );
+        let mut writes = self.clock.subscribe();
         let mut manager: Option<LeaseManager> = None;
+        let mut next_attempt = Instant::now();
+        // The current manager reported us as holder.
+        let mut holder = false;
+        // We were holder when the manager failed; a new one has not confirmed yet.
+        let mut keeping = false;
+        // The last write made while the manager held the Lease.
+        let mut confirmed: Option<Instant> = None;
         loop {
-            let renew_by = match (*tx.borrow(), self.clock.last_write()) {
-                (true, Some(last)) => Some(last + self.renew_deadline),
-                _ => None,
-            };
+            if holder {
+                confirmed = self.clock.last_write();
+            }
+            let valid_until = confirmed.map(|t| t + self.renew_deadline).filter(|_| holder || keeping);
+            let leader = valid_until.is_some_and(|until| Instant::now() < until);
+            if tx.send_replace(leader) != leader {
+                tracing::info!(identity = %self.identity, leader, "leadership changed");
+            }
+            if !leader && keeping {
+                tracing::warn!(deadline = ?self.renew_deadline, "the Lease was not renewed within renewDeadline; gave up leadership");
+                keeping = false;
+            }
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = sleep_until(renew_by) => {
-                    if self.clock.last_write().is_some_and(|last| last.elapsed() < self.renew_deadline) {
-                        continue;
-                    }
-                    tracing::warn!(
-                        deadline = ?self.renew_deadline,
-                        "the Lease was not renewed within renewDeadline; giving up leadership"
-                    );
-                    tx.send_replace(false);
-                    // A new manager reads the Lease again before it claims anything.
-                    manager = None;
-                }
-                result = self.step(&mut manager) => match result {
-                    Ok(leader) => {
-                        if tx.send_replace(leader) != leader {
-                            tracing::info!(identity = %self.identity, leader, "leadership changed");
-                        }
+                _ = sleep_until(valid_until.filter(|_| leader)) => {}
+                _ = writes.changed() => {}
+                result = self.step(&mut manager, next_attempt) => match result {
+                    Ok(is_holder) => {
+                        holder = is_holder;
+                        keeping = false;
                     }
                     Err(error) => {
                         tracing::warn!(%error, retry_in = ?self.retry, "Lease request failed");
+                        keeping |= holder;
+                        holder = false;
                         manager = None;
-                        tokio::select! {
-                            _ = stop.cancelled() => break,
-                            _ = tokio::time::sleep(self.retry) => {}
-                        }
+                        next_attempt = Instant::now() + self.retry;
                     }
                 },
             }
         }
-        if tx.send_replace(false) {
+        tx.send_replace(false);
+        if holder || keeping {
             self.release(manager).await;
         }
     }
 
-    /// Waits for the next change of holder, building the manager first when there is none.
-    async fn step(&self, manager: &mut Option<LeaseManager>) -> kube_lease_manager::Result<bool> {
+    /// Waits for the next change of holder, building the manager first (not before
+    /// `not_before`) when there is none.
+    async fn step(
+        &self,
+        manager: &mut Option<LeaseManager>,
+        not_before: Instant,
+    ) -> kube_lease_manager::Result<bool> {
         let manager = match manager {
             Some(m) => m,
-            None => manager.insert(self.manager(LeaseCreateMode::AutoCreate).await?),
+            None => {
+                tokio::time::sleep_until(not_before).await;
+                manager.insert(self.manager(LeaseCreateMode::AutoCreate).await?)
+            }
         };
         manager.changed().await
     }
@@ -149,7 +167,7 @@ impl Campaign {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

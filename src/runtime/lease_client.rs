@@ -11,25 +11,39 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use http::{Method, Request, Response};
 use kube::client::Body;
-use parking_lot::Mutex;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// When the Lease was last written successfully (acquired, renewed or released).
-#[derive(Clone, Default)]
-pub struct RenewClock(Arc<Mutex<Option<Instant>>>);
+#[derive(Clone)]
+pub struct RenewClock(Arc<watch::Sender<Option<Instant>>>);
+
+impl Default for RenewClock {
+    fn default() -> Self {
+        RenewClock(Arc::new(watch::Sender::new(None)))
+    }
+}
 
 impl RenewClock {
     pub fn last_write(&self) -> Option<Instant> {
-        *self.0.lock()
+        *self.0.borrow()
+    }
+
+    /// Notified on every recorded write.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Instant>> {
+        self.0.subscribe()
     }
 
     fn record(&self, at: Instant) {
-        let mut last = self.0.lock();
-        if last.is_none_or(|l| l < at) {
-            *last = Some(at);
-        }
+        self.0.send_if_modified(|last| {
+            let newer = last.is_none_or(|l| l < at);
+            if newer {
+                *last = Some(at);
+            }
+            newer
+        });
     }
 }
 
