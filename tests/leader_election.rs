@@ -166,6 +166,18 @@ async fn a_holder_that_shuts_down_releases_the_lease_for_the_next_replica() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = Replica::leading("kso-first", &server, dir.path()).await;
     assert_eq!(holder(&server).as_deref(), Some("kso-first"));
+    // Holding the Lease costs one renewal a second (retryPeriod 500ms rounded up), not more.
+    let lease_writes = || {
+        let path = format!("/apis/coordination.k8s.io/v1/namespaces/default/leases/{LEASE}");
+        server.requests().iter().filter(|r| r.method != "GET" && r.path == path).count()
+    };
+    let before = lease_writes();
+    let span = |s: &[Sample]| s.last().map_or(0, |l| l.at) - s.first().map_or(0, |f| f.at);
+    wait_until("four seconds of exports", || span(&first.samples()) >= 4_000_000_000).await;
+    let renewals = lease_writes() - before;
+    let seconds = span(&first.samples()) / 1_000_000_000;
+    eprintln!("{renewals} Lease writes in about {seconds}s of leadership");
+    assert!(renewals <= seconds as usize + 2, "{renewals} Lease writes in {seconds}s");
 
     let mut process = first.process.take().unwrap();
     process.signal("TERM");

@@ -85,46 +85,40 @@ impl Campaign {
         let mut writes = self.clock.subscribe();
         let mut manager: Option<LeaseManager> = None;
         let mut next_attempt = Instant::now();
-        // The current manager reported us as holder.
-        let mut holder = false;
-        // We were holder when the manager failed; a new one has not confirmed yet.
-        let mut keeping = false;
-        // The last write made while the manager held the Lease.
-        let mut confirmed: Option<Instant> = None;
+        let mut state = Leadership::default();
         loop {
-            if holder {
-                confirmed = self.clock.last_write();
-            }
-            let valid_until = confirmed.map(|t| t + self.renew_deadline).filter(|_| holder || keeping);
-            let leader = valid_until.is_some_and(|until| Instant::now() < until);
-            if tx.send_replace(leader) != leader {
-                tracing::info!(identity = %self.identity, leader, "leadership changed");
-            }
-            if !leader && keeping {
-                tracing::warn!(deadline = ?self.renew_deadline, "the Lease was not renewed within renewDeadline; gave up leadership");
-                keeping = false;
-            }
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                _ = sleep_until(valid_until.filter(|_| leader)) => {}
-                _ = writes.changed() => {}
-                result = self.step(&mut manager, next_attempt) => match result {
-                    Ok(is_holder) => {
-                        holder = is_holder;
-                        keeping = false;
+            // The manager's future lives across renewals: dropping it mid-renewal would lose
+            // what it had just learned about the Lease.
+            let outcome = {
+                let step = self.step(&mut manager, next_attempt);
+                tokio::pin!(step);
+                loop {
+                    let valid_until = state.publish(&self, &tx);
+                    tokio::select! {
+                        _ = stop.cancelled() => break None,
+                        _ = sleep_until(valid_until) => {}
+                        _ = writes.changed() => {}
+                        result = &mut step => break Some(result),
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, retry_in = ?self.retry, "Lease request failed");
-                        keeping |= holder;
-                        holder = false;
-                        manager = None;
-                        next_attempt = Instant::now() + self.retry;
-                    }
-                },
+                }
+            };
+            match outcome {
+                None => break,
+                Some(Ok(is_holder)) => {
+                    state.holder = is_holder;
+                    state.keeping = false;
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, retry_in = ?self.retry, "Lease request failed");
+                    state.keeping |= state.holder;
+                    state.holder = false;
+                    manager = None;
+                    next_attempt = Instant::now() + self.retry;
+                }
             }
         }
         tx.send_replace(false);
-        if holder || keeping {
+        if state.holder || state.keeping {
             self.release(manager).await;
         }
     }
@@ -164,6 +158,40 @@ impl Campaign {
             },
             Err(error) => tracing::warn!(%error, "cannot release the Lease; it expires on its own"),
         }
+    }
+}
+
+/// What the campaign knows about its hold on the Lease.
+#[derive(Default)]
+struct Leadership {
+    /// The current manager reported us as holder.
+    holder: bool,
+    /// We were holder when the manager failed; a new one has not confirmed yet.
+    keeping: bool,
+    /// The last write made while the manager held the Lease.
+    confirmed: Option<Instant>,
+}
+
+impl Leadership {
+    /// Publishes whether we lead now; returns until when, while we do.
+    fn publish(&mut self, campaign: &Campaign, tx: &watch::Sender<bool>) -> Option<Instant> {
+        if self.holder {
+            self.confirmed = campaign.clock.last_write();
+        }
+        let until =
+            self.confirmed.map(|t| t + campaign.renew_deadline).filter(|_| self.holder || self.keeping);
+        let leader = until.is_some_and(|until| Instant::now() < until);
+        if tx.send_replace(leader) != leader {
+            tracing::info!(identity = %campaign.identity, leader, "leadership changed");
+        }
+        if !leader && self.keeping {
+            tracing::warn!(
+                deadline = ?campaign.renew_deadline,
+                "the Lease was not renewed within renewDeadline; gave up leadership"
+            );
+            self.keeping = false;
+        }
+        until.filter(|_| leader)
     }
 }
 
