@@ -129,7 +129,7 @@ fn run(path: &std::path::Path, env: Env) -> ExitCode {
         let logging = telemetry::init_logging(&config, &resource);
         let stop = CancellationToken::new();
         runtime::on_signal(stop.clone());
-        let result = runtime::run(config, env, stop).await;
+        let result = runtime::run_watching(path.to_path_buf(), config, env, stop).await;
         logging.shutdown();
         match result {
             Ok(()) => ExitCode::SUCCESS,

@@ -93,3 +93,12 @@ fn an_unknown_environment_key_is_an_error_naming_the_key() {
     let err = load_str("", &env).unwrap_err().to_string();
     assert!(err.contains("export.nope") && err.contains("unknown field"), "{err}");
 }
+
+#[test]
+fn a_renew_deadline_within_the_whole_second_renew_period_is_rejected() {
+    let err =
+        load("leaderElection: {leaseDuration: 2s, renewDeadline: 900ms, retryPeriod: 300ms}\n").unwrap_err();
+    assert!(err.contains("leaderElection.renewDeadline"), "{err}");
+    assert!(err.contains("must be longer than 1s"), "{err}");
+    load("leaderElection: {leaseDuration: 2s, renewDeadline: 1500ms, retryPeriod: 300ms}\n").unwrap();
+}

@@ -9,5 +9,5 @@ mod spawn;
 mod status;
 
 pub use context::CollectorContext;
-pub use spawn::{need_kubernetes, spawn_all};
+pub use spawn::{need_kubernetes, plans, CollectorPlan};
 pub use status::{CollectorStatus, StatusSnapshot};

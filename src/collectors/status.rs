@@ -11,6 +11,10 @@ use serde::Serialize;
 struct Inner {
     up: AtomicBool,
     ready: AtomicBool,
+    /// A leader-only collector waiting on a replica that does not hold the Lease.
+    standby: AtomicBool,
+    /// When this run of the collector was started.
+    since: RwLock<Option<jiff::Timestamp>>,
     /// Free-text conditions by sub-part (a resource, a member): "CRD not installed", ...
     details: RwLock<BTreeMap<String, String>>,
 }
@@ -26,6 +30,11 @@ pub struct CollectorStatus {
 pub struct StatusSnapshot {
     pub up: bool,
     pub ready: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub standby: bool,
+    /// Start of the current run (RFC 3339): a restart on reload shows here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub details: BTreeMap<String, String>,
 }
@@ -39,12 +48,25 @@ impl CollectorStatus {
         self.inner.ready.store(ready, Ordering::Relaxed);
     }
 
+    pub fn set_standby(&self, standby: bool) {
+        self.inner.standby.store(standby, Ordering::Relaxed);
+    }
+
+    /// Records that the collector starts now.
+    pub fn mark_started(&self) {
+        *self.inner.since.write() = Some(jiff::Timestamp::now());
+    }
+
     pub fn is_up(&self) -> bool {
         self.inner.up.load(Ordering::Relaxed)
     }
 
     pub fn is_ready(&self) -> bool {
         self.inner.ready.load(Ordering::Relaxed)
+    }
+
+    pub fn is_standby(&self) -> bool {
+        self.inner.standby.load(Ordering::Relaxed)
     }
 
     /// Records a condition of one part of the collector; `None` clears it.
@@ -60,6 +82,8 @@ impl CollectorStatus {
         StatusSnapshot {
             up: self.is_up(),
             ready: self.is_ready(),
+            standby: self.is_standby(),
+            since: self.inner.since.read().map(|t| t.to_string()),
             details: self.inner.details.read().clone(),
         }
     }

@@ -138,13 +138,16 @@ pub struct LeaderElectionConfig {
     /// Name of the Lease object.
     #[serde(default = "default_lease_name")]
     pub lease_name: String,
-    /// How long a lease is valid without renewal.
+    /// How long a lease is valid without renewal; a standby takes it over after that. The
+    /// Lease counts whole seconds (rounded up, at least 2).
     #[serde(default = "default_lease_duration")]
     pub lease_duration: Duration,
-    /// How long the holder keeps trying to renew before it gives up leadership.
+    /// How long after its last successful renewal the holder gives up leadership (stops its
+    /// leader-only collectors) when it cannot renew; also the deadline of each Lease request.
     #[serde(default = "default_renew_deadline")]
     pub renew_deadline: Duration,
-    /// How often a standby tries to acquire the lease.
+    /// How often the holder renews the lease (rounded up to whole seconds), and the wait
+    /// before retrying after a failed Lease request.
     #[serde(default = "default_retry_period")]
     pub retry_period: Duration,
 }
@@ -173,6 +176,24 @@ fn default_retry_period() -> Duration {
     Duration::from_secs(2)
 }
 
+impl LeaderElectionConfig {
+    /// The Lease's `leaseDurationSeconds`: Leases count whole seconds, so this is
+    /// `leaseDuration` rounded up, and at least 2 (one second to renew in, one of grace).
+    pub fn lease_seconds(&self) -> u64 {
+        whole_seconds(self.lease_duration.get()).max(2)
+    }
+
+    /// How often the holder renews, in whole seconds: `retryPeriod` rounded up (the Lease
+    /// library schedules renewals in seconds), less than the lease itself.
+    pub fn renew_seconds(&self) -> u64 {
+        whole_seconds(self.retry_period.get()).clamp(1, self.lease_seconds() - 1)
+    }
+}
+
+fn whole_seconds(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
 impl Default for LeaderElectionConfig {
     fn default() -> Self {
         LeaderElectionConfig {
@@ -183,5 +204,24 @@ impl Default for LeaderElectionConfig {
             renew_deadline: default_renew_deadline(),
             retry_period: default_retry_period(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_timing_counts_whole_seconds() {
+        let le = |lease: u64, retry: u64| LeaderElectionConfig {
+            lease_duration: Duration::from_millis(lease),
+            retry_period: Duration::from_millis(retry),
+            ..LeaderElectionConfig::default()
+        };
+        let defaults = LeaderElectionConfig::default();
+        assert_eq!((defaults.lease_seconds(), defaults.renew_seconds()), (15, 2));
+        assert_eq!((le(2000, 500).lease_seconds(), le(2000, 500).renew_seconds()), (2, 1));
+        assert_eq!((le(2500, 1200).lease_seconds(), le(2500, 1200).renew_seconds()), (3, 2));
+        assert_eq!((le(500, 100).lease_seconds(), le(500, 100).renew_seconds()), (2, 1));
     }
 }

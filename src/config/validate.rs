@@ -35,6 +35,14 @@ pub fn validate(config: &Config, issues: &mut ConfigIssues) {
         }
         if le.retry_period >= le.renew_deadline {
             issues.push("leaderElection.retryPeriod", "must be shorter than leaderElection.renewDeadline");
+        } else if le.renew_deadline.get().as_secs_f64() <= le.renew_seconds() as f64 {
+            issues.push(
+                "leaderElection.renewDeadline",
+                format!(
+                    "must be longer than {}s: the holder renews the Lease every retryPeriod rounded up to whole seconds",
+                    le.renew_seconds()
+                ),
+            );
         }
     }
     config.collectors.validate("collectors", issues);

@@ -1,6 +1,7 @@
 //! `kube-state-otel run`: wires config, Kubernetes client, export pipeline, health endpoints and
 //! collectors together, and shuts them down in order.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,12 @@ use std::time::Duration;
 use opentelemetry::metrics::MeterProvider as _;
 use tokio_util::sync::CancellationToken;
 
+use super::config_watch::ConfigWatch;
+use super::election::Election;
 use super::health::{self, Health};
 use super::prometheus_endpoint;
+use super::reload::Reloader;
+use super::supervisor::Supervisor;
 use crate::collectors::{self, CollectorContext};
 use crate::config::{Config, Env};
 use crate::series::MetricsRegistry;
@@ -31,6 +36,26 @@ pub enum RunError {
 
 /// Runs until `stop` is cancelled (by a signal, or by a test), then shuts down.
 pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<(), RunError> {
+    run_agent(config, env, stop, None).await
+}
+
+/// Like [`run`], and applies changes of the config file at `path` while running (`config` is
+/// what was loaded from it).
+pub async fn run_watching(
+    path: PathBuf,
+    config: Config,
+    env: Env,
+    stop: CancellationToken,
+) -> Result<(), RunError> {
+    run_agent(config, env, stop, Some(path)).await
+}
+
+async fn run_agent(
+    config: Config,
+    env: Env,
+    stop: CancellationToken,
+    watch: Option<PathBuf>,
+) -> Result<(), RunError> {
     let needs_cluster = collectors::need_kubernetes(&config.collectors);
     let kube = match crate::kubernetes::client(&config.kubernetes).await {
         Ok(client) => Some(client),
@@ -70,8 +95,17 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     let registry = MetricsRegistry::new(meter.clone());
     let self_metrics = SelfMetrics::new(&meter);
     let board: StatusBoard = Arc::default();
+    let election = match &kube {
+        Some(client) if config.leader_election.enabled => Some(Election::start(
+            client,
+            &config.leader_election,
+            telemetry::resource::instance_id(&env),
+            &env,
+        )),
+        _ => None,
+    };
     // Without leader election every replica runs everything, so each acts as leader.
-    let leader = Arc::new(AtomicBool::new(true));
+    let leader = Arc::new(AtomicBool::new(election.is_none()));
     telemetry::register_observed(
         &meter,
         board.clone(),
@@ -84,7 +118,7 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     let health = Health {
         board: board.clone(),
         leader: leader.clone(),
-        election: config.leader_election.enabled && kube.is_some(),
+        election: election.is_some(),
         shutting_down: shutting_down.clone(),
     };
     let server_stop = CancellationToken::new();
@@ -97,25 +131,52 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
         .map_err(|source| RunError::Listen { listen: config.server.listen.clone(), source })?;
     tracing::info!(%addr, "health endpoints listening");
 
-    let collectors_stop = stop.child_token();
+    // Not a child of `stop`: the registry must be frozen before the collectors see the
+    // cancellation, or their series could be missing from the last export.
+    let collectors_stop = CancellationToken::new();
     let base = CollectorContext {
         name: String::new(),
         cancel: collectors_stop.clone(),
         registry: registry.clone(),
         status: Default::default(),
-        self_metrics,
+        self_metrics: self_metrics.clone(),
         kube,
     };
-    let tasks = collectors::spawn_all(&config.collectors, &base, &board);
-    tracing::info!(collectors = tasks.len(), interval = %export.interval, "agent started");
+    let mut supervisor = Supervisor::new(base, board.clone(), election.is_none());
+    let started = supervisor.apply(collectors::plans(&config.collectors)).await.started;
+    tracing::info!(collectors = ?started, interval = %export.interval, "agent started");
 
-    stop.cancelled().await;
+    let mut leadership = election.as_ref().map(|e| e.leader.clone());
+    let mut reload = watch.and_then(|path| match ConfigWatch::start(&path) {
+        Ok(watch) => Some((watch, Reloader { path, env: env.clone(), exporter: exporter.clone(), self_metrics })),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot watch the config file; changes need a restart");
+            None
+        }
+    });
+    let mut current = config;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            Some(()) = config_change(&mut reload) => {
+                if let Some((_, reloader)) = &reload {
+                    reloader.reload(&mut current, &mut supervisor).await;
+                }
+            }
+            Some(is_leader) = leadership_change(&mut leadership) => {
+                leader.store(is_leader, Ordering::Relaxed);
+                let changes = supervisor.set_leader(is_leader).await;
+                if !changes.is_empty() {
+                    tracing::info!(leader = is_leader, started = ?changes.started, stopped = ?changes.stopped, "leader-only collectors follow the Lease");
+                }
+            }
+        }
+    }
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
     shutting_down.store(true, Ordering::Relaxed);
     registry.freeze();
     collectors_stop.cancel();
-    let collectors_done = futures::future::join_all(tasks);
-    if tokio::time::timeout(Duration::from_secs(3), collectors_done).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(3), supervisor.stop()).await.is_err() {
         tracing::warn!("collectors did not stop within 3s; exporting anyway");
     }
     // The provider's shutdown collects and exports once more; whatever is still buffered after
@@ -124,6 +185,12 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
         tokio::time::timeout_at(deadline - Duration::from_secs(2), telemetry::shutdown(provider));
     if last_export.await.is_err() {
         tracing::warn!("final export did not finish in time");
+    }
+    // Released after the last export, so the next holder's series never overlap ours.
+    if let Some(election) = election {
+        if tokio::time::timeout_at(deadline - Duration::from_secs(1), election.release()).await.is_err() {
+            tracing::warn!("the Lease was not released in time; it expires on its own");
+        }
     }
     if exporter.buffered() > 0 {
         match tokio::time::timeout_at(deadline - Duration::from_millis(500), exporter.flush_queue()).await {
@@ -137,4 +204,22 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
     server_stop.cancel();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The next debounced change of the config file; `None` forever without a watch.
+async fn config_change(reload: &mut Option<(ConfigWatch, Reloader)>) -> Option<()> {
+    match reload {
+        Some((watch, _)) => watch.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next leadership value; `None` forever without an election.
+async fn leadership_change(receiver: &mut Option<tokio::sync::watch::Receiver<bool>>) -> Option<bool> {
+    if let Some(rx) = receiver {
+        if rx.changed().await.is_ok() {
+            return Some(*rx.borrow_and_update());
+        }
+    }
+    std::future::pending().await
 }

@@ -31,12 +31,12 @@ impl Health {
         Value::Object(board.iter().map(|(name, s)| (name.clone(), json!(s.snapshot()))).collect())
     }
 
-    /// Ready when every collector this replica runs has synced; a standby is ready.
+    /// Ready when every collector this replica runs has synced; leader-only collectors waiting
+    /// for the Lease do not count, so a standby is ready.
     pub fn readiness(&self) -> (bool, Value) {
         let leader = self.leader.load(Ordering::Relaxed);
         let standby = self.election && !leader;
-        let all_synced = self.board.read().iter().all(|(_, s)| s.is_ready());
-        let ready = standby || all_synced;
+        let ready = self.board.read().iter().all(|(_, s)| s.is_ready() || s.is_standby());
         let body = json!({
             "status": if ready { "ready" } else { "not ready" },
             "role": if standby { "standby" } else if self.election { "leader" } else { "active" },
@@ -115,10 +115,21 @@ mod tests {
         assert_eq!(body["role"], "leader");
         assert_eq!(body["collectors"]["etcd"]["ready"], true);
 
-        let (standby, _) = health(true, false);
+        let (standby, status) = health(true, false);
+        status.set_standby(true);
         let (ready, body) = standby.readiness();
         assert!(ready);
         assert_eq!(body["role"], "standby");
+        assert_eq!(body["collectors"]["etcd"]["standby"], true);
+    }
+
+    #[test]
+    fn a_standby_still_waits_for_the_collectors_it_runs_on_every_replica() {
+        let (h, status) = health(true, false);
+        let (ready, body) = h.readiness();
+        assert!(!ready, "{body}");
+        status.set_ready(true);
+        assert!(h.readiness().0);
     }
 
     #[test]

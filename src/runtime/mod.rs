@@ -1,9 +1,14 @@
 //! The running agent: orchestration, health and Prometheus endpoints, signals.
 
 mod agent;
+mod config_watch;
+mod election;
 pub mod health;
+mod lease_client;
 mod prometheus_endpoint;
+mod reload;
 mod shutdown;
+mod supervisor;
 
-pub use agent::{run, RunError, SHUTDOWN_DEADLINE};
+pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
 pub use shutdown::on_signal;

@@ -29,7 +29,16 @@ pub struct ExportStats {
     pub dropped: AtomicU64,
 }
 
+/// What a config reload may change.
+#[derive(Clone)]
+struct Settings {
+    transport: Option<Transport>,
+    timeout: Duration,
+    max_batches: usize,
+}
+
 struct Shared {
+    settings: Mutex<Settings>,
     queue: Mutex<VecDeque<ExportMetricsServiceRequest>>,
     /// Serializes sends so requests leave in order.
     sending: tokio::sync::Mutex<()>,
@@ -44,10 +53,7 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 /// Buffers and sends OTLP metric requests.
 #[derive(Clone)]
 pub struct BufferedExporter {
-    transport: Option<Transport>,
     runtime: Option<tokio::runtime::Handle>,
-    timeout: Duration,
-    max_batches: usize,
     shared: Arc<Shared>,
     stats: Arc<ExportStats>,
     sinks: Vec<RequestSink>,
@@ -57,11 +63,9 @@ impl BufferedExporter {
     /// `transport` None: requests only go to the sinks (`render`, the Prometheus endpoint alone).
     pub fn new(transport: Option<Transport>, timeout: Duration, max_batches: usize) -> Self {
         BufferedExporter {
-            transport,
             runtime: tokio::runtime::Handle::try_current().ok(),
-            timeout,
-            max_batches: max_batches.max(1),
             shared: Arc::new(Shared {
+                settings: Mutex::new(Settings { transport, timeout, max_batches: max_batches.max(1) }),
                 queue: Mutex::new(VecDeque::new()),
                 sending: tokio::sync::Mutex::new(()),
                 retrying: AtomicBool::new(false),
@@ -77,6 +81,12 @@ impl BufferedExporter {
         self
     }
 
+    /// Sends from now on through `transport` (None: OTLP off), with this deadline and buffer
+    /// size (a config reload). Requests already buffered are sent through the new transport.
+    pub fn reconfigure(&self, transport: Option<Transport>, timeout: Duration, max_batches: usize) {
+        *self.shared.settings.lock() = Settings { transport, timeout, max_batches: max_batches.max(1) };
+    }
+
     pub fn stats(&self) -> Arc<ExportStats> {
         self.stats.clone()
     }
@@ -89,7 +99,7 @@ impl BufferedExporter {
     fn enqueue(&self, request: ExportMetricsServiceRequest) {
         let mut queue = self.shared.queue.lock();
         queue.push_back(request);
-        let excess = queue.len().saturating_sub(self.max_batches);
+        let excess = queue.len().saturating_sub(self.shared.settings.lock().max_batches);
         if excess > 0 {
             queue.drain(..excess);
             self.stats.dropped.fetch_add(excess as u64, Ordering::Relaxed);
@@ -99,12 +109,13 @@ impl BufferedExporter {
 
     /// Sends queued requests oldest first until one fails or the queue is empty.
     pub async fn flush_queue(&self) -> Result<(), String> {
-        let Some(transport) = &self.transport else { return Ok(()) };
         let _order = self.shared.sending.lock().await;
         loop {
+            let Settings { transport, timeout, .. } = self.shared.settings.lock().clone();
+            let Some(transport) = transport else { return Ok(()) };
             let Some(next) = self.shared.queue.lock().front().cloned() else { return Ok(()) };
             let points = count_points(&next);
-            match transport.send(next, self.timeout).await {
+            match transport.send(next, timeout).await {
                 Ok(()) => {
                     self.shared.queue.lock().pop_front();
                     self.stats.points.fetch_add(points, Ordering::Relaxed);
@@ -121,7 +132,7 @@ impl BufferedExporter {
         for sink in &self.sinks {
             sink(&request);
         }
-        if self.transport.is_none() {
+        if self.shared.settings.lock().transport.is_none() {
             return Ok(());
         }
         self.enqueue(request);
