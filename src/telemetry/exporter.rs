@@ -16,6 +16,7 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use parking_lot::Mutex;
 
+use super::cycle::CycleClock;
 use super::transport::Transport;
 
 /// Where converted requests go besides (or instead of) the Collector.
@@ -27,6 +28,8 @@ pub struct ExportStats {
     pub points: AtomicU64,
     pub failures: AtomicU64,
     pub dropped: AtomicU64,
+    /// Collection plus conversion of each export (`kube_state_otel.export.duration`).
+    pub cycle: CycleClock,
 }
 
 struct Shared {
@@ -118,6 +121,14 @@ impl BufferedExporter {
     }
 
     async fn export_request(&self, request: ExportMetricsServiceRequest) -> OTelSdkResult {
+        if let Some(cycle) = self.stats.cycle.finish(count_points(&request)) {
+            tracing::debug!(
+                points = cycle.points,
+                wall_ms = cycle.wall.as_secs_f64() * 1e3,
+                cpu_ms = cycle.cpu.as_secs_f64() * 1e3,
+                "export collected and converted"
+            );
+        }
         for sink in &self.sinks {
             sink(&request);
         }

@@ -1,6 +1,7 @@
 //! The OpenTelemetry side: meter provider, OTLP transport and buffering exporter, resource,
 //! self-metrics, logs and spans.
 
+mod cycle;
 mod exporter;
 mod logging;
 mod observed;
@@ -9,6 +10,7 @@ pub mod resource;
 mod self_metrics;
 mod transport;
 
+pub use cycle::{thread_cpu_time, CycleClock, CycleTime};
 pub use exporter::{count_points, BufferedExporter, ExportStats, RequestSink};
 pub use logging::{init as init_logging, Logging};
 pub use observed::{register as register_observed, StatusBoard};
