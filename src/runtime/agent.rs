@@ -11,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 use super::health::{self, Health};
 use crate::collectors::{self, CollectorContext};
 use crate::config::{Config, Env};
-use crate::series::MetricsRegistry;
 use crate::telemetry::{self, BufferedExporter, SelfMetrics, StatusBoard, Transport};
 
 /// Everything the whole shutdown must fit in (SPEC §8).
@@ -64,7 +63,7 @@ pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<()
         export.cardinality_limit,
     );
     let meter = provider.meter("kube-state-otel");
-    let registry = MetricsRegistry::new(meter.clone());
+    let registry = exporter.registry();
     let self_metrics = SelfMetrics::new(&meter);
     let board: StatusBoard = Arc::default();
     // Without leader election every replica runs everything, so each acts as leader.

@@ -4,7 +4,8 @@
 //! whatever else the process is doing.
 //!
 //! The cycle starts in the callback of the first observable instrument registered (the SDK
-//! runs callbacks in registration order) and ends when the request is built, before it is sent.
+//! runs callbacks in registration order) and ends when the last request is built; the time spent
+//! waiting for requests to be sent is left out of the wall time.
 
 use std::collections::HashMap;
 use std::thread::ThreadId;
@@ -41,12 +42,12 @@ impl CycleClock {
         self.started.lock().insert(std::thread::current().id(), Mark { wall: Instant::now(), cpu });
     }
 
-    /// The request of the collection started on this thread is built; `None` when no start
-    /// was seen (a reader without the self-metrics).
-    pub fn finish(&self, points: u64) -> Option<CycleTime> {
+    /// The export of the collection started on this thread is built; `waited` is the time
+    /// spent waiting for its requests to be sent, left out. `None` when no start was seen.
+    pub fn finish(&self, points: u64, waited: Duration) -> Option<CycleTime> {
         let mark = self.started.lock().remove(&std::thread::current().id())?;
         let cpu = thread_cpu_time()?.saturating_sub(mark.cpu);
-        let cycle = CycleTime { wall: mark.wall.elapsed(), cpu, points };
+        let cycle = CycleTime { wall: mark.wall.elapsed().saturating_sub(waited), cpu, points };
         *self.last.lock() = Some(cycle);
         Some(cycle)
     }
@@ -72,19 +73,19 @@ mod tests {
     #[test]
     fn a_cycle_spans_start_to_finish_on_one_thread() {
         let clock = CycleClock::default();
-        assert_eq!(clock.finish(1), None, "no start seen");
+        assert_eq!(clock.finish(1, Duration::ZERO), None, "no start seen");
         clock.start();
         let mut spin = 0u64;
         let begun = Instant::now();
         while begun.elapsed() < Duration::from_millis(20) {
             spin = std::hint::black_box(spin.wrapping_add(1));
         }
-        let cycle = clock.finish(7).expect("started on this thread");
+        let cycle = clock.finish(7, Duration::ZERO).expect("started on this thread");
         assert_eq!(cycle.points, 7);
         assert!(cycle.wall >= Duration::from_millis(20));
         assert!(cycle.cpu > Duration::ZERO && cycle.cpu <= cycle.wall + Duration::from_millis(5));
         assert_eq!(clock.last(), Some(cycle));
-        assert_eq!(clock.finish(7), None, "each start finishes once");
+        assert_eq!(clock.finish(7, Duration::ZERO), None, "each start finishes once");
     }
 
     #[test]
@@ -92,7 +93,7 @@ mod tests {
         let clock = std::sync::Arc::new(CycleClock::default());
         clock.start();
         let other = clock.clone();
-        assert_eq!(std::thread::spawn(move || other.finish(1)).join().unwrap(), None);
-        assert!(clock.finish(1).is_some());
+        assert_eq!(std::thread::spawn(move || other.finish(1, Duration::ZERO)).join().unwrap(), None);
+        assert!(clock.finish(1, Duration::ZERO).is_some());
     }
 }

@@ -1,5 +1,5 @@
 //! Self-metrics observed from state at export time: collector up/ready, objects and series
-//! per table, leadership, export totals, the retry buffer and the export cycle's duration.
+//! per table, leadership, export totals and the retry buffer.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,10 +23,6 @@ pub fn register(
     leader: Arc<AtomicBool>,
     exporter: Option<BufferedExporter>,
 ) {
-    // First: the export duration's callback marks the start of each collection.
-    if let Some(exporter) = exporter {
-        register_export(meter, exporter);
-    }
     let status_gauge = |name: &'static str, description: &'static str, read: fn(&CollectorStatus) -> bool| {
         let board = board.clone();
         meter
@@ -77,23 +73,13 @@ pub fn register(
         .with_description("1 on the replica holding the leader Lease")
         .with_callback(move |o| o.observe(leader.load(Ordering::Relaxed) as u64, &[]))
         .build();
+    if let Some(exporter) = exporter {
+        register_export(meter, exporter);
+    }
 }
 
 fn register_export(meter: &Meter, exporter: BufferedExporter) {
     let stats: Arc<ExportStats> = exporter.stats();
-    let cycle = stats.clone();
-    meter
-        .f64_observable_gauge("kube_state_otel.export.duration")
-        .with_unit("s")
-        .with_description("Time the previous export took to collect and convert, by clock (wall, cpu)")
-        .with_callback(move |o| {
-            if let Some(last) = cycle.cycle.last() {
-                o.observe(last.wall.as_secs_f64(), &[KeyValue::new("clock", "wall")]);
-                o.observe(last.cpu.as_secs_f64(), &[KeyValue::new("clock", "cpu")]);
-            }
-            cycle.cycle.start();
-        })
-        .build();
     let counter =
         |name: &'static str, unit: &'static str, description: &'static str, read: fn(&ExportStats) -> u64| {
             let stats = stats.clone();

@@ -35,6 +35,8 @@ pub struct Arrival {
     pub at: std::time::Instant,
     pub points: u64,
     pub encoded_bytes: usize,
+    /// Metrics left after the filter (all of them without one).
+    pub kept_metrics: usize,
 }
 
 /// Which metrics of each request are kept in [`OtlpReceiver::received`].
@@ -264,17 +266,17 @@ impl MetricsService for GrpcService {
 }
 
 fn record(state: &State, mut received: Received) {
-    let arrival = Arrival {
-        at: std::time::Instant::now(),
-        points: crate::telemetry::count_points(&received.request),
-        encoded_bytes: received.request.encoded_len(),
-    };
-    if let Some(keep) = state.keep {
-        for sm in received.request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {
+    let at = std::time::Instant::now();
+    let points = crate::telemetry::count_points(&received.request);
+    let encoded_bytes = received.request.encoded_len();
+    let mut kept_metrics = 0;
+    for sm in received.request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {
+        if let Some(keep) = state.keep {
             sm.metrics.retain(keep);
         }
+        kept_metrics += sm.metrics.len();
     }
-    state.arrivals.lock().push(arrival);
+    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
     state.received.lock().push(received);
     state.notify.notify_waiters();
 }

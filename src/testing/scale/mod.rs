@@ -186,16 +186,49 @@ fn load(server: &FakeApiServer, options: &ScaleOptions) -> Result<ObjectSizes, S
     Ok(ObjectSizes { cr, node, pod: mean(total, options.pods) })
 }
 
-/// Waits until `n` more exports than now have arrived.
+/// One export as it arrived: the request with the agent's self-metrics and the chunks of
+/// series that followed it.
+#[derive(Clone, Copy, Debug)]
+struct ArrivedExport {
+    /// Index of its first request in the receiver's records.
+    first: usize,
+    /// When its last request arrived.
+    done: Instant,
+    points: u64,
+    encoded_bytes: usize,
+}
+
+/// The exports received so far; the last one may still be arriving.
+fn exports(receiver: &OtlpReceiver) -> Vec<ArrivedExport> {
+    let mut exports: Vec<ArrivedExport> = Vec::new();
+    for (i, a) in receiver.arrivals().into_iter().enumerate() {
+        match exports.last_mut() {
+            Some(e) if a.kept_metrics == 0 => {
+                e.done = a.at;
+                e.points += a.points;
+                e.encoded_bytes += a.encoded_bytes;
+            }
+            _ => exports.push(ArrivedExport {
+                first: i,
+                done: a.at,
+                points: a.points,
+                encoded_bytes: a.encoded_bytes,
+            }),
+        }
+    }
+    exports
+}
+
+/// Waits until `n` more exports than now have arrived completely (the next one has started).
 async fn wait_exports(
     receiver: &OtlpReceiver,
     agent: &mut Agent,
     n: usize,
     options: &ScaleOptions,
 ) -> Result<(), ScaleError> {
-    let target = receiver.arrivals().len() + n;
+    let target = exports(receiver).len() + n + 1;
     let deadline = Instant::now() + options.timeout;
-    while receiver.arrivals().len() < target {
+    while exports(receiver).len() < target {
         agent.memory()?;
         if Instant::now() > deadline {
             return Err(ScaleError::Agent(format!("fewer than {n} exports in {:?}", options.timeout)));
@@ -227,26 +260,27 @@ fn self_value(receiver: &OtlpReceiver, k: usize, name: &str, wanted: &[(&str, &s
     (!values.is_empty()).then(|| values.iter().sum())
 }
 
-/// The export cycle reported by request `k` (the duration of the previous request's cycle).
-fn cycle_at(receiver: &OtlpReceiver, k: usize) -> Option<ExportCycle> {
-    let arrivals = receiver.arrivals();
-    let previous = arrivals.get(k.checked_sub(1)?)?;
+/// Export `j`'s cycle: its points, and the duration the next export reports for it.
+fn cycle_of(receiver: &OtlpReceiver, exports: &[ArrivedExport], j: usize) -> Option<ExportCycle> {
+    let (this, next) = (exports.get(j)?, exports.get(j + 1)?);
     let name = "kube_state_otel.export.duration";
     Some(ExportCycle {
-        points: previous.points,
-        encoded_bytes: previous.encoded_bytes,
-        wall: Duration::from_secs_f64(self_value(receiver, k, name, &[("clock", "wall")])?),
-        cpu: Duration::from_secs_f64(self_value(receiver, k, name, &[("clock", "cpu")])?),
+        points: this.points,
+        encoded_bytes: this.encoded_bytes,
+        wall: Duration::from_secs_f64(self_value(receiver, next.first, name, &[("clock", "wall")])?),
+        cpu: Duration::from_secs_f64(self_value(receiver, next.first, name, &[("clock", "cpu")])?),
     })
 }
 
+/// The last export whose duration has been reported.
 fn last_cycle(receiver: &OtlpReceiver) -> Option<ExportCycle> {
-    cycle_at(receiver, receiver.arrivals().len().checked_sub(1)?)
+    let exports = exports(receiver);
+    cycle_of(receiver, &exports, exports.len().checked_sub(2)?)
 }
 
 /// Watch events of type `apply` the crds collector counted, as of the latest export.
 fn crd_applies(receiver: &OtlpReceiver) -> f64 {
-    let last = receiver.arrivals().len().saturating_sub(1);
+    let Some(last) = exports(receiver).last().map(|e| e.first) else { return 0.0 };
     let collector = format!("crds/{CRD_RESOURCE}");
     self_value(
         receiver,
@@ -268,7 +302,7 @@ async fn churn(
     let counted_before = crd_applies(receiver);
     let rss_before = agent.memory()?.rss;
     let cpu_before = agent.cpu()?;
-    let first_export = receiver.arrivals().len();
+    let first_export = exports(receiver).len();
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_millis(10));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -311,11 +345,12 @@ async fn churn(
 
     // The exports from the one before the phase until the one that showed it caught up.
     let caught_up_at = started + duration + caught_up_after.unwrap_or(options.timeout);
-    let arrivals: Vec<_> = receiver.arrivals().into_iter().filter(|a| a.at <= caught_up_at).collect();
-    let during: Vec<Instant> = arrivals[first_export.saturating_sub(1)..].iter().map(|a| a.at).collect();
-    let max_export_gap = during.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default();
+    let all = exports(receiver);
+    let during: Vec<ArrivedExport> =
+        all.iter().skip(first_export.saturating_sub(1)).filter(|e| e.done <= caught_up_at).copied().collect();
+    let max_export_gap = during.windows(2).map(|w| w[1].done - w[0].done).max().unwrap_or_default();
     let cycles: Vec<ExportCycle> =
-        (first_export..arrivals.len()).filter_map(|k| cycle_at(receiver, k)).collect();
+        (first_export..first_export + during.len()).filter_map(|j| cycle_of(receiver, &all, j)).collect();
     Ok(ChurnReport {
         target_rate: options.churn_rate,
         modified,
