@@ -7,7 +7,6 @@ use std::time::Duration;
 use kube_state_otel::collectors::crds::{self, CrdsConfig};
 use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
-use kube_state_otel::series::MetricsRegistry;
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, SelfMetrics, Transport};
 use kube_state_otel::testing::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
@@ -83,6 +82,7 @@ impl Harness {
         let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
         let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
         let resource = opentelemetry_sdk::Resource::builder_empty().build();
+        let registry = exporter.registry();
         let provider = meter_provider(exporter, resource, Duration::from_millis(200), 100_000);
         let meter = provider.meter("kube-state-otel");
         let status = CollectorStatus::default();
@@ -90,7 +90,7 @@ impl Harness {
         let ctx = CollectorContext {
             name: "crds".into(),
             cancel: cancel.clone(),
-            registry: MetricsRegistry::new(meter.clone()),
+            registry,
             status: status.clone(),
             self_metrics: SelfMetrics::new(&meter),
             kube: Some(server.client()),

@@ -5,10 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use kube_state_otel::config::{OtlpConfig, OtlpProtocol};
-use kube_state_otel::series::{MetricSpec, MetricsRegistry, Point};
+use kube_state_otel::series::{MetricSpec, Point};
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
 use kube_state_otel::testing::otlp_receiver::{points, OtlpReceiver};
-use opentelemetry::metrics::MeterProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 struct Setup {
@@ -27,7 +26,7 @@ async fn setup(protocol: OtlpProtocol, max_batches: usize) -> Setup {
     let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(2), max_batches);
     let resource = opentelemetry_sdk::Resource::builder_empty().build();
     let provider = meter_provider(exporter.clone(), resource, Duration::from_secs(3600), 10_000);
-    let registry = MetricsRegistry::new(provider.meter("t"));
+    let registry = exporter.registry();
     let table = registry.table("t", vec![MetricSpec::gauge("interval.number", "1", "which export interval")]);
     Setup { receiver, exporter, provider, _table: table }
 }

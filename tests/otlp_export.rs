@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
-use kube_state_otel::series::{MetricSpec, MetricsRegistry, Point};
+use kube_state_otel::series::{MetricSpec, Point};
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
 use kube_state_otel::testing::otlp_receiver::{points, value_where, OtlpReceiver};
-use opentelemetry::metrics::MeterProvider;
 use opentelemetry::KeyValue;
 
 async fn export_once(protocol: OtlpProtocol, compression: Compression) {
@@ -27,7 +26,7 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
         ])
         .build();
     let provider = meter_provider(exporter.clone(), resource, Duration::from_secs(3600), 100_000);
-    let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
+    let registry = exporter.registry();
     let table = registry.table("test", vec![MetricSpec::gauge("test.object.value", "By", "one per object")]);
     let metric = table.metric_id("test.object.value").unwrap();
     for i in 0..6000 {
@@ -59,7 +58,8 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
     let m = receiver.latest_metric("test.object.value").unwrap();
     assert_eq!(points(&m).len(), 5999);
     assert_eq!(value_where(&m, &[("name", "obj-4321")]), None);
-    assert_eq!(exporter.stats().points.load(std::sync::atomic::Ordering::Relaxed), 11999);
+    // Plus each export's `kube_state_otel.export.duration` (wall and cpu).
+    assert_eq!(exporter.stats().points.load(std::sync::atomic::Ordering::Relaxed), 11999 + 2 * 2);
     kube_state_otel::telemetry::shutdown(provider).await;
 }
 

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::metrics::MeterProvider;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use parking_lot::Mutex;
 use serde_json::Value;
@@ -99,6 +98,7 @@ pub fn render(
     let exporter = BufferedExporter::new(None, config.export.timeout.get(), 1)
         .with_sink(Arc::new(move |request| *sink.lock() = Some(request.clone())));
     let attributes = telemetry::resource::attributes(config, env, None);
+    let registry = exporter.registry();
     let provider = telemetry::meter_provider(
         exporter,
         telemetry::resource::resource(&attributes),
@@ -106,7 +106,6 @@ pub fn render(
         Duration::from_secs(24 * 3600),
         config.export.cardinality_limit,
     );
-    let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
     let mut warnings = Vec::new();
     let mut tables = crds_tables(config, objects, &registry, &mut warnings)?;
     tables.extend(nodes_tables(config, objects, &registry, &mut warnings));
@@ -115,10 +114,14 @@ pub fn render(
             .push("no collector that works on objects is enabled (collectors.crds, collectors.nodes)".into());
     }
     let flushed = provider.force_flush();
+    let mut request = captured.lock().take().unwrap_or_default();
     drop(tables);
     let _ = provider.shutdown();
     flushed.map_err(|e| RenderError::Collect(e.to_string()))?;
-    let request = captured.lock().take().unwrap_or_default();
+    // The agent's own metrics (the export duration) say nothing about the objects.
+    for sm in request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {
+        sm.metrics.retain(|m| !m.name.starts_with("kube_state_otel."));
+    }
     let output = match format {
         RenderFormat::Prometheus => exposition::to_prometheus_text(&request),
         RenderFormat::Openmetrics => exposition::to_openmetrics(&request),

@@ -17,8 +17,9 @@ pub struct ExportConfig {
     /// Deadline of one export (`OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds, overrides it).
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
-    /// Most data points one instrument may export; the OpenTelemetry SDK's default of 2000
-    /// would fold the rest into an overflow series.
+    /// Most data points one of the agent's own metrics may export (the OpenTelemetry SDK's
+    /// default of 2000 would fold the rest into an overflow series). The collectors' series are
+    /// exported in full, in requests of at most 16384 points.
     #[serde(default = "default_cardinality_limit")]
     pub cardinality_limit: usize,
     /// The OTLP exporter.

@@ -17,7 +17,6 @@ use super::reload::Reloader;
 use super::supervisor::Supervisor;
 use crate::collectors::{self, CollectorContext};
 use crate::config::{Config, Env};
-use crate::series::MetricsRegistry;
 use crate::telemetry::{self, BufferedExporter, SelfMetrics, StatusBoard, Transport};
 
 /// Everything the whole shutdown must fit in (SPEC §8).
@@ -83,7 +82,7 @@ async fn run_agent(
     let transport =
         if export.otlp.enabled { Some(Transport::new(&export.otlp, export.timeout.get())?) } else { None };
     let exporter = BufferedExporter::new(transport, export.timeout.get(), export.otlp.buffer.max_batches);
-    let scrape = export.prometheus.enabled.then(telemetry::ScrapeReader::default);
+    let scrape = export.prometheus.enabled.then(|| telemetry::ScrapeReader::with_series_of(exporter.clone()));
     let provider = telemetry::meter_provider_with_scrape(
         exporter.clone(),
         telemetry::resource::resource(&attributes),
@@ -92,7 +91,7 @@ async fn run_agent(
         scrape.clone(),
     );
     let meter = provider.meter("kube-state-otel");
-    let registry = MetricsRegistry::new(meter.clone());
+    let registry = exporter.registry();
     let self_metrics = SelfMetrics::new(&meter);
     let board: StatusBoard = Arc::default();
     let election = match &kube {

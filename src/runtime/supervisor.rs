@@ -167,11 +167,10 @@ mod tests {
     use crate::telemetry::SelfMetrics;
 
     fn supervisor(leader: bool) -> (Supervisor, StatusBoard) {
-        let meter = opentelemetry::global::meter("supervisor-test");
         let base = CollectorContext {
             name: String::new(),
             cancel: CancellationToken::new(),
-            registry: MetricsRegistry::new(meter),
+            registry: MetricsRegistry::new(),
             status: CollectorStatus::default(),
             self_metrics: SelfMetrics::noop(),
             kube: None,

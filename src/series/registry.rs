@@ -1,47 +1,33 @@
-//! Connects series tables to OpenTelemetry observable instruments.
+//! The set of series tables the export reads.
 //!
-//! One instrument per metric name, created the first time a table with that metric is attached.
-//! Its callback reads every attached table that carries the metric, so collectors can be
-//! restarted (hot reload) without re-registering instruments, and a detached table's points
-//! disappear from the next export.
+//! Tables are not SDK instruments: at each export the exporter reads them directly into OTLP
+//! requests of bounded size (`series::otlp`), so a million points never pass through the SDK's
+//! per-attribute-set aggregation. One metric name has one spec, the first one attached;
+//! collectors can be restarted (hot reload) and a detached table's points disappear from the
+//! next export.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use opentelemetry::metrics::{Meter, ObservableCounter, ObservableGauge, ObservableUpDownCounter};
 use parking_lot::{Mutex, RwLock};
 
-use super::spec::{InstrumentKind, MetricId, MetricSpec};
+use super::spec::MetricSpec;
 use super::table::SeriesTable;
 
-type Sources = Arc<RwLock<Vec<(u64, Arc<SeriesTable>, MetricId)>>>;
-
-/// Keeps the instrument alive; the SDK reads it through its callback.
-#[allow(dead_code)]
-enum Instrument {
-    Gauge(ObservableGauge<f64>),
-    Counter(ObservableCounter<f64>),
-    UpDown(ObservableUpDownCounter<f64>),
-}
-
-struct Entry {
-    spec: MetricSpec,
-    sources: Sources,
-    _instrument: Instrument,
-}
-
+#[derive(Default)]
 struct Inner {
-    meter: Meter,
-    entries: Mutex<HashMap<String, Entry>>,
+    /// The spec each metric name is exported with.
+    specs: Mutex<HashMap<String, MetricSpec>>,
     tables: RwLock<Vec<(u64, Arc<SeriesTable>)>>,
-    next_id: Mutex<u64>,
+    next_id: AtomicU64,
     /// Set at shutdown: stopping collectors no longer detach their tables, so the final
     /// export still carries their series.
-    frozen: std::sync::atomic::AtomicBool,
+    frozen: AtomicBool,
 }
 
 /// The set of tables feeding the export. Cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct MetricsRegistry {
     inner: Arc<Inner>,
 }
@@ -54,16 +40,8 @@ pub struct TableHandle {
 }
 
 impl MetricsRegistry {
-    pub fn new(meter: Meter) -> Self {
-        MetricsRegistry {
-            inner: Arc::new(Inner {
-                meter,
-                entries: Mutex::new(HashMap::new()),
-                tables: RwLock::new(Vec::new()),
-                next_id: Mutex::new(0),
-                frozen: Default::default(),
-            }),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Creates a table with these metrics and attaches it to the export.
@@ -73,21 +51,16 @@ impl MetricsRegistry {
 
     /// Attaches an existing table.
     pub fn attach(&self, table: Arc<SeriesTable>) -> TableHandle {
-        let id = {
-            let mut next = self.inner.next_id.lock();
-            *next += 1;
-            *next
-        };
-        let mut entries = self.inner.entries.lock();
-        for (i, spec) in table.specs().iter().enumerate() {
-            let entry = entries.entry(spec.name.clone()).or_insert_with(|| self.instrument(spec));
-            if entry.spec.kind != spec.kind || entry.spec.unit != spec.unit {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut specs = self.inner.specs.lock();
+        for spec in table.specs() {
+            let known = specs.entry(spec.name.clone()).or_insert_with(|| spec.clone());
+            if known.kind != spec.kind || known.unit != spec.unit {
                 tracing::warn!(
                     metric = %spec.name,
                     "metric registered earlier with another unit or kind; keeping the first"
                 );
             }
-            entry.sources.write().push((id, table.clone(), MetricId(i as u32)));
         }
         self.inner.tables.write().push((id, table.clone()));
         TableHandle { id, table, registry: self.clone() }
@@ -95,15 +68,12 @@ impl MetricsRegistry {
 
     /// Keeps every table attached from now on (see `Inner::frozen`).
     pub fn freeze(&self) {
-        self.inner.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.frozen.store(true, Ordering::SeqCst);
     }
 
     fn detach(&self, id: u64) {
-        if self.inner.frozen.load(std::sync::atomic::Ordering::SeqCst) {
+        if self.inner.frozen.load(Ordering::SeqCst) {
             return;
-        }
-        for entry in self.inner.entries.lock().values() {
-            entry.sources.write().retain(|(source, _, _)| *source != id);
         }
         self.inner.tables.write().retain(|(source, _)| *source != id);
     }
@@ -113,46 +83,9 @@ impl MetricsRegistry {
         self.inner.tables.read().iter().map(|(_, t)| t.clone()).collect()
     }
 
-    fn instrument(&self, spec: &MetricSpec) -> Entry {
-        let sources: Sources = Arc::default();
-        let read = sources.clone();
-        let meter = &self.inner.meter;
-        let name = spec.name.clone();
-        let instrument = match spec.kind {
-            InstrumentKind::Gauge => Instrument::Gauge(
-                meter
-                    .f64_observable_gauge(name)
-                    .with_description(spec.description.clone())
-                    .with_unit(spec.unit.clone())
-                    .with_callback(move |o| observe_all(&read, |v, a| o.observe(v, a)))
-                    .build(),
-            ),
-            InstrumentKind::Counter => Instrument::Counter(
-                meter
-                    .f64_observable_counter(name)
-                    .with_description(spec.description.clone())
-                    .with_unit(spec.unit.clone())
-                    .with_callback(move |o| observe_all(&read, |v, a| o.observe(v, a)))
-                    .build(),
-            ),
-            InstrumentKind::UpDownCounter => Instrument::UpDown(
-                meter
-                    .f64_observable_up_down_counter(name)
-                    .with_description(spec.description.clone())
-                    .with_unit(spec.unit.clone())
-                    .with_callback(move |o| observe_all(&read, |v, a| o.observe(v, a)))
-                    .build(),
-            ),
-        };
-        Entry { spec: spec.clone(), sources, _instrument: instrument }
-    }
-}
-
-fn observe_all(sources: &Sources, mut observe: impl FnMut(f64, &[opentelemetry::KeyValue])) {
-    let sources: Vec<(Arc<SeriesTable>, MetricId)> =
-        sources.read().iter().map(|(_, t, m)| (t.clone(), *m)).collect();
-    for (table, metric) in sources {
-        table.observe(metric, &mut observe);
+    /// The spec a metric is exported with: the first one attached under its name.
+    pub fn exported_spec(&self, spec: &MetricSpec) -> MetricSpec {
+        self.inner.specs.lock().get(&spec.name).cloned().unwrap_or_else(|| spec.clone())
     }
 }
 

@@ -73,6 +73,14 @@ impl SeriesTable {
         self.rows.read().keys().cloned().collect()
     }
 
+    /// Calls `visit` with the points of each of `keys` still held, under one short read lock.
+    pub fn visit_rows(&self, keys: &[String], mut visit: impl FnMut(&[Point])) {
+        let rows = self.rows.read();
+        for row in keys.iter().filter_map(|k| rows.get(k)) {
+            visit(row);
+        }
+    }
+
     /// Number of objects with points.
     pub fn object_count(&self) -> usize {
         self.rows.read().len()

@@ -6,19 +6,26 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{
+    Metric, ResourceMetrics as ProtoResourceMetrics, ScopeMetrics,
+};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use parking_lot::Mutex;
 
+use super::cycle::CycleClock;
 use super::transport::Transport;
+use crate::series::otlp::{merge_metrics, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST};
+use crate::series::MetricsRegistry;
 
-/// Where converted requests go besides (or instead of) the Collector.
+/// Where converted requests go besides (or instead of) the Collector. A sink gets each
+/// export whole, as one request.
 pub type RequestSink = Arc<dyn Fn(&ExportMetricsServiceRequest) + Send + Sync>;
 
 /// Running totals, read by the `kube_state_otel.export.*` self-metrics.
@@ -27,6 +34,8 @@ pub struct ExportStats {
     pub points: AtomicU64,
     pub failures: AtomicU64,
     pub dropped: AtomicU64,
+    /// Collection plus conversion of each export (`kube_state_otel.export.duration`).
+    pub cycle: CycleClock,
 }
 
 /// What a config reload may change.
@@ -37,9 +46,12 @@ struct Settings {
     max_batches: usize,
 }
 
+/// The requests of one export not delivered yet.
+type Batch = VecDeque<ExportMetricsServiceRequest>;
+
 struct Shared {
     settings: Mutex<Settings>,
-    queue: Mutex<VecDeque<ExportMetricsServiceRequest>>,
+    queue: Mutex<VecDeque<Batch>>,
     /// Serializes sends so requests leave in order.
     sending: tokio::sync::Mutex<()>,
     /// A background retry loop is running.
@@ -57,10 +69,18 @@ pub struct BufferedExporter {
     shared: Arc<Shared>,
     stats: Arc<ExportStats>,
     sinks: Vec<RequestSink>,
+    registry: MetricsRegistry,
+    /// Start time of the cumulative series.
+    started_unix_nano: u64,
+}
+
+fn unix_nano(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl BufferedExporter {
     /// `transport` None: requests only go to the sinks (`render`, the Prometheus endpoint alone).
+    /// `max_batches` is the number of exports kept while the Collector is unreachable.
     pub fn new(transport: Option<Transport>, timeout: Duration, max_batches: usize) -> Self {
         BufferedExporter {
             runtime: tokio::runtime::Handle::try_current().ok(),
@@ -72,10 +92,12 @@ impl BufferedExporter {
             }),
             stats: Arc::default(),
             sinks: Vec::new(),
+            registry: MetricsRegistry::new(),
+            started_unix_nano: unix_nano(SystemTime::now()),
         }
     }
 
-    /// Also hands every collected request to `sink`.
+    /// Also hands every export, whole, to `sink`.
     pub fn with_sink(mut self, sink: RequestSink) -> Self {
         self.sinks.push(sink);
         self
@@ -87,23 +109,50 @@ impl BufferedExporter {
         *self.shared.settings.lock() = Settings { transport, timeout, max_batches: max_batches.max(1) };
     }
 
+    /// The series tables this exporter sends with each export, besides the SDK's metrics.
+    pub fn registry(&self) -> MetricsRegistry {
+        self.registry.clone()
+    }
+
+    /// Adds every series table's points, as of now, to `request` (a Prometheus scrape: one
+    /// whole request, not chunks).
+    pub fn append_series(&self, request: &mut ExportMetricsServiceRequest) {
+        let times = ExportTimes {
+            start_unix_nano: self.started_unix_nano,
+            now_unix_nano: unix_nano(SystemTime::now()),
+        };
+        let mut chunks = SeriesChunks::new(&self.registry, times, MAX_POINTS_PER_REQUEST);
+        let metrics = scope_metrics_of(request);
+        while let Some(chunk) = chunks.next_chunk() {
+            merge_metrics(metrics, chunk);
+        }
+    }
+
     pub fn stats(&self) -> Arc<ExportStats> {
         self.stats.clone()
     }
 
-    /// Requests waiting to be delivered.
+    /// Exports waiting to be delivered (whole or in part).
     pub fn buffered(&self) -> usize {
-        self.shared.queue.lock().len()
+        self.shared.queue.lock().iter().filter(|b| !b.is_empty()).count()
     }
 
-    fn enqueue(&self, request: ExportMetricsServiceRequest) {
+    /// Opens the batch of a new export; the oldest exports beyond `max_batches` are dropped.
+    fn begin_batch(&self) {
         let mut queue = self.shared.queue.lock();
-        queue.push_back(request);
+        queue.retain(|b| !b.is_empty());
+        queue.push_back(Batch::new());
         let excess = queue.len().saturating_sub(self.shared.settings.lock().max_batches);
         if excess > 0 {
             queue.drain(..excess);
             self.stats.dropped.fetch_add(excess as u64, Ordering::Relaxed);
             tracing::warn!(dropped = excess, "export buffer full; dropped the oldest exports");
+        }
+    }
+
+    fn enqueue(&self, request: ExportMetricsServiceRequest) {
+        if let Some(batch) = self.shared.queue.lock().back_mut() {
+            batch.push_back(request);
         }
     }
 
@@ -113,11 +162,20 @@ impl BufferedExporter {
         loop {
             let Settings { transport, timeout, .. } = self.shared.settings.lock().clone();
             let Some(transport) = transport else { return Ok(()) };
-            let Some(next) = self.shared.queue.lock().front().cloned() else { return Ok(()) };
+            let next = {
+                let mut queue = self.shared.queue.lock();
+                while queue.len() > 1 && queue.front().is_some_and(|b| b.is_empty()) {
+                    queue.pop_front();
+                }
+                queue.front().and_then(|b| b.front().cloned())
+            };
+            let Some(next) = next else { return Ok(()) };
             let points = count_points(&next);
             match transport.send(next, timeout).await {
                 Ok(()) => {
-                    self.shared.queue.lock().pop_front();
+                    if let Some(front) = self.shared.queue.lock().front_mut() {
+                        front.pop_front();
+                    }
                     self.stats.points.fetch_add(points, Ordering::Relaxed);
                 }
                 Err(e) => {
@@ -128,27 +186,76 @@ impl BufferedExporter {
         }
     }
 
-    async fn export_request(&self, request: ExportMetricsServiceRequest) -> OTelSdkResult {
-        for sink in &self.sinks {
-            sink(&request);
-        }
-        if self.shared.settings.lock().transport.is_none() {
-            return Ok(());
-        }
-        self.enqueue(request);
+    /// Flushes the queue on the runtime (the periodic reader polls us from its own thread;
+    /// the network I/O needs the runtime).
+    async fn flush_on_runtime(&self) -> Result<(), String> {
         let this = self.clone();
-        let result = match &self.runtime {
-            // The periodic reader polls us from its own thread; the network I/O needs the runtime.
+        match &self.runtime {
             Some(rt) => {
                 rt.spawn(async move { this.flush_queue().await }).await.unwrap_or_else(|e| Err(e.to_string()))
             }
             None => this.flush_queue().await,
+        }
+    }
+
+    /// Builds the export a chunk at a time (the SDK's metrics and the series tables) and sends
+    /// each chunk before building the next, so only one is held while the Collector keeps up.
+    async fn export_metrics(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        let mut first = ExportMetricsServiceRequest::from(metrics);
+        let times = ExportTimes {
+            start_unix_nano: self.started_unix_nano,
+            now_unix_nano: unix_nano(SystemTime::now()),
         };
-        result.map_err(|e| {
-            tracing::warn!(error = %e, buffered = self.buffered(), "export failed; kept for retry");
-            self.retry_in_background();
-            OTelSdkError::InternalFailure(e)
-        })
+        let mut chunks = SeriesChunks::new(&self.registry, times, MAX_POINTS_PER_REQUEST);
+        let template = template_of(&mut first);
+        if let Some(chunk) = chunks.next_chunk() {
+            scope_metrics_of(&mut first).extend(chunk);
+        }
+        let mut whole = (!self.sinks.is_empty()).then(|| first.clone());
+        let sending = self.shared.settings.lock().transport.is_some();
+        if sending {
+            self.begin_batch();
+        }
+        let (mut points, mut waited, mut failure) = (0u64, Duration::ZERO, None);
+        let mut next = Some(first);
+        while let Some(request) = next.take() {
+            points += count_points(&request);
+            if sending {
+                self.enqueue(request);
+                if failure.is_none() {
+                    let sending = Instant::now();
+                    failure = self.flush_on_runtime().await.err();
+                    waited += sending.elapsed();
+                }
+            }
+            next = chunks.next_chunk().map(|metrics| {
+                if let Some(whole) = &mut whole {
+                    merge_metrics(scope_metrics_of(whole), metrics.clone());
+                }
+                request_with(&template, metrics)
+            });
+        }
+        if let Some(cycle) = self.stats.cycle.finish(points, waited) {
+            tracing::debug!(
+                points = cycle.points,
+                wall_ms = cycle.wall.as_secs_f64() * 1e3,
+                cpu_ms = cycle.cpu.as_secs_f64() * 1e3,
+                "export collected and converted"
+            );
+        }
+        if let Some(whole) = &whole {
+            for sink in &self.sinks {
+                sink(whole);
+            }
+        }
+        match failure {
+            None => Ok(()),
+            Some(e) => {
+                tracing::warn!(error = %e, buffered = self.buffered(), "export failed; kept for retry");
+                self.retry_in_background();
+                Err(OTelSdkError::InternalFailure(e))
+            }
+        }
     }
 
     /// Retries the queue with exponential backoff until it is empty, so kept exports reach
@@ -171,6 +278,40 @@ impl BufferedExporter {
             this.shared.retrying.store(false, Ordering::SeqCst);
         });
     }
+}
+
+/// The metrics of the request's first scope (created if the SDK had none).
+fn scope_metrics_of(request: &mut ExportMetricsServiceRequest) -> &mut Vec<Metric> {
+    if request.resource_metrics.is_empty() {
+        request.resource_metrics.push(ProtoResourceMetrics::default());
+    }
+    let rm = &mut request.resource_metrics[0];
+    if rm.scope_metrics.is_empty() {
+        rm.scope_metrics.push(ScopeMetrics::default());
+    }
+    &mut rm.scope_metrics[0].metrics
+}
+
+/// The first request's resource and scope, without metrics, for the following chunks.
+fn template_of(request: &mut ExportMetricsServiceRequest) -> ProtoResourceMetrics {
+    scope_metrics_of(request);
+    let rm = &request.resource_metrics[0];
+    let sm = &rm.scope_metrics[0];
+    ProtoResourceMetrics {
+        resource: rm.resource.clone(),
+        scope_metrics: vec![ScopeMetrics {
+            scope: sm.scope.clone(),
+            metrics: Vec::new(),
+            schema_url: sm.schema_url.clone(),
+        }],
+        schema_url: rm.schema_url.clone(),
+    }
+}
+
+fn request_with(template: &ProtoResourceMetrics, metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
+    let mut rm = template.clone();
+    rm.scope_metrics[0].metrics = metrics;
+    ExportMetricsServiceRequest { resource_metrics: vec![rm] }
 }
 
 /// The next wait after `wait`: doubled, at most `RETRY_MAX`.
@@ -200,7 +341,7 @@ pub fn count_points(request: &ExportMetricsServiceRequest) -> u64 {
 
 impl PushMetricExporter for BufferedExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        self.export_request(ExportMetricsServiceRequest::from(metrics)).await
+        self.export_metrics(metrics).await
     }
 
     fn force_flush(&self) -> OTelSdkResult {

@@ -1,6 +1,7 @@
 //! The OpenTelemetry side: meter provider, OTLP transport and buffering exporter, resource,
 //! the Prometheus endpoint's reader, self-metrics, logs and spans.
 
+mod cycle;
 mod exporter;
 mod logging;
 mod observed;
@@ -10,6 +11,7 @@ mod scrape_reader;
 mod self_metrics;
 mod transport;
 
+pub use cycle::{thread_cpu_time, CycleClock, CycleTime};
 pub use exporter::{count_points, BufferedExporter, ExportStats, RequestSink};
 pub use logging::{init as init_logging, Logging};
 pub use observed::{register as register_observed, StatusBoard};

@@ -2,3 +2,4 @@
 
 pub mod fake_apiserver;
 pub mod otlp_receiver;
+pub mod scale;

@@ -1,5 +1,7 @@
 //! An OTLP metrics receiver for tests, built on `opentelemetry-proto`'s generated gRPC server
 //! and an HTTP `/v1/metrics` handler. It records every request and can be told to refuse.
+//! For big exports (the scale harness) it can keep only some metrics of each request, plus
+//! when each request arrived and how many points it had.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,9 +29,24 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
 }
 
+/// When a request arrived and its size.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    pub at: std::time::Instant,
+    pub points: u64,
+    pub encoded_bytes: usize,
+    /// Metrics left after the filter (all of them without one).
+    pub kept_metrics: usize,
+}
+
+/// Which metrics of each request are kept in [`OtlpReceiver::received`].
+pub type MetricFilter = fn(&Metric) -> bool;
+
 #[derive(Default)]
 struct State {
     received: Mutex<Vec<Received>>,
+    arrivals: Mutex<Vec<Arrival>>,
+    keep: Option<MetricFilter>,
     refuse: AtomicBool,
     notify: tokio::sync::Notify,
 }
@@ -54,12 +71,19 @@ pub struct FoundPoint {
 impl OtlpReceiver {
     /// Starts gRPC and HTTP listeners on free loopback ports.
     pub async fn start() -> Self {
-        let state = Arc::new(State::default());
+        Self::start_with(None).await
+    }
+
+    /// Like [`OtlpReceiver::start`], keeping only the metrics `keep` accepts (all if `None`).
+    /// gRPC requests of any size are accepted.
+    pub async fn start_with(keep: Option<MetricFilter>) -> Self {
+        let state = Arc::new(State { keep, ..State::default() });
         let stop = CancellationToken::new();
         let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gRPC");
         let grpc_addr = grpc.local_addr().expect("addr");
         let service = MetricsServiceServer::new(GrpcService(state.clone()))
-            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .max_decoding_message_size(usize::MAX);
         let s = stop.clone();
         tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(grpc);
@@ -98,6 +122,11 @@ impl OtlpReceiver {
     /// Every accepted request so far.
     pub fn received(&self) -> Vec<Received> {
         self.state.received.lock().clone()
+    }
+
+    /// Arrival time and size of every accepted request so far.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        self.state.arrivals.lock().clone()
     }
 
     pub fn requests(&self) -> Vec<ExportMetricsServiceRequest> {
@@ -236,7 +265,18 @@ impl MetricsService for GrpcService {
     }
 }
 
-fn record(state: &State, received: Received) {
+fn record(state: &State, mut received: Received) {
+    let at = std::time::Instant::now();
+    let points = crate::telemetry::count_points(&received.request);
+    let encoded_bytes = received.request.encoded_len();
+    let mut kept_metrics = 0;
+    for sm in received.request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {
+        if let Some(keep) = state.keep {
+            sm.metrics.retain(keep);
+        }
+        kept_metrics += sm.metrics.len();
+    }
+    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
     state.received.lock().push(received);
     state.notify.notify_waiters();
 }

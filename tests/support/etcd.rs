@@ -15,7 +15,6 @@ use kube_state_otel::collectors::etcd::EtcdConfig;
 use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
 use kube_state_otel::series::{MetricId, MetricsRegistry};
 use kube_state_otel::telemetry::SelfMetrics;
-use opentelemetry::metrics::MeterProvider as _;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -233,8 +232,7 @@ pub struct Running {
 
 impl Running {
     pub fn start(config: EtcdConfig) -> Running {
-        let meter = opentelemetry::metrics::noop::NoopMeterProvider::new().meter("t");
-        let registry = MetricsRegistry::new(meter);
+        let registry = MetricsRegistry::new();
         let status = CollectorStatus::default();
         let cancel = CancellationToken::new();
         let ctx = CollectorContext {

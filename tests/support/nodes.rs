@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use kube_state_otel::collectors::nodes::{self, NodesConfig};
 use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
-use kube_state_otel::series::MetricsRegistry;
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, SelfMetrics, Transport};
 use kube_state_otel::testing::fake_apiserver::FakeApiServer;
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, FoundPoint, OtlpReceiver};
-use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{metric, Metric};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -35,8 +33,8 @@ impl Running {
         let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
         let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
         let resource = opentelemetry_sdk::Resource::builder_empty().build();
+        let registry = exporter.registry();
         let provider = meter_provider(exporter, resource, Duration::from_millis(200), 10_000);
-        let registry = MetricsRegistry::new(provider.meter("kube-state-otel"));
         let cancel = CancellationToken::new();
         let status = CollectorStatus::default();
         let ctx = CollectorContext {

@@ -44,15 +44,13 @@ pub fn render_tables(
 
 #[cfg(test)]
 mod tests {
-    use opentelemetry::metrics::MeterProvider as _;
     use serde_json::json;
 
     use super::*;
 
     #[test]
     fn files_render_like_the_watch() {
-        let meter = opentelemetry::metrics::noop::NoopMeterProvider::new().meter("t");
-        let registry = MetricsRegistry::new(meter);
+        let registry = MetricsRegistry::new();
         let objects = [
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "uid": "p1"},
                 "spec": {"nodeName": "n1", "containers": [{"name": "c", "resources": {"requests": {"cpu": "3800m"}}}]},

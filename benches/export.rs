@@ -1,0 +1,95 @@
+//! The export side at one million points: building the export (the SDK's collection of the
+//! agent's own metrics plus the series tables converted into OTLP requests, a chunk at a time)
+//! and OTLP encoding (tables to protobuf bytes), against the floor of `prost` encoding the same
+//! requests already built.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use opentelemetry::KeyValue;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
+use opentelemetry_sdk::Resource;
+use prost::Message;
+
+use kube_state_otel::series::otlp::{ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST};
+use kube_state_otel::series::{MetricId, MetricSpec, MetricsRegistry, Point, SeriesTable};
+use kube_state_otel::telemetry::{meter_provider, BufferedExporter};
+
+const POINTS: usize = 1_000_000;
+/// Objects with ten points each, like a custom resource's state, conditions and info metrics.
+const PER_OBJECT: usize = 10;
+
+/// A table of `POINTS` points over two metrics, attributes like a custom resource's.
+fn fill(registry: &MetricsRegistry) -> kube_state_otel::series::TableHandle {
+    let specs =
+        vec![MetricSpec::gauge("bench.phase", "1", "phase"), MetricSpec::gauge("bench.info", "1", "info")];
+    let table = registry.attach(Arc::new(SeriesTable::new("bench", specs)));
+    for object in 0..POINTS / PER_OBJECT {
+        let name = format!("db-{object:07}");
+        let namespace = format!("tenant-{:04}", object % 500);
+        let points = (0..PER_OBJECT)
+            .map(|k| {
+                let attributes = vec![
+                    KeyValue::new("cluster", name.clone()),
+                    KeyValue::new("namespace", namespace.clone()),
+                    KeyValue::new("phase", format!("Phase{k}")),
+                ];
+                Point::new(MetricId(u32::from(k == 0)), attributes, (k == 1) as u8 as f64)
+            })
+            .collect();
+        table.replace(&format!("uid-{object}"), points);
+    }
+    table
+}
+
+fn request(metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            scope_metrics: vec![ScopeMetrics { metrics, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn export(c: &mut Criterion) {
+    let mut group = c.benchmark_group("export_1m_points");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(POINTS as u64));
+
+    // The agent's pipeline without a network: collection and conversion, chunk by chunk.
+    let exporter = BufferedExporter::new(None, Duration::from_secs(10), 1);
+    let registry = exporter.registry();
+    let _table = fill(&registry);
+    let provider =
+        meter_provider(exporter, Resource::builder_empty().build(), Duration::from_secs(3600), 1000);
+    group.bench_function("build_export", |b| b.iter(|| provider.force_flush().expect("flush")));
+
+    let times = ExportTimes { start_unix_nano: 1, now_unix_nano: 2 };
+    group.bench_function("otlp_encode_tables_to_bytes", |b| {
+        b.iter(|| {
+            let mut chunks = SeriesChunks::new(&registry, times, MAX_POINTS_PER_REQUEST);
+            let mut bytes = 0;
+            while let Some(metrics) = chunks.next_chunk() {
+                bytes += request(metrics).encode_to_vec().len();
+            }
+            bytes
+        })
+    });
+    let mut chunks = SeriesChunks::new(&registry, times, MAX_POINTS_PER_REQUEST);
+    let prebuilt: Vec<ExportMetricsServiceRequest> =
+        std::iter::from_fn(|| chunks.next_chunk()).map(request).collect();
+    let points: u64 = prebuilt.iter().map(kube_state_otel::telemetry::count_points).sum();
+    assert_eq!(points, POINTS as u64);
+    group.bench_function("floor_prost_encode_prebuilt", |b| {
+        b.iter(|| black_box(&prebuilt).iter().map(|r| r.encode_to_vec().len()).sum::<usize>())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, export);
+criterion_main!(benches);

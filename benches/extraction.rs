@@ -1,0 +1,67 @@
+//! Per-object cost of the custom-resource pipeline against its floor, parsing the same bytes
+//! with `serde_json` alone: path compilation, extraction, the agent's whole per-object path
+//! (decode into `DynamicObject`, convert to a JSON value, extract) and value conversion.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kube::api::DynamicObject;
+use kube_state_otel::collectors::crds::{compile_crds, extract, to_number, CompiledResource, Path};
+use kube_state_otel::config::{load_str, Env};
+use kube_state_otel::testing::scale::{agent_config, cluster};
+use serde_json::Value;
+
+fn resource() -> CompiledResource {
+    let yaml = agent_config("", "http://127.0.0.1:4317", 8080, 10_000);
+    let config = load_str(&yaml, &Env::from_pairs::<&str, &str>([])).expect("scale config loads");
+    compile_crds(&config.collectors.crds).expect("scale config compiles").remove(0)
+}
+
+fn compilation(c: &mut Criterion) {
+    let yaml = agent_config("", "http://127.0.0.1:4317", 8080, 10_000);
+    let config = load_str(&yaml, &Env::from_pairs::<&str, &str>([])).expect("scale config loads");
+    c.bench_function("compile/path", |b| {
+        b.iter(|| Path::compile(black_box("status.components.mysql.phase")))
+    });
+    c.bench_function("compile/crd_config_5_metrics", |b| {
+        b.iter(|| compile_crds(black_box(&config.collectors.crds)))
+    });
+}
+
+fn per_object(c: &mut Criterion) {
+    let resource = resource();
+    let bytes = serde_json::to_vec(&cluster(4242, 0)).expect("serializable");
+    let value: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+    let mut group = c.benchmark_group("object");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.bench_function("floor_serde_json_parse", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&bytes)).expect("valid JSON"))
+    });
+    group.bench_function("extract", |b| b.iter(|| extract(black_box(&resource), black_box(&value))));
+    group.bench_function("agent_path_decode_convert_extract", |b| {
+        b.iter(|| {
+            let object: DynamicObject =
+                serde_json::from_slice(black_box(&bytes)).expect("a Kubernetes object");
+            let value = serde_json::to_value(&object).expect("serializable");
+            extract(&resource, &value)
+        })
+    });
+    group.finish();
+}
+
+fn values(c: &mut Criterion) {
+    let inputs: Vec<Value> = ["250m", "5Gi", "1.5", "28%", "true", "2026-11-20T08:15:42Z", "unknown"]
+        .into_iter()
+        .map(Value::from)
+        .chain([Value::from(3), Value::from(0.25), Value::from(false)])
+        .collect();
+    let mut group = c.benchmark_group("value");
+    group.throughput(Throughput::Elements(inputs.len() as u64));
+    group.bench_function("to_number_10_mixed", |b| {
+        b.iter(|| inputs.iter().map(|v| to_number(black_box(v)).unwrap_or(f64::NAN)).sum::<f64>())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, compilation, per_object, values);
+criterion_main!(benches);
