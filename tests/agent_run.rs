@@ -2,38 +2,21 @@
 //! receiver over each protocol, serves health endpoints, and exits promptly on SIGTERM after a
 //! last export.
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/agent_process.rs"]
+mod agent_process;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use agent_process::{free_port, AgentProcess};
 use kube_state_otel::testing::otlp_receiver::{value_where, OtlpReceiver};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Kills the agent if a test fails before it exits on its own.
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn_agent(config: &str, extra_env: &[(&str, &str)]) -> (Agent, tempfile::TempDir) {
+/// Writes `config` to a new temporary home and starts the agent on it.
+fn spawn_agent(config: &str, extra_env: &[(&str, &str)]) -> (AgentProcess, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, config).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"));
-    cmd.args(["run", "--config"]).arg(&path);
-    cmd.env("KUBECONFIG", dir.path().join("no-such-kubeconfig")).env_remove("KUBERNETES_SERVICE_HOST");
-    cmd.env("HOME", dir.path());
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    cmd.stdout(Stdio::null()).stderr(Stdio::inherit());
-    (Agent(cmd.spawn().unwrap()), dir)
+    (AgentProcess::spawn(&path, dir.path(), extra_env), dir)
 }
 
 async fn get(url: &str) -> Option<(u16, serde_json::Value)> {
@@ -42,11 +25,6 @@ async fn get(url: &str) -> Option<(u16, serde_json::Value)> {
     let status = resp.status().as_u16();
     let body = resp.text().await.ok()?;
     Some((status, serde_json::from_str(&body).ok()?))
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
 }
 
 async fn run_against(protocol: &str, endpoint: String, receiver: &OtlpReceiver) {
@@ -95,16 +73,15 @@ async fn run_against(protocol: &str, endpoint: String, receiver: &OtlpReceiver) 
 
     let before = receiver.received().len();
     let stopping = Instant::now();
-    let child = &mut agent.0;
-    sigterm(child);
-    let exit = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+    agent.signal("TERM");
+    let success = loop {
+        if let Some(success) = agent.try_wait() {
+            break success;
         }
         assert!(stopping.elapsed() < Duration::from_secs(10), "agent still running 10s after SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(exit.success(), "{exit:?}");
+    assert!(success, "the agent exited with an error after SIGTERM");
     assert!(receiver.received().len() > before, "a last export on shutdown");
 }
 

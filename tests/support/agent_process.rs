@@ -43,6 +43,11 @@ impl AgentProcess {
         assert!(status.unwrap().success());
     }
 
+    /// Whether the process has exited, and if so whether successfully; does not wait.
+    pub fn try_wait(&mut self) -> Option<bool> {
+        self.0.try_wait().unwrap().map(|status| status.success())
+    }
+
     /// Waits for the process to exit; true when it exited successfully.
     pub fn wait(&mut self) -> bool {
         self.0.wait().unwrap().success()
