@@ -5,6 +5,7 @@
 
 pub mod otlp;
 mod registry;
+mod rows;
 mod spec;
 mod table;
 

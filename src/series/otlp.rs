@@ -71,9 +71,9 @@ impl SeriesChunks {
                 // Summed metrics first, whole: they have few series.
                 for (i, spec) in cursor.specs.iter().enumerate() {
                     if cursor.table.spec(metric_id(i)).aggregation == Aggregation::SumAcrossObjects {
-                        cursor
-                            .table
-                            .observe(metric_id(i), |value, attributes| chunk.push(spec, value, attributes));
+                        cursor.table.observe(metric_id(i), |value, attributes| {
+                            chunk.push(spec, value, attributes, &[])
+                        });
                     }
                 }
                 cursor.keys = Some(cursor.table.keys());
@@ -86,12 +86,8 @@ impl SeriesChunks {
             }
             let end = (cursor.next_key + ROWS_PER_LOCK).min(keys.len());
             let (table, specs) = (&cursor.table, &cursor.specs);
-            table.visit_rows(&keys[cursor.next_key..end], |points| {
-                for p in points {
-                    if table.spec(p.metric).aggregation == Aggregation::PerObject {
-                        chunk.push(&specs[p.metric.0 as usize], p.value, &p.attributes);
-                    }
-                }
+            table.visit_rows(&keys[cursor.next_key..end], |metric, value, shared, rest| {
+                chunk.push(&specs[metric.0 as usize], value, shared, rest);
             });
             cursor.next_key = end;
         }
@@ -116,7 +112,8 @@ impl Chunk {
         Chunk { times, metrics: Vec::new(), index: HashMap::new(), points: 0 }
     }
 
-    fn push(&mut self, spec: &MetricSpec, value: f64, attributes: &[KeyValue]) {
+    /// Adds a point whose attributes are `shared` then `rest`.
+    fn push(&mut self, spec: &MetricSpec, value: f64, shared: &[KeyValue], rest: &[KeyValue]) {
         let i = match self.index.get(&spec.name) {
             Some(i) => *i,
             None => {
@@ -126,7 +123,7 @@ impl Chunk {
             }
         };
         let point = NumberDataPoint {
-            attributes: attributes.iter().map(proto_key_value).collect(),
+            attributes: shared.iter().chain(rest).map(proto_key_value).collect(),
             start_time_unix_nano: self.times.start_unix_nano,
             time_unix_nano: self.times.now_unix_nano,
             value: Some(number_data_point::Value::AsDouble(value)),
