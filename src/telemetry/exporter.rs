@@ -18,10 +18,13 @@ use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use parking_lot::Mutex;
+use prost::Message;
 
 use super::cycle::CycleClock;
 use super::transport::Transport;
-use crate::series::otlp::{merge_metrics, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST};
+use crate::series::otlp::{
+    merge_metrics, EncodedRequest, Envelope, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST,
+};
 use crate::series::MetricsRegistry;
 
 /// Where converted requests go besides (or instead of) the Collector. A sink gets each
@@ -38,8 +41,8 @@ pub struct ExportStats {
     pub cycle: CycleClock,
 }
 
-/// The requests of one export not delivered yet.
-type Batch = VecDeque<ExportMetricsServiceRequest>;
+/// The requests of one export not delivered yet, encoded.
+type Batch = VecDeque<EncodedRequest>;
 
 struct Shared {
     queue: Mutex<VecDeque<Batch>>,
@@ -126,7 +129,7 @@ impl BufferedExporter {
         }
     }
 
-    fn enqueue(&self, request: ExportMetricsServiceRequest) {
+    fn enqueue(&self, request: EncodedRequest) {
         if let Some(batch) = self.shared.queue.lock().back_mut() {
             batch.push_back(request);
         }
@@ -145,13 +148,12 @@ impl BufferedExporter {
                 queue.front().and_then(|b| b.front().cloned())
             };
             let Some(next) = next else { return Ok(()) };
-            let points = count_points(&next);
-            match transport.send(next, self.timeout).await {
+            match transport.send(next.bytes, self.timeout).await {
                 Ok(()) => {
                     if let Some(front) = self.shared.queue.lock().front_mut() {
                         front.pop_front();
                     }
-                    self.stats.points.fetch_add(points, Ordering::Relaxed);
+                    self.stats.points.fetch_add(next.points, Ordering::Relaxed);
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -181,19 +183,18 @@ impl BufferedExporter {
             start_unix_nano: self.started_unix_nano,
             now_unix_nano: unix_nano(SystemTime::now()),
         };
-        let mut chunks = SeriesChunks::new(&self.registry, times, MAX_POINTS_PER_REQUEST);
-        let template = template_of(&mut first);
-        if let Some(chunk) = chunks.next_chunk() {
-            scope_metrics_of(&mut first).extend(chunk);
-        }
+        let envelope = envelope_of(&mut first);
         let mut whole = (!self.sinks.is_empty()).then(|| first.clone());
+        let encoded = EncodedRequest { points: count_points(&first), bytes: first.encode_to_vec().into() };
+        drop(first);
+        let mut chunks = SeriesChunks::new(&self.registry, times, envelope, MAX_POINTS_PER_REQUEST);
         if self.transport.is_some() {
             self.begin_batch();
         }
         let (mut points, mut waited, mut failure) = (0u64, Duration::ZERO, None);
-        let mut next = Some(first);
+        let mut next = Some(encoded);
         while let Some(request) = next.take() {
-            points += count_points(&request);
+            points += request.points;
             if self.transport.is_some() {
                 self.enqueue(request);
                 if failure.is_none() {
@@ -202,12 +203,13 @@ impl BufferedExporter {
                     waited += sending.elapsed();
                 }
             }
-            next = chunks.next_chunk().map(|metrics| {
-                if let Some(whole) = &mut whole {
-                    merge_metrics(scope_metrics_of(whole), metrics.clone());
-                }
-                request_with(&template, metrics)
-            });
+            next = chunks.next_chunk();
+            if let (Some(whole), Some(chunk)) = (&mut whole, &next) {
+                let decoded = ExportMetricsServiceRequest::decode(chunk.bytes.clone())
+                    .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+                let metrics = decoded.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics);
+                merge_metrics(scope_metrics_of(whole), metrics.flat_map(|sm| sm.metrics).collect());
+            }
         }
         if let Some(cycle) = self.stats.cycle.finish(points, waited) {
             tracing::debug!(
@@ -266,26 +268,14 @@ fn scope_metrics_of(request: &mut ExportMetricsServiceRequest) -> &mut Vec<Metri
     &mut rm.scope_metrics[0].metrics
 }
 
-/// The first request's resource and scope, without metrics, for the following chunks.
-fn template_of(request: &mut ExportMetricsServiceRequest) -> ProtoResourceMetrics {
+/// The first request's resource and scope, encoded, for the series chunks.
+fn envelope_of(request: &mut ExportMetricsServiceRequest) -> Envelope {
     scope_metrics_of(request);
     let rm = &request.resource_metrics[0];
-    let sm = &rm.scope_metrics[0];
-    ProtoResourceMetrics {
-        resource: rm.resource.clone(),
-        scope_metrics: vec![ScopeMetrics {
-            scope: sm.scope.clone(),
-            metrics: Vec::new(),
-            schema_url: sm.schema_url.clone(),
-        }],
-        schema_url: rm.schema_url.clone(),
+    Envelope {
+        resource: rm.resource.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
+        scope: rm.scope_metrics[0].scope.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
     }
-}
-
-fn request_with(template: &ProtoResourceMetrics, metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
-    let mut rm = template.clone();
-    rm.scope_metrics[0].metrics = metrics;
-    ExportMetricsServiceRequest { resource_metrics: vec![rm] }
 }
 
 /// The next wait after `wait`: doubled, at most `RETRY_MAX`.
