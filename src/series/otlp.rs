@@ -1,18 +1,16 @@
 //! Series tables straight into OTLP metrics, in chunks of bounded size.
 //!
 //! An export of a million points is built and sent a chunk at a time, so the agent never holds
-//! more than one chunk of OTLP structures, and each request stays under the Collector's default
-//! 4 MiB gRPC message limit. Table locks are held only while one batch of rows is copied.
+//! more than one chunk, and each request stays under the Collector's default 4 MiB gRPC message
+//! limit. Chunks are encoded directly (`series::encode`); table locks are held only while one
+//! batch of rows is encoded.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use opentelemetry::KeyValue;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue as ProtoKeyValue};
-use opentelemetry_proto::tonic::metrics::v1::{
-    metric::Data, number_data_point, AggregationTemporality, Gauge, Metric, NumberDataPoint, Sum,
-};
+use opentelemetry_proto::tonic::metrics::v1::{metric::Data, Metric, NumberDataPoint};
 
+use super::encode::{self, EncodedMetric, Shape};
 use super::registry::MetricsRegistry;
 use super::spec::{Aggregation, InstrumentKind, MetricSpec};
 use super::table::SeriesTable;
@@ -31,6 +29,14 @@ pub struct ExportTimes {
     pub now_unix_nano: u64,
 }
 
+/// What every request of an export carries besides its metrics: the encoded `Resource` and
+/// `InstrumentationScope`.
+#[derive(Clone, Debug, Default)]
+pub struct Envelope {
+    pub resource: Vec<u8>,
+    pub scope: Vec<u8>,
+}
+
 /// One table being read: its key snapshot and how far the export got.
 struct Cursor {
     table: Arc<SeriesTable>,
@@ -39,16 +45,29 @@ struct Cursor {
     next_key: usize,
 }
 
-/// Produces the registry's series as chunks of at most about `max_points` points.
+/// An encoded `ExportMetricsServiceRequest` and its number of points.
+#[derive(Clone, Debug)]
+pub struct EncodedRequest {
+    pub bytes: bytes::Bytes,
+    pub points: u64,
+}
+
+/// Produces the registry's series as encoded requests of at most about `max_points` points.
 pub struct SeriesChunks {
     cursors: Vec<Cursor>,
     times: ExportTimes,
+    envelope: Envelope,
     max_points: usize,
 }
 
 impl SeriesChunks {
     /// Starts reading every table attached to `registry` now.
-    pub fn new(registry: &MetricsRegistry, times: ExportTimes, max_points: usize) -> Self {
+    pub fn new(
+        registry: &MetricsRegistry,
+        times: ExportTimes,
+        envelope: Envelope,
+        max_points: usize,
+    ) -> Self {
         let mut cursors: Vec<Cursor> = registry
             .tables()
             .into_iter()
@@ -58,12 +77,12 @@ impl SeriesChunks {
             })
             .collect();
         cursors.reverse();
-        SeriesChunks { cursors, times, max_points: max_points.max(1) }
+        SeriesChunks { cursors, times, envelope, max_points: max_points.max(1) }
     }
 
-    /// The next chunk's metrics, `None` when every table has been read. A chunk may exceed
+    /// The next request, `None` when every table has been read. A request may exceed
     /// `max_points` by one batch of rows (or a summed metric's series).
-    pub fn next_chunk(&mut self) -> Option<Vec<Metric>> {
+    pub fn next_chunk(&mut self) -> Option<EncodedRequest> {
         let mut chunk = Chunk::new(self.times);
         while chunk.points < self.max_points {
             let Some(cursor) = self.cursors.last_mut() else { break };
@@ -71,9 +90,9 @@ impl SeriesChunks {
                 // Summed metrics first, whole: they have few series.
                 for (i, spec) in cursor.specs.iter().enumerate() {
                     if cursor.table.spec(metric_id(i)).aggregation == Aggregation::SumAcrossObjects {
-                        cursor
-                            .table
-                            .observe(metric_id(i), |value, attributes| chunk.push(spec, value, attributes));
+                        cursor.table.observe(metric_id(i), |value, attributes| {
+                            chunk.push(spec, value, attributes, &[])
+                        });
                     }
                 }
                 cursor.keys = Some(cursor.table.keys());
@@ -86,16 +105,12 @@ impl SeriesChunks {
             }
             let end = (cursor.next_key + ROWS_PER_LOCK).min(keys.len());
             let (table, specs) = (&cursor.table, &cursor.specs);
-            table.visit_rows(&keys[cursor.next_key..end], |points| {
-                for p in points {
-                    if table.spec(p.metric).aggregation == Aggregation::PerObject {
-                        chunk.push(&specs[p.metric.0 as usize], p.value, &p.attributes);
-                    }
-                }
+            table.visit_rows(&keys[cursor.next_key..end], |metric, value, shared, rest| {
+                chunk.push(&specs[metric.0 as usize], value, shared, rest);
             });
             cursor.next_key = end;
         }
-        (chunk.points > 0).then_some(chunk.metrics)
+        (chunk.points > 0).then(|| chunk.encode(&self.envelope))
     }
 }
 
@@ -103,10 +118,10 @@ fn metric_id(i: usize) -> super::MetricId {
     super::MetricId(i as u32)
 }
 
-/// Metrics being filled, one per name.
+/// Encoded points of each metric of one request.
 struct Chunk {
     times: ExportTimes,
-    metrics: Vec<Metric>,
+    metrics: Vec<(MetricSpec, Vec<u8>)>,
     index: HashMap<String, usize>,
     points: usize,
 }
@@ -116,49 +131,45 @@ impl Chunk {
         Chunk { times, metrics: Vec::new(), index: HashMap::new(), points: 0 }
     }
 
-    fn push(&mut self, spec: &MetricSpec, value: f64, attributes: &[KeyValue]) {
+    /// Adds a point whose attributes are `shared` then `rest`.
+    fn push(
+        &mut self,
+        spec: &MetricSpec,
+        value: f64,
+        shared: &[opentelemetry::KeyValue],
+        rest: &[opentelemetry::KeyValue],
+    ) {
         let i = match self.index.get(&spec.name) {
             Some(i) => *i,
             None => {
-                self.metrics.push(empty_metric(spec));
+                self.metrics.push((spec.clone(), Vec::new()));
                 self.index.insert(spec.name.clone(), self.metrics.len() - 1);
                 self.metrics.len() - 1
             }
         };
-        let point = NumberDataPoint {
-            attributes: attributes.iter().map(proto_key_value).collect(),
-            start_time_unix_nano: self.times.start_unix_nano,
-            time_unix_nano: self.times.now_unix_nano,
-            value: Some(number_data_point::Value::AsDouble(value)),
-            exemplars: Vec::new(),
-            flags: 0,
-        };
-        if let Some(points) = data_points(&mut self.metrics[i]) {
-            points.push(point);
-            self.points += 1;
-        }
+        let times = (self.times.start_unix_nano, self.times.now_unix_nano);
+        encode::put_point(&mut self.metrics[i].1, shared, rest, times, value);
+        self.points += 1;
     }
-}
 
-fn empty_metric(spec: &MetricSpec) -> Metric {
-    let sum = |is_monotonic| {
-        Data::Sum(Sum {
-            data_points: Vec::new(),
-            aggregation_temporality: AggregationTemporality::Cumulative as i32,
-            is_monotonic,
-        })
-    };
-    let data = match spec.kind {
-        InstrumentKind::Gauge => Data::Gauge(Gauge { data_points: Vec::new() }),
-        InstrumentKind::Counter => sum(true),
-        InstrumentKind::UpDownCounter => sum(false),
-    };
-    Metric {
-        name: spec.name.clone(),
-        description: spec.description.clone(),
-        unit: spec.unit.clone(),
-        metadata: Vec::new(),
-        data: Some(data),
+    fn encode(self, envelope: &Envelope) -> EncodedRequest {
+        let metrics: Vec<EncodedMetric> = self
+            .metrics
+            .iter()
+            .map(|(spec, points)| EncodedMetric {
+                name: &spec.name,
+                description: &spec.description,
+                unit: &spec.unit,
+                shape: match spec.kind {
+                    InstrumentKind::Gauge => Shape::Gauge,
+                    InstrumentKind::Counter => Shape::Sum { monotonic: true },
+                    InstrumentKind::UpDownCounter => Shape::Sum { monotonic: false },
+                },
+                points,
+            })
+            .collect();
+        let bytes = encode::request(&envelope.resource, &envelope.scope, &metrics);
+        EncodedRequest { bytes: bytes.into(), points: self.points as u64 }
     }
 }
 
@@ -168,17 +179,6 @@ fn data_points(metric: &mut Metric) -> Option<&mut Vec<NumberDataPoint>> {
         Some(Data::Sum(s)) => Some(&mut s.data_points),
         _ => None,
     }
-}
-
-/// An attribute as OTLP carries it (the same mapping as the SDK's conversion).
-fn proto_key_value(kv: &KeyValue) -> ProtoKeyValue {
-    let value = match &kv.value {
-        opentelemetry::Value::String(s) => {
-            AnyValue { value: Some(any_value::Value::StringValue(s.as_str().to_owned())) }
-        }
-        other => AnyValue::from(other.clone()),
-    };
-    ProtoKeyValue { key: kv.key.as_str().to_owned(), value: Some(value), key_strindex: 0 }
 }
 
 /// Appends `chunk` to `into`, merging each metric into the last one of the same name, so
@@ -199,6 +199,10 @@ pub fn merge_metrics(into: &mut Vec<Metric>, chunk: Vec<Metric>) {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::KeyValue;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
+    use opentelemetry_proto::tonic::metrics::v1::{number_data_point, AggregationTemporality};
+
     use super::*;
     use crate::series::{MetricId, Point};
 
@@ -227,6 +231,18 @@ mod tests {
         (registry, table)
     }
 
+    fn decoded(chunk: EncodedRequest) -> Vec<Metric> {
+        use prost::Message;
+        let request =
+            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(
+                chunk.bytes,
+            )
+            .unwrap();
+        let metrics =
+            request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics);
+        metrics.collect()
+    }
+
     fn points_of(metrics: &[Metric], name: &str) -> usize {
         metrics
             .iter()
@@ -242,8 +258,8 @@ mod tests {
     #[test]
     fn chunks_are_bounded_and_carry_every_point_once() {
         let (registry, _table) = registry_with_rows(1000);
-        let mut chunks = SeriesChunks::new(&registry, TIMES, 700);
-        let all: Vec<Vec<Metric>> = std::iter::from_fn(|| chunks.next_chunk()).collect();
+        let mut chunks = SeriesChunks::new(&registry, TIMES, Envelope::default(), 700);
+        let all: Vec<Vec<Metric>> = std::iter::from_fn(|| chunks.next_chunk()).map(decoded).collect();
         assert!(all.len() >= 4, "{} chunks", all.len());
         for chunk in &all {
             let n: usize = ["t.phase", "t.restarts", "t.by_phase"].iter().map(|m| points_of(chunk, m)).sum();
@@ -262,7 +278,8 @@ mod tests {
     #[test]
     fn kinds_values_and_times_follow_the_specs() {
         let (registry, _table) = registry_with_rows(3);
-        let metrics = SeriesChunks::new(&registry, TIMES, 1000).next_chunk().unwrap();
+        let metrics =
+            decoded(SeriesChunks::new(&registry, TIMES, Envelope::default(), 1000).next_chunk().unwrap());
         let find = |name: &str| metrics.iter().find(|m| m.name == name).unwrap();
         let Some(Data::Sum(restarts)) = &find("t.restarts").data else { panic!("counter is a sum") };
         assert!(restarts.is_monotonic);
@@ -283,6 +300,6 @@ mod tests {
     fn a_detached_table_is_not_exported() {
         let (registry, table) = registry_with_rows(3);
         drop(table);
-        assert!(SeriesChunks::new(&registry, TIMES, 1000).next_chunk().is_none());
+        assert!(SeriesChunks::new(&registry, TIMES, Envelope::default(), 1000).next_chunk().is_none());
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 
+use super::rows::Rows;
 use super::spec::{Aggregation, MetricId, MetricSpec, Point};
 
 /// Points per object key (a UID, a member endpoint, ...), plus the specs of the metrics they use.
@@ -12,13 +13,13 @@ use super::spec::{Aggregation, MetricId, MetricSpec, Point};
 pub struct SeriesTable {
     owner: String,
     specs: Vec<MetricSpec>,
-    rows: RwLock<HashMap<String, Box<[Point]>>>,
+    rows: RwLock<Rows>,
 }
 
 impl SeriesTable {
     /// `owner` names the collector (or collector/resource) in self-metrics.
     pub fn new(owner: impl Into<String>, specs: Vec<MetricSpec>) -> Self {
-        SeriesTable { owner: owner.into(), specs, rows: RwLock::new(HashMap::new()) }
+        SeriesTable { owner: owner.into(), specs, rows: RwLock::new(Rows::default()) }
     }
 
     pub fn owner(&self) -> &str {
@@ -38,64 +39,75 @@ impl SeriesTable {
         &self.specs[id.0 as usize]
     }
 
+    fn per_object(&self, metric: MetricId) -> bool {
+        self.spec(metric).aggregation == Aggregation::PerObject
+    }
+
     /// Sets all points of one object, replacing what it had. An empty list removes the object.
     pub fn replace(&self, key: &str, points: Vec<Point>) {
         let mut rows = self.rows.write();
         if points.is_empty() {
-            rows.remove(key);
-        } else if let Some(slot) = rows.get_mut(key) {
-            *slot = points.into_boxed_slice();
+            rows.map.remove(key);
         } else {
-            rows.insert(key.to_owned(), points.into_boxed_slice());
+            rows.insert(key, points, |p| self.per_object(p.metric));
         }
     }
 
     /// Removes one object's points.
     pub fn remove(&self, key: &str) {
-        self.rows.write().remove(key);
+        self.rows.write().map.remove(key);
     }
 
     /// Keeps only the objects for which `keep` is true (after a relist).
     pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) {
-        self.rows.write().retain(|k, _| keep(k));
+        self.rows.write().map.retain(|k, _| keep(k));
     }
 
     pub fn clear(&self) {
-        self.rows.write().clear();
+        self.rows.write().map.clear();
     }
 
     pub fn contains(&self, key: &str) -> bool {
-        self.rows.read().contains_key(key)
+        self.rows.read().map.contains_key(key)
     }
 
     /// The keys currently held.
     pub fn keys(&self) -> Vec<String> {
-        self.rows.read().keys().cloned().collect()
+        self.rows.read().map.keys().cloned().collect()
     }
 
-    /// Calls `visit` with the points of each of `keys` still held, under one short read lock.
-    pub fn visit_rows(&self, keys: &[String], mut visit: impl FnMut(&[Point])) {
+    /// Calls `visit(metric, value, shared, rest)` for the per-object points of each of `keys`
+    /// still held, under one short read lock; a point's attributes are `shared` then `rest`.
+    pub fn visit_rows(
+        &self,
+        keys: &[String],
+        mut visit: impl FnMut(MetricId, f64, &[KeyValue], &[KeyValue]),
+    ) {
         let rows = self.rows.read();
-        for row in keys.iter().filter_map(|k| rows.get(k)) {
-            visit(row);
+        for row in keys.iter().filter_map(|k| rows.map.get(k)) {
+            for p in row.points().iter().filter(|p| self.per_object(p.metric)) {
+                let (shared, rest) = row.parts(p);
+                visit(p.metric, p.value, shared, rest);
+            }
         }
     }
 
     /// Number of objects with points.
     pub fn object_count(&self) -> usize {
-        self.rows.read().len()
+        self.rows.read().map.len()
     }
 
     /// Number of series the table exports (summed metrics count once per attribute set).
     pub fn series_count(&self) -> usize {
         let rows = self.rows.read();
         let mut per_object = 0usize;
-        let mut summed: std::collections::HashSet<(MetricId, &[KeyValue])> = Default::default();
-        for p in rows.values().flat_map(|r| r.iter()) {
-            match self.spec(p.metric).aggregation {
-                Aggregation::PerObject => per_object += 1,
-                Aggregation::SumAcrossObjects => {
-                    summed.insert((p.metric, &p.attributes));
+        let mut summed: std::collections::HashSet<(MetricId, Vec<KeyValue>)> = Default::default();
+        for row in rows.map.values() {
+            for p in row.points() {
+                if self.per_object(p.metric) {
+                    per_object += 1;
+                } else {
+                    summed.insert((p.metric, row.attributes(p).into_owned()));
                 }
             }
         }
@@ -105,29 +117,29 @@ impl SeriesTable {
     /// Calls `observe` for every series of `metric`. Summed metrics are combined across objects
     /// first. Points are copied out under the read lock, which is held only for the copy.
     pub fn observe(&self, metric: MetricId, mut observe: impl FnMut(f64, &[KeyValue])) {
-        let spec = self.spec(metric);
-        match spec.aggregation {
+        let rows = self.rows.read();
+        let points = rows.map.values().flat_map(|r| r.points().iter().map(move |p| (r, p)));
+        let points = points.filter(|(_, p)| p.metric == metric);
+        match self.spec(metric).aggregation {
             Aggregation::PerObject => {
-                let rows = self.rows.read();
-                for p in rows.values().flat_map(|r| r.iter()).filter(|p| p.metric == metric) {
-                    observe(p.value, &p.attributes);
+                for (row, p) in points {
+                    observe(p.value, &row.attributes(p));
                 }
             }
             Aggregation::SumAcrossObjects => {
                 let mut sums: Vec<(Vec<KeyValue>, f64)> = Vec::new();
                 let mut index: HashMap<Vec<KeyValue>, usize> = HashMap::new();
-                {
-                    let rows = self.rows.read();
-                    for p in rows.values().flat_map(|r| r.iter()).filter(|p| p.metric == metric) {
-                        match index.get(&p.attributes) {
-                            Some(&i) => sums[i].1 += p.value,
-                            None => {
-                                index.insert(p.attributes.clone(), sums.len());
-                                sums.push((p.attributes.clone(), p.value));
-                            }
+                for (row, p) in points {
+                    let attributes = row.attributes(p);
+                    match index.get(&*attributes) {
+                        Some(&i) => sums[i].1 += p.value,
+                        None => {
+                            index.insert(attributes.to_vec(), sums.len());
+                            sums.push((attributes.into_owned(), p.value));
                         }
                     }
                 }
+                drop(rows);
                 for (attrs, value) in sums.into_iter().filter(|(_, v)| *v != 0.0) {
                     observe(value, &attrs);
                 }
@@ -137,7 +149,7 @@ impl SeriesTable {
 
     /// The points of one object (tests and `render`).
     pub fn points_of(&self, key: &str) -> Vec<Point> {
-        self.rows.read().get(key).map(|r| r.to_vec()).unwrap_or_default()
+        self.rows.read().map.get(key).map(|r| r.to_points()).unwrap_or_default()
     }
 }
 

@@ -18,10 +18,13 @@ use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::Temporality;
 use parking_lot::Mutex;
+use prost::Message;
 
 use super::cycle::CycleClock;
 use super::transport::Transport;
-use crate::series::otlp::{merge_metrics, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST};
+use crate::series::otlp::{
+    merge_metrics, EncodedRequest, Envelope, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST,
+};
 use crate::series::MetricsRegistry;
 
 /// Where converted requests go besides (or instead of) the Collector. A sink gets each
@@ -46,8 +49,8 @@ struct Settings {
     max_batches: usize,
 }
 
-/// The requests of one export not delivered yet.
-type Batch = VecDeque<ExportMetricsServiceRequest>;
+/// The requests of one export not delivered yet, encoded.
+type Batch = VecDeque<EncodedRequest>;
 
 struct Shared {
     settings: Mutex<Settings>,
@@ -116,16 +119,17 @@ impl BufferedExporter {
 
     /// Adds every series table's points, as of now, to `request` (a Prometheus scrape: one
     /// whole request, not chunks).
-    pub fn append_series(&self, request: &mut ExportMetricsServiceRequest) {
+    pub fn append_series(&self, request: &mut ExportMetricsServiceRequest) -> Result<(), String> {
         let times = ExportTimes {
             start_unix_nano: self.started_unix_nano,
             now_unix_nano: unix_nano(SystemTime::now()),
         };
-        let mut chunks = SeriesChunks::new(&self.registry, times, MAX_POINTS_PER_REQUEST);
-        let metrics = scope_metrics_of(request);
+        let envelope = envelope_of(request);
+        let mut chunks = SeriesChunks::new(&self.registry, times, envelope, MAX_POINTS_PER_REQUEST);
         while let Some(chunk) = chunks.next_chunk() {
-            merge_metrics(metrics, chunk);
+            merge_chunk(request, &chunk)?;
         }
+        Ok(())
     }
 
     pub fn stats(&self) -> Arc<ExportStats> {
@@ -150,7 +154,7 @@ impl BufferedExporter {
         }
     }
 
-    fn enqueue(&self, request: ExportMetricsServiceRequest) {
+    fn enqueue(&self, request: EncodedRequest) {
         if let Some(batch) = self.shared.queue.lock().back_mut() {
             batch.push_back(request);
         }
@@ -170,13 +174,12 @@ impl BufferedExporter {
                 queue.front().and_then(|b| b.front().cloned())
             };
             let Some(next) = next else { return Ok(()) };
-            let points = count_points(&next);
-            match transport.send(next, timeout).await {
+            match transport.send(next.bytes, timeout).await {
                 Ok(()) => {
                     if let Some(front) = self.shared.queue.lock().front_mut() {
                         front.pop_front();
                     }
-                    self.stats.points.fetch_add(points, Ordering::Relaxed);
+                    self.stats.points.fetch_add(next.points, Ordering::Relaxed);
                 }
                 Err(e) => {
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
@@ -206,20 +209,30 @@ impl BufferedExporter {
             start_unix_nano: self.started_unix_nano,
             now_unix_nano: unix_nano(SystemTime::now()),
         };
-        let mut chunks = SeriesChunks::new(&self.registry, times, MAX_POINTS_PER_REQUEST);
-        let template = template_of(&mut first);
-        if let Some(chunk) = chunks.next_chunk() {
-            scope_metrics_of(&mut first).extend(chunk);
-        }
+        let envelope = envelope_of(&mut first);
         let mut whole = (!self.sinks.is_empty()).then(|| first.clone());
+        let own = EncodedRequest { points: count_points(&first), bytes: first.encode_to_vec().into() };
+        drop(first);
+        let mut chunks = SeriesChunks::new(&self.registry, times, envelope, MAX_POINTS_PER_REQUEST);
+        // The agent's own metrics travel with the first series chunk, so a small export is one
+        // request and every request with the self-metrics also has series.
+        let encoded = match chunks.next_chunk() {
+            Some(chunk) => {
+                if let Some(whole) = &mut whole {
+                    merge_chunk(whole, &chunk).map_err(OTelSdkError::InternalFailure)?;
+                }
+                joined(&own, &chunk)
+            }
+            None => own,
+        };
         let sending = self.shared.settings.lock().transport.is_some();
         if sending {
             self.begin_batch();
         }
         let (mut points, mut waited, mut failure) = (0u64, Duration::ZERO, None);
-        let mut next = Some(first);
+        let mut next = Some(encoded);
         while let Some(request) = next.take() {
-            points += count_points(&request);
+            points += request.points;
             if sending {
                 self.enqueue(request);
                 if failure.is_none() {
@@ -228,12 +241,10 @@ impl BufferedExporter {
                     waited += sending.elapsed();
                 }
             }
-            next = chunks.next_chunk().map(|metrics| {
-                if let Some(whole) = &mut whole {
-                    merge_metrics(scope_metrics_of(whole), metrics.clone());
-                }
-                request_with(&template, metrics)
-            });
+            next = chunks.next_chunk();
+            if let (Some(whole), Some(chunk)) = (&mut whole, &next) {
+                merge_chunk(whole, chunk).map_err(OTelSdkError::InternalFailure)?;
+            }
         }
         if let Some(cycle) = self.stats.cycle.finish(points, waited) {
             tracing::debug!(
@@ -280,6 +291,24 @@ impl BufferedExporter {
     }
 }
 
+/// One request made of two: protobuf appends the repeated `resource_metrics` of concatenated
+/// messages, so the result carries both (each with its resource and scope).
+fn joined(first: &EncodedRequest, second: &EncodedRequest) -> EncodedRequest {
+    let mut bytes = Vec::with_capacity(first.bytes.len() + second.bytes.len());
+    bytes.extend_from_slice(&first.bytes);
+    bytes.extend_from_slice(&second.bytes);
+    EncodedRequest { bytes: bytes.into(), points: first.points + second.points }
+}
+
+/// Adds the metrics of an encoded chunk to `whole` (for sinks and scrapes, which want one
+/// request).
+fn merge_chunk(whole: &mut ExportMetricsServiceRequest, chunk: &EncodedRequest) -> Result<(), String> {
+    let decoded = ExportMetricsServiceRequest::decode(chunk.bytes.clone()).map_err(|e| e.to_string())?;
+    let metrics = decoded.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics);
+    merge_metrics(scope_metrics_of(whole), metrics.flat_map(|sm| sm.metrics).collect());
+    Ok(())
+}
+
 /// The metrics of the request's first scope (created if the SDK had none).
 fn scope_metrics_of(request: &mut ExportMetricsServiceRequest) -> &mut Vec<Metric> {
     if request.resource_metrics.is_empty() {
@@ -292,26 +321,14 @@ fn scope_metrics_of(request: &mut ExportMetricsServiceRequest) -> &mut Vec<Metri
     &mut rm.scope_metrics[0].metrics
 }
 
-/// The first request's resource and scope, without metrics, for the following chunks.
-fn template_of(request: &mut ExportMetricsServiceRequest) -> ProtoResourceMetrics {
+/// The first request's resource and scope, encoded, for the series chunks.
+fn envelope_of(request: &mut ExportMetricsServiceRequest) -> Envelope {
     scope_metrics_of(request);
     let rm = &request.resource_metrics[0];
-    let sm = &rm.scope_metrics[0];
-    ProtoResourceMetrics {
-        resource: rm.resource.clone(),
-        scope_metrics: vec![ScopeMetrics {
-            scope: sm.scope.clone(),
-            metrics: Vec::new(),
-            schema_url: sm.schema_url.clone(),
-        }],
-        schema_url: rm.schema_url.clone(),
+    Envelope {
+        resource: rm.resource.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
+        scope: rm.scope_metrics[0].scope.as_ref().map(Message::encode_to_vec).unwrap_or_default(),
     }
-}
-
-fn request_with(template: &ProtoResourceMetrics, metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
-    let mut rm = template.clone();
-    rm.scope_metrics[0].metrics = metrics;
-    ExportMetricsServiceRequest { resource_metrics: vec![rm] }
 }
 
 /// The next wait after `wait`: doubled, at most `RETRY_MAX`.
@@ -372,5 +389,36 @@ mod tests {
         assert_eq!(seen[1], Duration::from_secs(1));
         assert_eq!(seen[6], Duration::from_secs(30));
         assert_eq!(*seen.last().unwrap(), RETRY_MAX);
+    }
+
+    #[test]
+    fn joined_requests_decode_as_one_with_both_resource_metrics() {
+        use opentelemetry_proto::tonic::metrics::v1::{Gauge, NumberDataPoint};
+        let request = |name: &str| ExportMetricsServiceRequest {
+            resource_metrics: vec![ProtoResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![Metric {
+                        name: name.into(),
+                        data: Some(Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default()] })),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let encode =
+            |r: ExportMetricsServiceRequest| EncodedRequest { points: 1, bytes: r.encode_to_vec().into() };
+        let both = joined(&encode(request("own")), &encode(request("series")));
+        assert_eq!(both.points, 2);
+        let decoded = ExportMetricsServiceRequest::decode(both.bytes).unwrap();
+        let names: Vec<&str> = decoded
+            .resource_metrics
+            .iter()
+            .flat_map(|rm| &rm.scope_metrics)
+            .flat_map(|sm| &sm.metrics)
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names, ["own", "series"]);
     }
 }

@@ -51,7 +51,7 @@ impl ScrapeReader {
         self.reader.collect(&mut metrics)?;
         let mut request = ExportMetricsServiceRequest::from(&metrics);
         if let Some(exporter) = &self.series {
-            exporter.append_series(&mut request);
+            exporter.append_series(&mut request).map_err(OTelSdkError::InternalFailure)?;
         }
         Ok(request)
     }

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use prost::Message;
-use tonic::codec::CompressionEncoding;
+use bytes::{BufMut, Bytes};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
@@ -31,7 +30,8 @@ pub enum TransportError {
 #[derive(Clone)]
 pub enum Transport {
     Grpc {
-        client: MetricsServiceClient<Channel>,
+        channel: Channel,
+        gzip: bool,
         headers: Vec<(MetadataKey<tonic::metadata::Ascii>, MetadataValue<tonic::metadata::Ascii>)>,
     },
     Http {
@@ -52,22 +52,27 @@ impl Transport {
         }
     }
 
-    /// Sends one request; `Ok` only when the Collector accepted it.
-    pub async fn send(
-        &self,
-        request: ExportMetricsServiceRequest,
-        timeout: Duration,
-    ) -> Result<(), TransportError> {
+    /// Sends one encoded `ExportMetricsServiceRequest`; `Ok` only when the Collector accepted it.
+    pub async fn send(&self, request: Bytes, timeout: Duration) -> Result<(), TransportError> {
         let sending = async {
             match self {
-                Transport::Grpc { client, headers } => {
+                Transport::Grpc { channel, gzip, headers } => {
                     let mut req = tonic::Request::new(request);
                     for (k, v) in headers {
                         req.metadata_mut().insert(k.clone(), v.clone());
                     }
-                    let response = client.clone().export(req).await.map_err(|s| {
+                    let status = |s: tonic::Status| {
                         TransportError::Send(format!("gRPC status {:?}: {}", s.code(), s.message()))
-                    })?;
+                    };
+                    let mut client = tonic::client::Grpc::new(channel.clone());
+                    if *gzip {
+                        client = client
+                            .send_compressed(CompressionEncoding::Gzip)
+                            .accept_compressed(CompressionEncoding::Gzip);
+                    }
+                    client.ready().await.map_err(|e| TransportError::Send(error_chain(&e)))?;
+                    let response =
+                        client.unary(req, EXPORT_PATH.clone(), EncodedCodec).await.map_err(status)?;
                     match response.into_inner().partial_success {
                         Some(p) if p.rejected_data_points > 0 => {
                             tracing::warn!(rejected = p.rejected_data_points, message = %p.error_message, "Collector rejected some points");
@@ -77,7 +82,7 @@ impl Transport {
                     }
                 }
                 Transport::Http { client, url, headers, gzip } => {
-                    let mut body = request.encode_to_vec();
+                    let mut body = request.to_vec();
                     let mut req = client
                         .post(url)
                         .headers(headers.clone())
@@ -105,6 +110,41 @@ impl Transport {
     }
 }
 
+/// The OTLP metrics service's Export method.
+static EXPORT_PATH: http::uri::PathAndQuery =
+    http::uri::PathAndQuery::from_static("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
+
+/// Sends requests already encoded (so a retry resends the same bytes, and nothing is copied)
+/// and decodes the response with prost.
+struct EncodedCodec;
+
+struct BytesEncoder;
+
+impl Encoder for BytesEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Codec for EncodedCodec {
+    type Encode = Bytes;
+    type Decode = ExportMetricsServiceResponse;
+    type Encoder = BytesEncoder;
+    type Decoder = tonic_prost::ProstDecoder<ExportMetricsServiceResponse>;
+
+    fn encoder(&mut self) -> BytesEncoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic_prost::ProstDecoder::default()
+    }
+}
+
 fn read(file: &str) -> Result<Vec<u8>, TransportError> {
     std::fs::read(file).map_err(|source| TransportError::File { file: file.to_owned(), source })
 }
@@ -128,11 +168,8 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         }
         endpoint = endpoint.tls_config(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
     }
-    let mut client = MetricsServiceClient::new(endpoint.connect_lazy());
-    if config.compression == Compression::Gzip {
-        client =
-            client.send_compressed(CompressionEncoding::Gzip).accept_compressed(CompressionEncoding::Gzip);
-    }
+    let channel = endpoint.connect_lazy();
+    let gzip = config.compression == Compression::Gzip;
     let mut headers = Vec::new();
     for (k, v) in &config.headers {
         let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
@@ -140,7 +177,7 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         let value = MetadataValue::try_from(v.as_str()).map_err(|e| bad(format!("header {k}: {e}")))?;
         headers.push((key, value));
     }
-    Ok(Transport::Grpc { client, headers })
+    Ok(Transport::Grpc { channel, gzip, headers })
 }
 
 fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportError> {

@@ -102,7 +102,9 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let at_ready = agent.memory()?;
     let cpu_to_ready = agent.cpu()?;
     wait_exports(&receiver, &mut agent, 2, options).await?;
+    let cpu_before_steady = agent.cpu()?;
     let steady_rss = sample_rss(&mut agent, options.export_interval).await?;
+    let cpu_per_interval = agent.cpu()?.saturating_sub(cpu_before_steady);
     let after_exports = agent.memory()?;
     let export = last_cycle(&receiver)
         .ok_or_else(|| ScaleError::Agent("no kube_state_otel.export.duration in the exports".into()))?;
@@ -121,6 +123,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         export_interval: options.export_interval,
         time_to_ready,
         cpu_to_ready,
+        cpu_per_interval,
         peak_rss_initial: at_ready.peak,
         steady_rss,
         peak_rss_overall: after_exports.peak,

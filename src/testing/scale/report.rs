@@ -55,6 +55,9 @@ pub struct ScaleReport {
     pub time_to_ready: Duration,
     /// Agent CPU time (user + system) until ready.
     pub cpu_to_ready: Duration,
+    /// Agent CPU time over one export interval without changes: the whole export (collect,
+    /// convert, encode, compress, send) plus idle work.
+    pub cpu_per_interval: Duration,
     /// `VmHWM` when ready: the peak during the initial list.
     pub peak_rss_initial: u64,
     /// Highest RSS over one export interval after two exports.
@@ -138,6 +141,11 @@ impl fmt::Display for ScaleReport {
         writeln!(f, "RSS with 0 objects     {}", mib(self.baseline_rss))?;
         writeln!(f, "bytes per object       {}", self.bytes_per_object)?;
         writeln!(f, "export cycle           {}", self.export)?;
+        writeln!(
+            f,
+            "agent CPU at rest      {} per export interval (export incl. encoding, gzip, sending)",
+            secs(self.cpu_per_interval)
+        )?;
         writeln!(
             f,
             "churn                  {} modifications in {} = {:.0}/s (target {}/s), agent CPU {} ({:.0}% of a core)",

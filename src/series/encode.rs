@@ -1,0 +1,312 @@
+//! Protobuf encoding of series straight from the tables, without building OTLP structures.
+//!
+//! `prost` needs owned messages (a `String` per attribute key and value) and computes nested
+//! lengths again at every level; at a million points that allocation and re-measuring is most of
+//! an export's CPU. Here each point is written once into its metric's buffer, and a chunk is
+//! framed into an `ExportMetricsServiceRequest` at the end. Field numbers are those of the
+//! OTLP protos (`opentelemetry/proto/metrics/v1/metrics.proto`, `common/v1/common.proto`).
+
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_proto::tonic::common::v1::AnyValue;
+use prost::Message;
+
+const LEN: u32 = 2;
+const VARINT: u32 = 0;
+const FIXED64: u32 = 1;
+
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+fn put_tag(buf: &mut Vec<u8>, field: u32, wire: u32) {
+    put_varint(buf, u64::from(field << 3 | wire));
+}
+
+/// Length of a length-delimited field with a body of `len` bytes (tags here are one byte).
+fn field_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+fn put_bytes(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    put_tag(buf, field, LEN);
+    put_varint(buf, bytes.len() as u64);
+    buf.extend_from_slice(bytes);
+}
+
+fn put_fixed64(buf: &mut Vec<u8>, field: u32, v: u64) {
+    put_tag(buf, field, FIXED64);
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+/// An attribute value as `AnyValue` bytes: strings directly, anything else through prost.
+enum Encoded<'a> {
+    Str(&'a str),
+    Other(Vec<u8>),
+}
+
+impl Encoded<'_> {
+    fn of(value: &Value) -> Encoded<'_> {
+        match value {
+            Value::String(s) => Encoded::Str(s.as_str()),
+            other => Encoded::Other(AnyValue::from(other.clone()).encode_to_vec()),
+        }
+    }
+
+    /// Length of the `AnyValue` message.
+    fn len(&self) -> usize {
+        match self {
+            Encoded::Str(s) => field_len(s.len()),
+            Encoded::Other(bytes) => bytes.len(),
+        }
+    }
+
+    fn put(&self, buf: &mut Vec<u8>) {
+        match self {
+            // AnyValue.string_value = 1
+            Encoded::Str(s) => put_bytes(buf, 1, s.as_bytes()),
+            Encoded::Other(bytes) => buf.extend_from_slice(bytes),
+        }
+    }
+}
+
+fn key_value_len(kv: &KeyValue, value: &Encoded) -> usize {
+    field_len(kv.key.as_str().len()) + field_len(value.len())
+}
+
+/// Appends one `NumberDataPoint` (as field 1 of a `Gauge` or `Sum`) with a double value and the
+/// attributes `shared` then `rest`.
+pub fn put_point(buf: &mut Vec<u8>, shared: &[KeyValue], rest: &[KeyValue], times: (u64, u64), value: f64) {
+    let attributes: Vec<(&KeyValue, Encoded)> =
+        shared.iter().chain(rest).map(|kv| (kv, Encoded::of(&kv.value))).collect();
+    // start_time_unix_nano = 2, time_unix_nano = 3, as_double = 4: three fixed64 fields.
+    let mut len = 3 * 9;
+    for (kv, value) in &attributes {
+        len += field_len(key_value_len(kv, value));
+    }
+    put_tag(buf, 1, LEN);
+    put_varint(buf, len as u64);
+    put_fixed64(buf, 2, times.0);
+    put_fixed64(buf, 3, times.1);
+    put_fixed64(buf, 4, value.to_bits());
+    for (kv, value) in &attributes {
+        // NumberDataPoint.attributes = 7; KeyValue.key = 1, KeyValue.value = 2
+        put_tag(buf, 7, LEN);
+        put_varint(buf, key_value_len(kv, value) as u64);
+        put_bytes(buf, 1, kv.key.as_str().as_bytes());
+        put_tag(buf, 2, LEN);
+        put_varint(buf, value.len() as u64);
+        value.put(buf);
+    }
+}
+
+/// How a metric's points are carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    Gauge,
+    /// A cumulative sum, monotonic or not.
+    Sum {
+        monotonic: bool,
+    },
+}
+
+/// One metric with its points already encoded by [`put_point`].
+pub struct EncodedMetric<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub unit: &'a str,
+    pub shape: Shape,
+    pub points: &'a [u8],
+}
+
+impl EncodedMetric<'_> {
+    /// Length of the `Gauge` or `Sum` message.
+    fn data_len(&self) -> usize {
+        match self.shape {
+            Shape::Gauge => self.points.len(),
+            // aggregation_temporality = 2 (CUMULATIVE = 2), is_monotonic = 3
+            Shape::Sum { monotonic } => self.points.len() + 2 + if monotonic { 2 } else { 0 },
+        }
+    }
+
+    fn len(&self) -> usize {
+        field_len(self.name.len())
+            + field_len(self.description.len())
+            + field_len(self.unit.len())
+            + field_len(self.data_len())
+    }
+
+    fn put(&self, buf: &mut Vec<u8>) {
+        put_bytes(buf, 1, self.name.as_bytes());
+        put_bytes(buf, 2, self.description.as_bytes());
+        put_bytes(buf, 3, self.unit.as_bytes());
+        // Metric.gauge = 5, Metric.sum = 7
+        let field = if self.shape == Shape::Gauge { 5 } else { 7 };
+        put_tag(buf, field, LEN);
+        put_varint(buf, self.data_len() as u64);
+        buf.extend_from_slice(self.points);
+        if let Shape::Sum { monotonic } = self.shape {
+            put_tag(buf, 2, VARINT);
+            put_varint(buf, 2);
+            if monotonic {
+                put_tag(buf, 3, VARINT);
+                put_varint(buf, 1);
+            }
+        }
+    }
+}
+
+/// An `ExportMetricsServiceRequest` with one resource (`resource`: an encoded `Resource`) and
+/// one scope (`scope`: an encoded `InstrumentationScope`) carrying `metrics`.
+pub fn request(resource: &[u8], scope: &[u8], metrics: &[EncodedMetric]) -> Vec<u8> {
+    let metrics_len: usize = metrics.iter().map(|m| field_len(m.len())).sum();
+    let scope_metrics_len = field_len(scope.len()) + metrics_len;
+    let resource_metrics_len = field_len(resource.len()) + field_len(scope_metrics_len);
+    let mut buf = Vec::with_capacity(field_len(resource_metrics_len));
+    // ExportMetricsServiceRequest.resource_metrics = 1
+    put_tag(&mut buf, 1, LEN);
+    put_varint(&mut buf, resource_metrics_len as u64);
+    // ResourceMetrics.resource = 1, .scope_metrics = 2
+    put_bytes(&mut buf, 1, resource);
+    put_tag(&mut buf, 2, LEN);
+    put_varint(&mut buf, scope_metrics_len as u64);
+    // ScopeMetrics.scope = 1, .metrics = 2
+    put_bytes(&mut buf, 1, scope);
+    for metric in metrics {
+        put_tag(&mut buf, 2, LEN);
+        put_varint(&mut buf, metric.len() as u64);
+        metric.put(&mut buf);
+    }
+    buf
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{
+        any_value, InstrumentationScope, KeyValue as ProtoKeyValue,
+    };
+    use opentelemetry_proto::tonic::metrics::v1::{
+        metric::Data, number_data_point, AggregationTemporality, Gauge, Metric, NumberDataPoint,
+        ResourceMetrics, ScopeMetrics, Sum,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+
+    use super::*;
+
+    fn proto_kv(key: &str, value: any_value::Value) -> ProtoKeyValue {
+        ProtoKeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), key_strindex: 0 }
+    }
+
+    #[test]
+    fn decodes_as_the_same_request_prost_builds() {
+        let long = "x".repeat(300);
+        let shared = [KeyValue::new("name", long.clone()), KeyValue::new("n", 7_i64)];
+        let rest = [KeyValue::new("phase", "Running"), KeyValue::new("ok", true)];
+        let mut gauge_points = Vec::new();
+        put_point(&mut gauge_points, &shared, &rest, (1, 2), 0.5);
+        put_point(&mut gauge_points, &[], &rest[..1], (1, 2), -3.0);
+        let mut sum_points = Vec::new();
+        put_point(&mut sum_points, &[], &[], (5, 6), 1e300);
+        let resource = Resource {
+            attributes: vec![proto_kv("service.name", any_value::Value::StringValue("k".into()))],
+            ..Default::default()
+        };
+        let scope = InstrumentationScope { name: "kube-state-otel".into(), ..Default::default() };
+        let bytes = request(
+            &resource.encode_to_vec(),
+            &scope.encode_to_vec(),
+            &[
+                EncodedMetric {
+                    name: "g",
+                    description: "a gauge",
+                    unit: "1",
+                    shape: Shape::Gauge,
+                    points: &gauge_points,
+                },
+                EncodedMetric {
+                    name: "s",
+                    description: "",
+                    unit: "",
+                    shape: Shape::Sum { monotonic: true },
+                    points: &sum_points,
+                },
+                EncodedMetric {
+                    name: "u",
+                    description: "d",
+                    unit: "By",
+                    shape: Shape::Sum { monotonic: false },
+                    points: &sum_points,
+                },
+            ],
+        );
+        let point = |attributes, start, time, value| NumberDataPoint {
+            attributes,
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsDouble(value)),
+            ..Default::default()
+        };
+        let running = || proto_kv("phase", any_value::Value::StringValue("Running".into()));
+        let gauge = vec![
+            point(
+                vec![
+                    proto_kv("name", any_value::Value::StringValue(long.clone())),
+                    proto_kv("n", any_value::Value::IntValue(7)),
+                    running(),
+                    proto_kv("ok", any_value::Value::BoolValue(true)),
+                ],
+                1,
+                2,
+                0.5,
+            ),
+            point(vec![running()], 1, 2, -3.0),
+        ];
+        let sum = |is_monotonic| {
+            Some(Data::Sum(Sum {
+                data_points: vec![point(vec![], 5, 6, 1e300)],
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                is_monotonic,
+            }))
+        };
+        let metric = |name: &str, description: &str, unit: &str, data| Metric {
+            name: name.into(),
+            description: description.into(),
+            unit: unit.into(),
+            metadata: vec![],
+            data,
+        };
+        let want = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: Some(resource),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: Some(scope),
+                    metrics: vec![
+                        metric("g", "a gauge", "1", Some(Data::Gauge(Gauge { data_points: gauge }))),
+                        metric("s", "", "", sum(true)),
+                        metric("u", "d", "By", sum(false)),
+                    ],
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        };
+        assert_eq!(ExportMetricsServiceRequest::decode(&bytes[..]).unwrap(), want);
+    }
+
+    #[test]
+    fn varint_lengths() {
+        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            assert_eq!(buf.len(), varint_len(v), "{v}");
+        }
+    }
+}
