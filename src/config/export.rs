@@ -18,8 +18,9 @@ pub struct ExportConfig {
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
     /// Most data points one of the agent's own metrics may export (the OpenTelemetry SDK's
-    /// default of 2000 would fold the rest into an overflow series). The collectors' series are
-    /// exported in full, in requests of at most 16384 points.
+    /// default of 2000 would fold the rest into an overflow series; the SDK reserves memory for
+    /// this many per instrument). The collectors' series are exported in full, in requests of at
+    /// most 16384 points.
     #[serde(default = "default_cardinality_limit")]
     pub cardinality_limit: usize,
     /// The OTLP exporter.
@@ -42,7 +43,7 @@ fn default_timeout() -> Duration {
 }
 
 fn default_cardinality_limit() -> usize {
-    2_000_000
+    10_000
 }
 
 impl Default for ExportConfig {

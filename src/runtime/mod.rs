@@ -5,10 +5,12 @@ mod config_watch;
 mod election;
 pub mod health;
 mod lease_client;
+mod malloc;
 mod prometheus_endpoint;
 mod reload;
 mod shutdown;
 mod supervisor;
 
 pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
+pub use malloc::limit_malloc_arenas;
 pub use shutdown::on_signal;

@@ -32,4 +32,5 @@ pub use names::{metric_name, name_prefix, validate_instrument_name, validate_uni
 pub use path::Path;
 pub use plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
 pub use value::{attribute_text, describe, parse_quantity, scalar_text, to_number};
+pub use watch_events::into_value;
 pub use watch_limits::{discovery_retry_delay, LogLimiter};

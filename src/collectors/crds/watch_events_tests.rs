@@ -8,7 +8,7 @@ use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 use serde_json::json;
 
-use super::watch_events::{object_key, ResourceEvents};
+use super::watch_events::{into_value, object_key, ResourceEvents};
 use super::{compile_crds, CrdsConfig};
 use crate::series::SeriesTable;
 use crate::telemetry::SelfMetrics;
@@ -98,4 +98,13 @@ fn key_is_the_uid_or_namespace_and_name() {
     let mut no_uid = db("a", "x", 1);
     no_uid.metadata.uid = None;
     assert_eq!(object_key(&no_uid), "a/x");
+}
+
+#[test]
+fn an_object_becomes_the_value_it_serializes_to() {
+    let mut object = db("prod", "a", 3);
+    object.data["status"] = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
+    object.metadata.labels = Some([("app".to_string(), "db".to_string())].into());
+    let want = serde_json::to_value(&object).unwrap();
+    assert_eq!(into_value(object).unwrap(), want);
 }
