@@ -1,7 +1,7 @@
-//! How long one export cycle takes: the SDK's collection (observable callbacks reading the
-//! series tables, then aggregation) plus the conversion into an OTLP request. Both run on the
-//! periodic reader's thread, so that thread's CPU clock measures the cycle's CPU time exactly,
-//! whatever else the process is doing.
+//! How long one export cycle takes: the SDK's collection of the agent's own metrics plus the
+//! encoding of every request (those and the series tables). Both run on the periodic reader's
+//! thread, so that thread's CPU clock measures the cycle's CPU time exactly, whatever else the
+//! process is doing (gzip and the network I/O run on the runtime and are not included).
 //!
 //! The cycle starts in the callback of the first observable instrument registered (the SDK
 //! runs callbacks in registration order) and ends when the last request is built; the time spent

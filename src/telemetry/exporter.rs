@@ -37,7 +37,7 @@ pub struct ExportStats {
     pub points: AtomicU64,
     pub failures: AtomicU64,
     pub dropped: AtomicU64,
-    /// Collection plus conversion of each export (`kube_state_otel.export.duration`).
+    /// Collection plus encoding of each export (`kube_state_otel.export.duration`).
     pub cycle: CycleClock,
 }
 
@@ -251,7 +251,7 @@ impl BufferedExporter {
                 points = cycle.points,
                 wall_ms = cycle.wall.as_secs_f64() * 1e3,
                 cpu_ms = cycle.cpu.as_secs_f64() * 1e3,
-                "export collected and converted"
+                "export collected and encoded"
             );
         }
         if let Some(whole) = &whole {

@@ -50,7 +50,7 @@ pub fn meter_provider_with_scrape(
         .meter("kube-state-otel")
         .f64_observable_gauge("kube_state_otel.export.duration")
         .with_unit("s")
-        .with_description("Time the previous export took to collect and convert, by clock (wall, cpu)")
+        .with_description("Time the previous export took to collect and encode, by clock (wall, cpu)")
         .with_callback(move |o| {
             let last = stats.cycle.last();
             let (wall, cpu) = last.map_or((0.0, 0.0), |c| (c.wall.as_secs_f64(), c.cpu.as_secs_f64()));

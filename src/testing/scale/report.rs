@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::ObjectSizes;
 
-/// One export: collection plus conversion on the agent's reader thread.
+/// One export: collection plus encoding on the agent's reader thread.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ExportCycle {
     pub points: u64,
