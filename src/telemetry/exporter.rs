@@ -120,16 +120,20 @@ impl BufferedExporter {
     /// Adds every series table's points, as of now, to `request` (a Prometheus scrape: one
     /// whole request, not chunks).
     pub fn append_series(&self, request: &mut ExportMetricsServiceRequest) -> Result<(), String> {
-        let times = ExportTimes {
-            start_unix_nano: self.started_unix_nano,
-            now_unix_nano: unix_nano(SystemTime::now()),
-        };
-        let envelope = envelope_of(request);
-        let mut chunks = SeriesChunks::new(&self.registry, times, envelope, MAX_POINTS_PER_REQUEST);
+        let mut chunks = self.series_chunks(request);
         while let Some(chunk) = chunks.next_chunk() {
             merge_chunk(request, &chunk)?;
         }
         Ok(())
+    }
+
+    /// The series tables as of now, chunked, under the resource and scope of `request`.
+    fn series_chunks(&self, request: &mut ExportMetricsServiceRequest) -> SeriesChunks {
+        let times = ExportTimes {
+            start_unix_nano: self.started_unix_nano,
+            now_unix_nano: unix_nano(SystemTime::now()),
+        };
+        SeriesChunks::new(&self.registry, times, envelope_of(request), MAX_POINTS_PER_REQUEST)
     }
 
     pub fn stats(&self) -> Arc<ExportStats> {
@@ -205,15 +209,10 @@ impl BufferedExporter {
     /// each chunk before building the next, so only one is held while the Collector keeps up.
     async fn export_metrics(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let mut first = ExportMetricsServiceRequest::from(metrics);
-        let times = ExportTimes {
-            start_unix_nano: self.started_unix_nano,
-            now_unix_nano: unix_nano(SystemTime::now()),
-        };
-        let envelope = envelope_of(&mut first);
+        let mut chunks = self.series_chunks(&mut first);
         let mut whole = (!self.sinks.is_empty()).then(|| first.clone());
         let own = EncodedRequest { points: count_points(&first), bytes: first.encode_to_vec().into() };
         drop(first);
-        let mut chunks = SeriesChunks::new(&self.registry, times, envelope, MAX_POINTS_PER_REQUEST);
         // The agent's own metrics travel with the first series chunk, so a small export is one
         // request and every request with the self-metrics also has series.
         let encoded = match chunks.next_chunk() {
@@ -236,9 +235,9 @@ impl BufferedExporter {
             if sending {
                 self.enqueue(request);
                 if failure.is_none() {
-                    let sending = Instant::now();
+                    let flush_started = Instant::now();
                     failure = self.flush_on_runtime().await.err();
-                    waited += sending.elapsed();
+                    waited += flush_started.elapsed();
                 }
             }
             next = chunks.next_chunk();
