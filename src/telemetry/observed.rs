@@ -10,7 +10,7 @@ use parking_lot::RwLock;
 
 use super::exporter::{BufferedExporter, ExportStats};
 use crate::collectors::CollectorStatus;
-use crate::series::MetricsRegistry;
+use crate::series::{MetricsRegistry, SeriesTable};
 
 /// The running collectors' statuses by name, shared with the health endpoints.
 pub type StatusBoard = Arc<RwLock<Vec<(String, CollectorStatus)>>>;
@@ -46,27 +46,29 @@ pub fn register(
         "1 when the collector has completed its initial sync",
         CollectorStatus::is_ready,
     );
-    let r = registry.clone();
-    meter
-        .u64_observable_gauge("kube_state_otel.objects")
-        .with_unit("{object}")
-        .with_description("Objects (or members) with points held, by table")
-        .with_callback(move |o| {
-            for table in r.tables() {
-                o.observe(table.object_count() as u64, &[KeyValue::new("table", table.owner().to_owned())]);
-            }
-        })
-        .build();
-    meter
-        .u64_observable_gauge("kube_state_otel.series")
-        .with_unit("{series}")
-        .with_description("Series exported, by table")
-        .with_callback(move |o| {
-            for table in registry.tables() {
-                o.observe(table.series_count() as u64, &[KeyValue::new("table", table.owner().to_owned())]);
-            }
-        })
-        .build();
+    let table_gauge = |name: &'static str,
+                       unit: &'static str,
+                       description: &'static str,
+                       read: fn(&SeriesTable) -> usize| {
+        let registry = registry.clone();
+        meter
+            .u64_observable_gauge(name)
+            .with_unit(unit)
+            .with_description(description)
+            .with_callback(move |o| {
+                for table in registry.tables() {
+                    o.observe(read(&table) as u64, &[KeyValue::new("table", table.owner().to_owned())]);
+                }
+            })
+            .build();
+    };
+    table_gauge(
+        "kube_state_otel.objects",
+        "{object}",
+        "Objects (or members) with points held, by table",
+        SeriesTable::object_count,
+    );
+    table_gauge("kube_state_otel.series", "{series}", "Series exported, by table", SeriesTable::series_count);
     meter
         .u64_observable_gauge("kube_state_otel.leader")
         .with_unit("1")
