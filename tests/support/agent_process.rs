@@ -5,10 +5,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// A free loopback port for a listener the agent binds.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use kube_state_otel::testing::free_port;
 
 /// A running agent; killed when dropped, so a failing test leaves no process behind.
 pub struct AgentProcess(Child);

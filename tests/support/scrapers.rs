@@ -24,9 +24,7 @@ impl Drop for Scraper {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use kube_state_otel::testing::free_port;
 
 /// A scrape config for `target` (`host:port`). `honor_labels` keeps the `job` and `instance`
 /// the endpoint derives from `service.name` and `service.instance.id`, as the OTLP path has them.
