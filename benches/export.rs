@@ -1,7 +1,8 @@
-//! The export side at one million points: building the export (the SDK's collection of the
-//! agent's own metrics plus the series tables encoded into OTLP requests, a chunk at a time, as
-//! the exporter does without a network) and OTLP encoding of the tables alone, against the floor
-//! of `prost` encoding the same requests already built as OTLP structures.
+//! The export side at one million points: building the export (a snapshot: the agent's own
+//! metrics plus the series tables encoded into OTLP requests, a chunk at a time, as the push
+//! does without a network), OTLP encoding of the tables alone, and the whole request a scrape or
+//! `render` takes, against the floor of `prost` encoding the same requests already built as OTLP
+//! structures.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -10,12 +11,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_sdk::Resource;
 use prost::Message;
 
-use kube_state_otel::series::otlp::{Envelope, ExportTimes, SeriesChunks, MAX_POINTS_PER_REQUEST};
+use kube_state_otel::export::{count_points, Envelope, ExportTimes, Exporter, OwnMetrics, Pusher, Snapshot};
 use kube_state_otel::series::{MetricId, MetricSpec, MetricsRegistry, Point, SeriesTable};
-use kube_state_otel::telemetry::{meter_provider, BufferedExporter};
 
 const POINTS: usize = 1_000_000;
 /// Objects with ten points each, like a custom resource's state, conditions and info metrics.
@@ -51,29 +50,31 @@ fn export(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(POINTS as u64));
 
-    // The agent's pipeline without a network: collection and conversion, chunk by chunk.
-    let exporter = BufferedExporter::new(None, Duration::from_secs(10), 1);
-    let registry = exporter.registry();
+    // The agent's pipeline without a network: a snapshot, encoded chunk by chunk.
+    let registry = MetricsRegistry::new();
     let _table = fill(&registry);
-    let provider =
-        meter_provider(exporter, Resource::builder_empty().build(), Duration::from_secs(3600), 1000);
-    group.bench_function("build_export", |b| b.iter(|| provider.force_flush().expect("flush")));
+    let attributes = [("service.name".to_owned(), "kube-state-otel".to_owned())].into();
+    let own = OwnMetrics::new(&attributes, 1000);
+    let pusher = Pusher::new(None, Duration::from_secs(10), 1);
+    let exporter = Exporter::new(registry.clone(), own, Envelope::new(&attributes), pusher);
+    let drain = |mut snapshot: Snapshot| {
+        std::iter::from_fn(|| snapshot.next_request()).map(|c| c.bytes.len()).sum::<usize>()
+    };
+    group.bench_function("build_export", |b| b.iter(|| drain(exporter.snapshot().expect("collect"))));
 
     // OTLP encoding: the tables into protobuf requests, as each export does.
     let times = ExportTimes { start_unix_nano: 1, now_unix_nano: 2 };
-    let chunks = || SeriesChunks::new(&registry, times, Envelope::default(), MAX_POINTS_PER_REQUEST);
-    group.bench_function("otlp_encode_tables", |b| {
-        b.iter(|| {
-            let mut chunks = chunks();
-            std::iter::from_fn(|| chunks.next_chunk()).map(|c| c.bytes.len()).sum::<usize>()
-        })
-    });
+    let envelope = Arc::new(Envelope::new(&attributes));
+    let tables = || Snapshot::new(&registry, None, envelope.clone(), times);
+    group.bench_function("otlp_encode_tables", |b| b.iter(|| drain(tables())));
+    // A scrape or `render`: the tables as one request of OTLP structures.
+    group.bench_function("whole_request", |b| b.iter(|| black_box(tables().into_request())));
     // The floor: prost encoding the same requests, already built as OTLP structures.
-    let mut encoded = chunks();
-    let prebuilt: Vec<ExportMetricsServiceRequest> = std::iter::from_fn(|| encoded.next_chunk())
+    let mut encoded = tables();
+    let prebuilt: Vec<ExportMetricsServiceRequest> = std::iter::from_fn(|| encoded.next_request())
         .map(|c| ExportMetricsServiceRequest::decode(c.bytes).expect("valid OTLP"))
         .collect();
-    let points: u64 = prebuilt.iter().map(kube_state_otel::telemetry::count_points).sum();
+    let points: u64 = prebuilt.iter().map(count_points).sum();
     assert_eq!(points, POINTS as u64);
     group.bench_function("floor_prost_encode_prebuilt", |b| {
         b.iter(|| black_box(&prebuilt).iter().map(|r| r.encode_to_vec().len()).sum::<usize>())

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(protobuf-compiler etcd-server etcd-client prometheus victoria-metrics openssl python3-pip)
+packages=(protobuf-compiler libprotobuf-dev etcd-server etcd-client prometheus victoria-metrics openssl python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,9 +1,11 @@
 //! kube-state-otel: OpenTelemetry-native state metrics for Kubernetes custom resources, nodes
 //! and etcd clusters.
 
+pub mod backoff;
 pub mod collectors;
 pub mod commands;
 pub mod config;
+pub mod export;
 pub mod exposition;
 pub mod kubernetes;
 pub mod objects;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kube_state_otel::commands::RenderFormat;
 use kube_state_otel::config::Env;
-use kube_state_otel::{commands, runtime, telemetry};
+use kube_state_otel::{commands, export, runtime};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -126,8 +126,8 @@ fn run(path: &std::path::Path, env: Env) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let resource = telemetry::resource::attributes(&config, &env, None);
-        let logging = telemetry::init_logging(&config, &resource);
+        let resource = export::resource::attributes(&config, &env, None);
+        let logging = runtime::init_logging(&config, &resource);
         let stop = CancellationToken::new();
         runtime::on_signal(stop.clone());
         let result = runtime::run_watching(path.to_path_buf(), config, env, stop).await;

@@ -7,13 +7,14 @@ use std::time::Duration;
 use kube_state_otel::collectors::crds::{self, CrdsConfig};
 use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
-use kube_state_otel::telemetry::{meter_provider, BufferedExporter, SelfMetrics, Transport};
+use kube_state_otel::telemetry::SelfMetrics;
 use kube_state_otel::testing::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
-use opentelemetry::metrics::MeterProvider;
-use opentelemetry_sdk::metrics::SdkMeterProvider;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
+
+#[path = "support/exporter.rs"]
+mod exporter_support;
 
 const WAIT: Duration = Duration::from_secs(20);
 const API_VERSION: &str = "example.com/v1";
@@ -66,7 +67,6 @@ struct Harness {
     receiver: OtlpReceiver,
     status: CollectorStatus,
     cancel: CancellationToken,
-    provider: SdkMeterProvider,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -79,14 +79,13 @@ impl Harness {
         }
         let receiver = OtlpReceiver::start().await;
         let otlp = OtlpConfig { endpoint: receiver.grpc_endpoint(), ..OtlpConfig::default() };
-        let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
-        let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
-        let resource = opentelemetry_sdk::Resource::builder_empty().build();
-        let registry = exporter.registry();
-        let provider = meter_provider(exporter, resource, Duration::from_millis(200), 100_000);
-        let meter = provider.meter("kube-state-otel");
+        let exporter = exporter_support::exporter(&otlp, &[], 5);
+        let registry = exporter.registry().clone();
+        let meter = exporter.own_metrics().meter();
         let status = CollectorStatus::default();
         let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move { exporter.run(Duration::from_millis(200), stop).await });
         let ctx = CollectorContext {
             name: "crds".into(),
             cancel: cancel.clone(),
@@ -97,7 +96,7 @@ impl Harness {
         };
         let resources = crds::compile_crds(&config).unwrap();
         let task = tokio::spawn(crds::run(resources, ctx));
-        Harness { server, receiver, status, cancel, provider, task }
+        Harness { server, receiver, status, cancel, task }
     }
 
     fn apply(&self, object: Value) {
@@ -149,8 +148,6 @@ impl Harness {
     async fn stop(self) {
         self.cancel.cancel();
         self.task.await.unwrap();
-        let provider = self.provider;
-        tokio::task::spawn_blocking(move || drop(provider.shutdown())).await.unwrap();
     }
 }
 

@@ -1,5 +1,7 @@
 //! The nodes collector against the fake API server, read back through the OTLP receiver.
 
+#[path = "support/exporter.rs"]
+mod exporter_support;
 #[path = "support/nodes.rs"]
 mod support;
 

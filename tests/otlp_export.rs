@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
 use kube_state_otel::series::{MetricSpec, Point};
-use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
 use kube_state_otel::testing::otlp_receiver::{points, value_where, OtlpReceiver};
 use opentelemetry::KeyValue;
+
+#[path = "support/exporter.rs"]
+mod support;
 
 async fn export_once(protocol: OtlpProtocol, compression: Compression) {
     let receiver = OtlpReceiver::start().await;
@@ -17,15 +19,8 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
     };
     let mut otlp = OtlpConfig { endpoint, protocol, compression, ..OtlpConfig::default() };
     otlp.headers.insert("x-tenant".into(), "team-a".into());
-    let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
-    let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
-    let resource = opentelemetry_sdk::Resource::builder_empty()
-        .with_attributes([
-            KeyValue::new("service.name", "kube-state-otel"),
-            KeyValue::new("k8s.cluster.name", "test"),
-        ])
-        .build();
-    let provider = meter_provider(exporter.clone(), resource, Duration::from_secs(3600), 100_000);
+    let exporter =
+        support::exporter(&otlp, &[("service.name", "kube-state-otel"), ("k8s.cluster.name", "test")], 5);
     let registry = exporter.registry();
     let table = registry.table("test", vec![MetricSpec::gauge("test.object.value", "By", "one per object")]);
     let metric = table.metric_id("test.object.value").unwrap();
@@ -35,10 +30,7 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
             vec![Point::new(metric, vec![KeyValue::new("name", format!("obj-{i}"))], i as f64)],
         );
     }
-    let flush = |p: opentelemetry_sdk::metrics::SdkMeterProvider| async move {
-        tokio::task::spawn_blocking(move || p.force_flush().unwrap()).await.unwrap();
-    };
-    flush(provider.clone()).await;
+    exporter.export_once().await.unwrap();
     let m = receiver.wait_for_metric("test.object.value", Duration::from_secs(10)).await;
     assert_eq!(m.unit, "By");
     assert_eq!(m.description, "one per object");
@@ -53,14 +45,14 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
 
     // A removed object is absent from the next export.
     table.remove("uid-4321");
-    flush(provider.clone()).await;
+    exporter.export_once().await.unwrap();
     receiver.wait_for(Duration::from_secs(10), "second export", |r| r.len() >= 2).await;
     let m = receiver.latest_metric("test.object.value").unwrap();
     assert_eq!(points(&m).len(), 5999);
     assert_eq!(value_where(&m, &[("name", "obj-4321")]), None);
     // Plus each export's `kube_state_otel.export.duration` (wall and cpu).
-    assert_eq!(exporter.stats().points.load(std::sync::atomic::Ordering::Relaxed), 11999 + 2 * 2);
-    kube_state_otel::telemetry::shutdown(provider).await;
+    assert_eq!(exporter.pusher().stats().points.load(std::sync::atomic::Ordering::Relaxed), 11999 + 2 * 2);
+    exporter.own_metrics().shutdown();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,4 +10,4 @@ mod status;
 
 pub use context::CollectorContext;
 pub use spawn::{need_kubernetes, plans, CollectorPlan};
-pub use status::{CollectorStatus, StatusSnapshot};
+pub use status::{CollectorStatus, StatusBoard, StatusSnapshot};

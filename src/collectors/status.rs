@@ -19,6 +19,9 @@ struct Inner {
     details: RwLock<BTreeMap<String, String>>,
 }
 
+/// The running collectors' statuses by name, shared by the health endpoints and self-metrics.
+pub type StatusBoard = Arc<RwLock<Vec<(String, CollectorStatus)>>>;
+
 /// Handle a collector uses to report how it is doing. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct CollectorStatus {

@@ -1,25 +1,22 @@
 //! `kube-state-otel render`: the metrics a config yields for objects read from files, with no
-//! cluster and no network. The objects go through the same extraction, series tables, meter
-//! provider and OTLP conversion as in `run`; only the transport is replaced by a sink that
-//! captures the request.
+//! cluster and no network. The objects go through the same extraction, series tables and
+//! snapshot as in `run`; the snapshot is taken as one request and printed instead of sent.
 //!
 //! Each collector that works on objects adds its tables in its own `*_tables` function.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::SystemTime;
 
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::collectors;
 use crate::collectors::crds::{self, ExtractError};
 use crate::config::{Config, ConfigIssues, Env};
+use crate::export::{self, Envelope, ExportTimes, Snapshot};
 use crate::exposition;
 use crate::objects::{read_objects, ObjectsError};
 use crate::series::{MetricsRegistry, TableHandle};
-use crate::telemetry::{self, BufferedExporter};
 
 /// How `render` prints the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -66,8 +63,6 @@ pub enum RenderError {
     Objects(#[from] ObjectsError),
     #[error("{}", issues_text(.0))]
     Config(ConfigIssues),
-    #[error("cannot collect the metrics: {0}")]
-    Collect(String),
     #[error("cannot encode OTLP/JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -93,19 +88,8 @@ pub fn render(
     objects: &[SourcedObject],
     format: RenderFormat,
 ) -> Result<Rendered, RenderError> {
-    let captured: Arc<Mutex<Option<ExportMetricsServiceRequest>>> = Arc::default();
-    let sink = captured.clone();
-    let exporter = BufferedExporter::new(None, config.export.timeout.get(), 1)
-        .with_sink(Arc::new(move |request| *sink.lock() = Some(request.clone())));
-    let attributes = telemetry::resource::attributes(config, env, None);
-    let registry = exporter.registry();
-    let provider = telemetry::meter_provider(
-        exporter,
-        telemetry::resource::resource(&attributes),
-        // Only the explicit flush below collects.
-        Duration::from_secs(24 * 3600),
-        config.export.cardinality_limit,
-    );
+    let attributes = export::resource::attributes(config, env, None);
+    let registry = MetricsRegistry::new();
     let mut warnings = Vec::new();
     let mut tables = crds_tables(config, objects, &registry, &mut warnings)?;
     tables.extend(nodes_tables(config, objects, &registry, &mut warnings));
@@ -113,15 +97,10 @@ pub fn render(
         warnings
             .push("no collector that works on objects is enabled (collectors.crds, collectors.nodes)".into());
     }
-    let flushed = provider.force_flush();
-    let mut request = captured.lock().take().unwrap_or_default();
+    let now = export::unix_nano(SystemTime::now());
+    let times = ExportTimes { start_unix_nano: now, now_unix_nano: now };
+    let request = Snapshot::new(&registry, None, Arc::new(Envelope::new(&attributes)), times).into_request();
     drop(tables);
-    let _ = provider.shutdown();
-    flushed.map_err(|e| RenderError::Collect(e.to_string()))?;
-    // The agent's own metrics (the export duration) say nothing about the objects.
-    for sm in request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {
-        sm.metrics.retain(|m| !m.name.starts_with("kube_state_otel."));
-    }
     let output = match format {
         RenderFormat::Prometheus => exposition::to_prometheus_text(&request),
         RenderFormat::Openmetrics => exposition::to_openmetrics(&request),

@@ -1,23 +1,26 @@
-//! `kube-state-otel run`: wires config, Kubernetes client, export pipeline, health endpoints and
-//! collectors together, and shuts them down in order.
+//! `kube-state-otel run`: the agent's life in stages, each a function of its own: connect to
+//! the cluster, set up the export, open the endpoints, start the collectors, follow config and
+//! Lease changes until told to stop, then shut down in order.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::metrics::MeterProvider as _;
 use tokio_util::sync::CancellationToken;
 
 use super::config_watch::ConfigWatch;
 use super::election::Election;
 use super::health::{self, Health};
+use super::observed;
 use super::prometheus_endpoint;
 use super::reload::Reloader;
 use super::supervisor::Supervisor;
-use crate::collectors::{self, CollectorContext};
+use crate::collectors::{self, CollectorContext, StatusBoard};
 use crate::config::{Config, Env};
-use crate::telemetry::{self, BufferedExporter, SelfMetrics, StatusBoard, Transport};
+use crate::export::{self, Envelope, Exporter, OwnMetrics, Pusher, Transport};
+use crate::series::MetricsRegistry;
+use crate::telemetry::SelfMetrics;
 
 /// Everything the whole shutdown must fit in (SPEC §8).
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
@@ -28,7 +31,7 @@ pub enum RunError {
     #[error("collectors {} need the Kubernetes API: {source}", .collectors.join(", "))]
     Kubernetes { collectors: Vec<&'static str>, source: crate::kubernetes::ClientError },
     #[error("cannot start the OTLP exporter: {0}")]
-    Transport(#[from] telemetry::TransportError),
+    Transport(#[from] export::TransportError),
     #[error("cannot listen on {listen}: {source}")]
     Listen { listen: String, source: std::io::Error },
 }
@@ -55,64 +58,19 @@ async fn run_agent(
     stop: CancellationToken,
     watch: Option<PathBuf>,
 ) -> Result<(), RunError> {
-    let needs_cluster = collectors::need_kubernetes(&config.collectors);
-    let kube = match crate::kubernetes::client(&config.kubernetes).await {
-        Ok(client) => Some(client),
-        Err(source) if !needs_cluster.is_empty() => {
-            return Err(RunError::Kubernetes { collectors: needs_cluster, source })
+    let cluster = connect(&config).await?;
+    let pipeline = Pipeline::start(&config, &env, cluster.uid.as_deref())?;
+    let election = match &cluster.client {
+        Some(client) if config.leader_election.enabled => {
+            Some(Election::start(client, &config.leader_election, export::resource::instance_id(&env), &env))
         }
-        Err(e) => {
-            tracing::info!(reason = %e, "no Kubernetes cluster configured; running without one");
-            None
-        }
-    };
-    let cluster_uid = match &kube {
-        Some(client) => match crate::kubernetes::cluster_uid(client).await {
-            Ok(uid) => Some(uid),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the kube-system namespace; k8s.cluster.uid left out");
-                None
-            }
-        },
-        None => None,
-    };
-    let attributes = telemetry::resource::attributes(&config, &env, cluster_uid.as_deref());
-
-    let export = &config.export;
-    let transport =
-        if export.otlp.enabled { Some(Transport::new(&export.otlp, export.timeout.get())?) } else { None };
-    let exporter = BufferedExporter::new(transport, export.timeout.get(), export.otlp.buffer.max_batches);
-    let scrape = export.prometheus.enabled.then(|| telemetry::ScrapeReader::with_series_of(exporter.clone()));
-    let provider = telemetry::meter_provider_with_scrape(
-        exporter.clone(),
-        telemetry::resource::resource(&attributes),
-        export.interval.get(),
-        export.cardinality_limit,
-        scrape.clone(),
-    );
-    let meter = provider.meter("kube-state-otel");
-    let registry = exporter.registry();
-    let self_metrics = SelfMetrics::new(&meter);
-    let board: StatusBoard = Arc::default();
-    let election = match &kube {
-        Some(client) if config.leader_election.enabled => Some(Election::start(
-            client,
-            &config.leader_election,
-            telemetry::resource::instance_id(&env),
-            &env,
-        )),
         _ => None,
     };
     // Without leader election every replica runs everything, so each acts as leader.
     let leader = Arc::new(AtomicBool::new(election.is_none()));
-    telemetry::register_observed(
-        &meter,
-        board.clone(),
-        registry.clone(),
-        leader.clone(),
-        Some(exporter.clone()),
-    );
-
+    let board = StatusBoard::default();
+    let meter = pipeline.exporter.own_metrics().meter();
+    observed::register(&meter, board.clone(), pipeline.registry.clone(), leader.clone(), &pipeline.pusher);
     let shutting_down = Arc::new(AtomicBool::new(false));
     let health = Health {
         board: board.clone(),
@@ -120,15 +78,9 @@ async fn run_agent(
         election: election.is_some(),
         shutting_down: shutting_down.clone(),
     };
-    let server_stop = CancellationToken::new();
-    let _servers_stop_on_return = server_stop.clone().drop_guard();
-    let metrics_routes =
-        prometheus_endpoint::start(&export.prometheus, &config.server.listen, scrape, server_stop.clone())
-            .await?;
-    let addr = health::serve(&config.server.listen, health, metrics_routes, server_stop.clone())
-        .await
-        .map_err(|source| RunError::Listen { listen: config.server.listen.clone(), source })?;
-    tracing::info!(%addr, "health endpoints listening");
+    let servers_stop = CancellationToken::new();
+    let _servers_stop_on_return = servers_stop.clone().drop_guard();
+    serve_endpoints(&config, health, &pipeline.exporter, &servers_stop).await?;
 
     // Not a child of `stop`: the registry must be frozen before the collectors see the
     // cancellation, or their series could be missing from the last export.
@@ -136,30 +88,141 @@ async fn run_agent(
     let base = CollectorContext {
         name: String::new(),
         cancel: collectors_stop.clone(),
-        registry: registry.clone(),
+        registry: pipeline.registry.clone(),
         status: Default::default(),
-        self_metrics: self_metrics.clone(),
-        kube,
+        self_metrics: pipeline.self_metrics.clone(),
+        kube: cluster.client,
     };
-    let mut supervisor = Supervisor::new(base, board.clone(), election.is_none());
+    let mut supervisor = Supervisor::new(base, board, election.is_none());
     let started = supervisor.apply(collectors::plans(&config.collectors)).await.started;
-    tracing::info!(collectors = ?started, interval = %export.interval, "agent started");
+    tracing::info!(collectors = ?started, interval = %config.export.interval, "agent started");
 
-    let mut leadership = election.as_ref().map(|e| e.leader.clone());
-    let mut reload = watch.and_then(|path| match ConfigWatch::start(&path) {
-        Ok(watch) => Some((watch, Reloader { path, env: env.clone(), exporter: exporter.clone(), self_metrics })),
+    let export_stop = CancellationToken::new();
+    let timer = {
+        let (exporter, interval, stop) =
+            (pipeline.exporter.clone(), config.export.interval.get(), export_stop.clone());
+        tokio::spawn(async move { exporter.run(interval, stop).await })
+    };
+    let reload = watch.and_then(|path| watch_config(path, &env, &pipeline));
+    follow_changes(config, &stop, reload, election.as_ref(), &leader, &mut supervisor).await;
+
+    shutting_down.store(true, Ordering::Relaxed);
+    export_stop.cancel();
+    let _ = timer.await;
+    shut_down(pipeline, collectors_stop, supervisor, election).await;
+    servers_stop.cancel();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The Kubernetes client, when one is configured, and the cluster's UID.
+struct Cluster {
+    client: Option<kube::Client>,
+    uid: Option<String>,
+}
+
+/// Connects to the cluster; fails only when an enabled collector needs it.
+async fn connect(config: &Config) -> Result<Cluster, RunError> {
+    let needs_cluster = collectors::need_kubernetes(&config.collectors);
+    let client = match crate::kubernetes::client(&config.kubernetes).await {
+        Ok(client) => client,
+        Err(source) if !needs_cluster.is_empty() => {
+            return Err(RunError::Kubernetes { collectors: needs_cluster, source })
+        }
+        Err(e) => {
+            tracing::info!(reason = %e, "no Kubernetes cluster configured; running without one");
+            return Ok(Cluster { client: None, uid: None });
+        }
+    };
+    let uid = match crate::kubernetes::cluster_uid(&client).await {
+        Ok(uid) => Some(uid),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the kube-system namespace; k8s.cluster.uid left out");
+            None
+        }
+    };
+    Ok(Cluster { client: Some(client), uid })
+}
+
+/// The series registry the collectors write to, and the export that reads it.
+struct Pipeline {
+    registry: MetricsRegistry,
+    self_metrics: SelfMetrics,
+    pusher: Pusher,
+    exporter: Exporter,
+}
+
+impl Pipeline {
+    fn start(config: &Config, env: &Env, cluster_uid: Option<&str>) -> Result<Pipeline, RunError> {
+        let export = &config.export;
+        let attributes = export::resource::attributes(config, env, cluster_uid);
+        let transport = if export.otlp.enabled {
+            Some(Transport::new(&export.otlp, export.timeout.get())?)
+        } else {
+            None
+        };
+        let pusher = Pusher::new(transport, export.timeout.get(), export.otlp.buffer.max_batches);
+        let own = OwnMetrics::new(&attributes, export.cardinality_limit);
+        let self_metrics = SelfMetrics::new(&own.meter());
+        let registry = MetricsRegistry::new();
+        let exporter = Exporter::new(registry.clone(), own, Envelope::new(&attributes), pusher.clone());
+        Ok(Pipeline { registry, self_metrics, pusher, exporter })
+    }
+}
+
+/// Starts the health endpoints and, when enabled, the Prometheus endpoint.
+async fn serve_endpoints(
+    config: &Config,
+    health: Health,
+    exporter: &Exporter,
+    stop: &CancellationToken,
+) -> Result<(), RunError> {
+    let scrapes = config.export.prometheus.enabled.then(|| exporter.clone());
+    let metrics_routes =
+        prometheus_endpoint::start(&config.export.prometheus, &config.server.listen, scrapes, stop.clone())
+            .await?;
+    let addr = health::serve(&config.server.listen, health, metrics_routes, stop.clone())
+        .await
+        .map_err(|source| RunError::Listen { listen: config.server.listen.clone(), source })?;
+    tracing::info!(%addr, "health endpoints listening");
+    Ok(())
+}
+
+/// Watches the config file at `path`; `None` (logged) when it cannot be watched.
+fn watch_config(path: PathBuf, env: &Env, pipeline: &Pipeline) -> Option<(ConfigWatch, Reloader)> {
+    match ConfigWatch::start(&path) {
+        Ok(watch) => Some((
+            watch,
+            Reloader {
+                path,
+                env: env.clone(),
+                pusher: pipeline.pusher.clone(),
+                self_metrics: pipeline.self_metrics.clone(),
+            },
+        )),
         Err(error) => {
             tracing::warn!(path = %path.display(), %error, "cannot watch the config file; changes need a restart");
             None
         }
-    });
-    let mut current = config;
+    }
+}
+
+/// The event loop: applies config changes and Lease changes until `stop` fires.
+async fn follow_changes(
+    mut current: Config,
+    stop: &CancellationToken,
+    mut reload: Option<(ConfigWatch, Reloader)>,
+    election: Option<&Election>,
+    leader: &AtomicBool,
+    supervisor: &mut Supervisor,
+) {
+    let mut leadership = election.map(|e| e.leader.clone());
     loop {
         tokio::select! {
-            _ = stop.cancelled() => break,
+            _ = stop.cancelled() => return,
             Some(()) = config_change(&mut reload) => {
                 if let Some((_, reloader)) = &reload {
-                    reloader.reload(&mut current, &mut supervisor).await;
+                    reloader.reload(&mut current, supervisor).await;
                 }
             }
             Some(is_leader) = leadership_change(&mut leadership) => {
@@ -171,38 +234,44 @@ async fn run_agent(
             }
         }
     }
+}
+
+/// Stops the collectors, exports once more, releases the Lease and delivers what is buffered,
+/// all within [`SHUTDOWN_DEADLINE`].
+async fn shut_down(
+    pipeline: Pipeline,
+    collectors_stop: CancellationToken,
+    mut supervisor: Supervisor,
+    election: Option<Election>,
+) {
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
-    shutting_down.store(true, Ordering::Relaxed);
-    registry.freeze();
+    pipeline.registry.freeze();
     collectors_stop.cancel();
     if tokio::time::timeout(Duration::from_secs(3), supervisor.stop()).await.is_err() {
         tracing::warn!("collectors did not stop within 3s; exporting anyway");
     }
-    // The provider's shutdown collects and exports once more; whatever is still buffered after
-    // that gets the rest of the deadline.
     let last_export =
-        tokio::time::timeout_at(deadline - Duration::from_secs(2), telemetry::shutdown(provider));
+        tokio::time::timeout_at(deadline - Duration::from_secs(2), pipeline.exporter.export_once());
     if last_export.await.is_err() {
         tracing::warn!("final export did not finish in time");
     }
+    pipeline.exporter.own_metrics().shutdown();
     // Released after the last export, so the next holder's series never overlap ours.
     if let Some(election) = election {
         if tokio::time::timeout_at(deadline - Duration::from_secs(1), election.release()).await.is_err() {
             tracing::warn!("the Lease was not released in time; it expires on its own");
         }
     }
-    if exporter.buffered() > 0 {
-        match tokio::time::timeout_at(deadline - Duration::from_millis(500), exporter.flush_queue()).await {
+    let pusher = &pipeline.pusher;
+    if pusher.buffered() > 0 {
+        match tokio::time::timeout_at(deadline - Duration::from_millis(500), pusher.flush_queue()).await {
             Ok(Ok(())) => tracing::info!("buffered exports delivered"),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, lost = exporter.buffered(), "buffered exports not delivered")
+                tracing::warn!(error = %e, lost = pusher.buffered(), "buffered exports not delivered")
             }
-            Err(_) => tracing::warn!(lost = exporter.buffered(), "buffered exports not delivered in time"),
+            Err(_) => tracing::warn!(lost = pusher.buffered(), "buffered exports not delivered in time"),
         }
     }
-    server_stop.cancel();
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// The next debounced change of the config file; `None` forever without a watch.

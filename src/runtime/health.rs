@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::telemetry::StatusBoard;
+use crate::collectors::StatusBoard;
 
 /// What the endpoints report from.
 #[derive(Clone)]

@@ -5,12 +5,15 @@ mod config_watch;
 mod election;
 pub mod health;
 mod lease_client;
+mod logging;
 mod malloc;
+mod observed;
 mod prometheus_endpoint;
 mod reload;
 mod shutdown;
 mod supervisor;
 
 pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
+pub use logging::{init as init_logging, Logging};
 pub use malloc::limit_malloc_arenas;
 pub use shutdown::on_signal;

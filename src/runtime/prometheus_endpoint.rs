@@ -1,6 +1,6 @@
-//! `GET /metrics` (SPEC §3, `export.prometheus`): every scrape collects afresh through the
-//! provider's [`ScrapeReader`] and renders the same OTLP request an export would carry, with the
-//! names and labels of the Collector's `prometheus` exporter. OpenMetrics when the scraper asks
+//! `GET /metrics` (SPEC §3, `export.prometheus`): every scrape takes a fresh snapshot of what an
+//! export would carry, as one request, and renders it with the names and labels of the
+//! Collector's `prometheus` exporter, the way kube-state-metrics answers a scrape. OpenMetrics when the scraper asks
 //! for it, Prometheus text 0.0.4 otherwise; gzip when accepted.
 
 use std::io::Write as _;
@@ -16,33 +16,33 @@ use tokio_util::sync::CancellationToken;
 
 use super::RunError;
 use crate::config::PrometheusConfig;
+use crate::export::Exporter;
 use crate::exposition;
-use crate::telemetry::ScrapeReader;
 
-/// The `/metrics` route over `reader`.
-pub fn routes(reader: ScrapeReader) -> Router {
-    Router::new().route("/metrics", get(metrics)).with_state(reader)
+/// The `/metrics` route over `exporter`'s snapshots.
+pub fn routes(exporter: Exporter) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(exporter)
 }
 
-/// Starts the endpoint when `reader` is given (`export.prometheus.enabled`). It gets its own
+/// Starts the endpoint when `exporter` is given (`export.prometheus.enabled`). It gets its own
 /// listener, except when its address is the health server's (`server_listen`): then the
 /// returned routes are for the health server to serve, since two listeners cannot share it.
 /// Otherwise the returned router is empty.
 pub async fn start(
     config: &PrometheusConfig,
     server_listen: &str,
-    reader: Option<ScrapeReader>,
+    exporter: Option<Exporter>,
     stop: CancellationToken,
 ) -> Result<Router, RunError> {
-    let Some(reader) = reader else { return Ok(Router::new()) };
+    let Some(exporter) = exporter else { return Ok(Router::new()) };
     if same_address(&config.listen, server_listen) {
         tracing::info!(listen = %config.listen, "Prometheus endpoint served by the health server");
-        return Ok(routes(reader));
+        return Ok(routes(exporter));
     }
     let listen_error = |source| RunError::Listen { listen: config.listen.clone(), source };
     let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(listen_error)?;
     let addr = listener.local_addr().map_err(listen_error)?;
-    let app = routes(reader);
+    let app = routes(exporter);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
     });
@@ -58,10 +58,11 @@ fn same_address(a: &str, b: &str) -> bool {
     }
 }
 
-async fn metrics(State(reader): State<ScrapeReader>, headers: HeaderMap) -> Response {
-    let request = match tokio::task::spawn_blocking(move || reader.collect()).await {
+async fn metrics(State(exporter): State<Exporter>, headers: HeaderMap) -> Response {
+    // Reading a million points takes a while: off the async threads.
+    let request = match tokio::task::spawn_blocking(move || exporter.scrape()).await {
         Ok(Ok(request)) => request,
-        // After the provider has shut down (the agent is stopping).
+        // After the agent's own metrics have shut down (the agent is stopping).
         Ok(Err(e)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("cannot collect: {e}\n")).into_response()
         }
@@ -129,40 +130,37 @@ mod tests {
         assert!(!accepts("identity", "gzip"));
     }
 
-    fn provider(reader: &ScrapeReader) -> opentelemetry_sdk::metrics::SdkMeterProvider {
-        use opentelemetry::metrics::MeterProvider as _;
-        let exporter = crate::telemetry::BufferedExporter::new(None, Duration::from_secs(1), 1);
-        let resource = opentelemetry_sdk::Resource::builder_empty()
-            .with_attributes([KeyValue::new("service.name", "kso"), KeyValue::new("k8s.cluster.name", "c1")])
-            .build();
-        let provider = crate::telemetry::meter_provider_with_scrape(
-            exporter,
-            resource,
-            Duration::from_secs(3600),
-            100,
-            Some(reader.clone()),
-        );
-        let meter = provider.meter("test");
-        let queue = meter.u64_counter("work.queue.items").with_unit("{item}").build();
+    fn exporter() -> Exporter {
+        let attributes =
+            [("service.name".to_owned(), "kso".to_owned()), ("k8s.cluster.name".to_owned(), "c1".to_owned())]
+                .into();
+        let own = crate::export::OwnMetrics::new(&attributes, 100);
+        let queue = own.meter().u64_counter("work.queue.items").with_unit("{item}").build();
         queue.add(3, &[KeyValue::new("queue.name", "a")]);
-        provider
+        let pusher = crate::export::Pusher::new(None, Duration::from_secs(1), 1);
+        Exporter::new(
+            crate::series::MetricsRegistry::new(),
+            own,
+            crate::export::Envelope::new(&attributes),
+            pusher,
+        )
     }
 
-    async fn scrape(reader: &ScrapeReader, accept: &str, encoding: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+    async fn scrape(exporter: &Exporter, accept: &str, encoding: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, accept.parse().unwrap());
         headers.insert(ACCEPT_ENCODING, encoding.parse().unwrap());
-        let response = metrics(State(reader.clone()), headers).await;
+        let response = metrics(State(exporter.clone()), headers).await;
         let (parts, body) = response.into_parts();
         (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec())
     }
 
     #[tokio::test]
     async fn each_scrape_collects_and_is_rendered_as_negotiated() {
-        let reader = ScrapeReader::default();
-        let provider = provider(&reader);
+        let exporter = exporter();
+        let reader = &exporter;
 
-        let (status, headers, body) = scrape(&reader, "text/plain;version=0.0.4", "identity").await;
+        let (status, headers, body) = scrape(reader, "text/plain;version=0.0.4", "identity").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[CONTENT_TYPE], exposition::PROMETHEUS_CONTENT_TYPE);
         assert!(headers.get(CONTENT_ENCODING).is_none());
@@ -172,7 +170,7 @@ mod tests {
         assert!(!text.contains("# EOF"), "{text}");
 
         let (status, headers, body) =
-            scrape(&reader, "application/openmetrics-text;version=1.0.0", "gzip").await;
+            scrape(reader, "application/openmetrics-text;version=1.0.0", "gzip").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(headers[CONTENT_TYPE], exposition::OPENMETRICS_CONTENT_TYPE);
         assert_eq!(headers[CONTENT_ENCODING], "gzip");
@@ -181,8 +179,8 @@ mod tests {
         assert!(text.contains("# TYPE work_queue_items counter\n"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
 
-        provider.shutdown().unwrap();
-        let (status, _, _) = scrape(&reader, "", "").await;
+        exporter.own_metrics().shutdown();
+        let (status, _, _) = scrape(reader, "", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 

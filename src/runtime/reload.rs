@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use super::supervisor::Supervisor;
 use crate::collectors;
 use crate::config::{self, Config, Env};
-use crate::telemetry::{BufferedExporter, SelfMetrics, Transport};
+use crate::export::{Pusher, Transport};
+use crate::telemetry::SelfMetrics;
 
 /// Sections read once at start (listeners, clients, the meter provider, logging, the Lease).
 pub fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
@@ -46,7 +47,7 @@ fn otlp_changed(old: &Config, new: &Config) -> bool {
 pub struct Reloader {
     pub path: PathBuf,
     pub env: Env,
-    pub exporter: BufferedExporter,
+    pub pusher: Pusher,
     pub self_metrics: SelfMetrics,
 }
 
@@ -86,7 +87,7 @@ impl Reloader {
         }
         let changes = supervisor.apply(collectors::plans(&new.collectors)).await;
         if let Some(transport) = transport {
-            self.exporter.reconfigure(transport, export.timeout.get(), export.otlp.buffer.max_batches);
+            self.pusher.reconfigure(transport, export.timeout.get(), export.otlp.buffer.max_batches);
             tracing::info!(endpoint = %export.otlp.endpoint, enabled = export.otlp.enabled, "OTLP export switched");
         }
         tracing::info!(%path, started = ?changes.started, stopped = ?changes.stopped, "config reloaded");

@@ -7,8 +7,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
-use crate::telemetry::StatusBoard;
+use crate::collectors::{CollectorContext, CollectorPlan, CollectorStatus, StatusBoard};
 
 /// How long a cancelled collector gets to return before its task is aborted. Either way its
 /// series tables are dropped, which takes its series out of the next export.

@@ -1,10 +1,8 @@
-//! The series tables: what collectors write and the export pipeline reads.
+//! The series tables: what collectors write and the export reads. Storage only.
 //!
 //! A collector keeps only extracted points per object (never whole objects). Every export reads
 //! the tables afresh, so a removed object's points are absent from the next export.
 
-pub mod encode;
-pub mod otlp;
 mod registry;
 mod rows;
 mod spec;

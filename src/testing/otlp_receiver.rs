@@ -267,7 +267,7 @@ impl MetricsService for GrpcService {
 
 fn record(state: &State, mut received: Received) {
     let at = std::time::Instant::now();
-    let points = crate::telemetry::count_points(&received.request);
+    let points = crate::export::count_points(&received.request);
     let encoded_bytes = received.request.encoded_len();
     let mut kept_metrics = 0;
     for sm in received.request.resource_metrics.iter_mut().flat_map(|rm| &mut rm.scope_metrics) {

@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use kube_state_otel::collectors::nodes::{self, NodesConfig};
 use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
-use kube_state_otel::telemetry::{meter_provider, BufferedExporter, SelfMetrics, Transport};
+use kube_state_otel::telemetry::SelfMetrics;
 use kube_state_otel::testing::fake_apiserver::FakeApiServer;
 use kube_state_otel::testing::otlp_receiver::{find_metric, points, FoundPoint, OtlpReceiver};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::{metric, Metric};
-use opentelemetry_sdk::metrics::SdkMeterProvider;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +19,6 @@ pub struct Running {
     pub server: FakeApiServer,
     pub receiver: OtlpReceiver,
     pub status: CollectorStatus,
-    provider: SdkMeterProvider,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -30,12 +28,11 @@ impl Running {
         let receiver = OtlpReceiver::start().await;
         let otlp =
             kube_state_otel::config::OtlpConfig { endpoint: receiver.grpc_endpoint(), ..Default::default() };
-        let transport = Transport::new(&otlp, Duration::from_secs(5)).unwrap();
-        let exporter = BufferedExporter::new(Some(transport), Duration::from_secs(5), 5);
-        let resource = opentelemetry_sdk::Resource::builder_empty().build();
-        let registry = exporter.registry();
-        let provider = meter_provider(exporter, resource, Duration::from_millis(200), 10_000);
+        let exporter = super::exporter_support::exporter(&otlp, &[], 5);
+        let registry = exporter.registry().clone();
         let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move { exporter.run(Duration::from_millis(200), stop).await });
         let status = CollectorStatus::default();
         let ctx = CollectorContext {
             name: "nodes".into(),
@@ -46,7 +43,7 @@ impl Running {
             kube: Some(server.client()),
         };
         let task = tokio::spawn(nodes::run(config, ctx));
-        Running { server, receiver, status, provider, cancel, task }
+        Running { server, receiver, status, cancel, task }
     }
 
     /// Waits until the latest export satisfies `check`; returns it.
@@ -75,7 +72,6 @@ impl Running {
     pub async fn stop(self) {
         self.cancel.cancel();
         self.task.await.unwrap();
-        kube_state_otel::telemetry::shutdown(self.provider).await;
     }
 }
 

@@ -80,7 +80,7 @@ fn tracer_provider(config: &Config, resource: &BTreeMap<String, String>) -> Opti
         Ok(exporter) => Some(
             SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
-                .with_resource(super::resource::resource(resource))
+                .with_resource(crate::export::resource::resource(resource))
                 .build(),
         ),
         Err(e) => {

@@ -6,14 +6,10 @@ use std::sync::Arc;
 
 use opentelemetry::metrics::Meter;
 use opentelemetry::KeyValue;
-use parking_lot::RwLock;
 
-use super::exporter::{BufferedExporter, ExportStats};
-use crate::collectors::CollectorStatus;
+use crate::collectors::{CollectorStatus, StatusBoard};
+use crate::export::{ExportStats, Pusher};
 use crate::series::{MetricsRegistry, SeriesTable};
-
-/// The running collectors' statuses by name, shared with the health endpoints.
-pub type StatusBoard = Arc<RwLock<Vec<(String, CollectorStatus)>>>;
 
 /// Registers the observed self-metrics; the instruments live as long as the meter provider.
 pub fn register(
@@ -21,7 +17,7 @@ pub fn register(
     board: StatusBoard,
     registry: MetricsRegistry,
     leader: Arc<AtomicBool>,
-    exporter: Option<BufferedExporter>,
+    pusher: &Pusher,
 ) {
     let status_gauge = |name: &'static str, description: &'static str, read: fn(&CollectorStatus) -> bool| {
         let board = board.clone();
@@ -75,13 +71,11 @@ pub fn register(
         .with_description("1 on the replica holding the leader Lease")
         .with_callback(move |o| o.observe(leader.load(Ordering::Relaxed) as u64, &[]))
         .build();
-    if let Some(exporter) = exporter {
-        register_export(meter, exporter);
-    }
+    register_export(meter, pusher.clone());
 }
 
-fn register_export(meter: &Meter, exporter: BufferedExporter) {
-    let stats: Arc<ExportStats> = exporter.stats();
+fn register_export(meter: &Meter, pusher: Pusher) {
+    let stats: Arc<ExportStats> = pusher.stats();
     let counter =
         |name: &'static str, unit: &'static str, description: &'static str, read: fn(&ExportStats) -> u64| {
             let stats = stats.clone();
@@ -108,6 +102,6 @@ fn register_export(meter: &Meter, exporter: BufferedExporter) {
         .u64_observable_gauge("kube_state_otel.export.buffered")
         .with_unit("{export}")
         .with_description("Exports waiting to be delivered")
-        .with_callback(move |o| o.observe(exporter.buffered() as u64, &[]))
+        .with_callback(move |o| o.observe(pusher.buffered() as u64, &[]))
         .build();
 }

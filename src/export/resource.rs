@@ -44,11 +44,10 @@ pub fn attributes(config: &Config, env: &Env, cluster_uid: Option<&str>) -> BTre
     attrs
 }
 
-/// The SDK resource for `attributes`.
+/// The SDK resource for `attributes` (the agent's own metrics and spans).
 pub fn resource(attributes: &BTreeMap<String, String>) -> Resource {
-    Resource::builder_empty()
-        .with_attributes(attributes.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())))
-        .build()
+    let attributes = attributes.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
+    Resource::builder_empty().with_attributes(attributes).build()
 }
 
 #[cfg(test)]

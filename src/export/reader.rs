@@ -1,0 +1,86 @@
+//! One read of the series tables: every attached table, summed metrics first (whole, they have
+//! few series), then the per-object rows a batch at a time. The read is paced by its consumer:
+//! an export encodes one bounded chunk and sends it before asking for more, a scrape or
+//! `render` takes everything at once. Table locks are held only while one batch is copied.
+
+use std::sync::Arc;
+
+use opentelemetry::KeyValue;
+
+use crate::series::{Aggregation, MetricId, MetricSpec, MetricsRegistry, SeriesTable};
+
+/// Rows copied per table lock.
+pub(super) const ROWS_PER_LOCK: usize = 256;
+
+/// Where the points of a read go.
+pub(super) trait PointSink {
+    /// One point whose attributes are `shared` then `rest`.
+    fn push(&mut self, spec: &MetricSpec, value: f64, shared: &[KeyValue], rest: &[KeyValue]);
+    /// Points pushed so far.
+    fn points(&self) -> usize;
+}
+
+/// One table being read: the specs it is exported with, its key snapshot and how far the read
+/// got.
+struct Cursor {
+    table: Arc<SeriesTable>,
+    specs: Vec<MetricSpec>,
+    keys: Option<Vec<String>>,
+    next_key: usize,
+}
+
+/// A read of the tables attached to a registry when it began.
+pub(super) struct TableReader {
+    /// In reverse order: the next table is the last.
+    cursors: Vec<Cursor>,
+}
+
+impl TableReader {
+    /// Starts reading every table attached to `registry` now.
+    pub(super) fn new(registry: &MetricsRegistry) -> Self {
+        let mut cursors: Vec<Cursor> = registry
+            .tables()
+            .into_iter()
+            .map(|table| {
+                let specs = table.specs().iter().map(|s| registry.exported_spec(s)).collect();
+                Cursor { table, specs, keys: None, next_key: 0 }
+            })
+            .collect();
+        cursors.reverse();
+        TableReader { cursors }
+    }
+
+    /// Moves points into `sink` until it holds at least `max_points` or every table is read;
+    /// it may overshoot by one batch of rows (or a summed metric's series).
+    pub(super) fn fill(&mut self, sink: &mut impl PointSink, max_points: usize) {
+        while sink.points() < max_points {
+            let Some(cursor) = self.cursors.last_mut() else { return };
+            if cursor.keys.is_none() {
+                for (i, spec) in cursor.specs.iter().enumerate() {
+                    let id = MetricId(i as u32);
+                    if cursor.table.spec(id).aggregation == Aggregation::SumAcrossObjects {
+                        cursor.table.observe(id, |value, attributes| sink.push(spec, value, attributes, &[]));
+                    }
+                }
+                cursor.keys = Some(cursor.table.keys());
+                continue;
+            }
+            let keys = cursor.keys.as_deref().unwrap_or_default();
+            if cursor.next_key >= keys.len() {
+                self.cursors.pop();
+                continue;
+            }
+            let end = (cursor.next_key + ROWS_PER_LOCK).min(keys.len());
+            let specs = &cursor.specs;
+            cursor.table.visit_rows(&keys[cursor.next_key..end], |metric, value, shared, rest| {
+                sink.push(&specs[metric.0 as usize], value, shared, rest);
+            });
+            cursor.next_key = end;
+        }
+    }
+
+    /// Whether every table has been read.
+    pub(super) fn is_done(&self) -> bool {
+        self.cursors.is_empty()
+    }
+}
