@@ -1,7 +1,9 @@
 //! Hot reload of the config file by the agent process: a changed metric definition restarts
 //! only the custom-resource collector; an invalid file is rejected with all its errors and the
 //! running config keeps exporting; a ConfigMap-style `..data` symlink swap is seen and a new
-//! OTLP endpoint takes effect. `kube_state_otel.config.reloads{result}` counts each outcome.
+//! OTLP endpoint takes effect; each edit of a plain file is one reload, however often the
+//! agent reads it, and a touch is none. `kube_state_otel.config.reloads{result}` counts each
+//! outcome.
 
 #[path = "support/databases.rs"]
 mod databases;
@@ -142,6 +144,52 @@ async fn an_invalid_file_is_rejected_with_every_error_and_the_old_config_keeps_e
     for want in ["config change rejected", "export.intervl", "collectors.crds.resources[0].metrics[0].type"] {
         assert!(logged.contains(want), "{want:?} not in the log:\n{logged}");
     }
+}
+
+/// Waits `quiet` and then for a few more exports, so the receiver's newest export counts
+/// whatever a reload loop would have added meanwhile.
+async fn after_quiet_time(receiver: &OtlpReceiver, quiet: Duration) {
+    tokio::time::sleep(quiet).await;
+    let after = receiver.received().len();
+    wait_until("three more exports", || receiver.received().len() >= after + 3).await;
+}
+
+/// A plain file (docker-compose, a VM): the agent's own read of the file is an event in the
+/// watched directory too, and must not start another reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_edit_of_a_plain_file_is_one_reload_and_a_touch_is_none() {
+    let setup = Setup::new().await;
+    let receiver = OtlpReceiver::start().await;
+    let config = setup.dir.path().join("config.yaml");
+    let log = setup.dir.path().join("agent.log");
+    let valid = setup.config(&receiver.grpc_endpoint(), "replicas");
+    std::fs::write(&config, &valid).unwrap();
+    let _agent = AgentProcess::spawn_logging_to(&config, setup.dir.path(), &[], &log);
+    wait_until("test.db.replicas is exported", || latest_points(&receiver, "test.db.replicas") == [3.0])
+        .await;
+
+    // Written in place, as `echo ... > config.yaml` or an editor saving in place does.
+    let broken = valid.replace("interval: 200ms", "intervl: 200ms");
+    std::fs::write(&config, &broken).unwrap();
+    wait_until("the rejection is counted", || reloads(&receiver, "failure") == 1.0).await;
+    after_quiet_time(&receiver, Duration::from_secs(4)).await;
+    assert_eq!(reloads(&receiver, "failure"), 1.0, "one edit, one rejection");
+
+    // Touched: the same bytes written again, and a new modification time.
+    std::fs::write(&config, &broken).unwrap();
+    let file = std::fs::File::options().write(true).open(&config).unwrap();
+    file.set_modified(std::time::SystemTime::now()).unwrap();
+    drop(file);
+    after_quiet_time(&receiver, Duration::from_secs(3)).await;
+    assert_eq!((reloads(&receiver, "failure"), reloads(&receiver, "success")), (1.0, 0.0));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(logged.matches("config change rejected").count(), 1, "{logged}");
+
+    replace_file(&config, &setup.config(&receiver.grpc_endpoint(), "desired"));
+    wait_until("the reload is counted", || reloads(&receiver, "success") == 1.0).await;
+    after_quiet_time(&receiver, Duration::from_secs(3)).await;
+    assert_eq!((reloads(&receiver, "failure"), reloads(&receiver, "success")), (1.0, 1.0));
+    assert_eq!(latest_points(&receiver, "test.db.desired"), [3.0]);
 }
 
 /// The kubelet's ConfigMap update: `config.yaml -> ..data/config.yaml`, `..data -> ..<ts>`;

@@ -4,34 +4,20 @@
 //! the rendered node series, the etcd attribute keys or the promoted resource attributes, and
 //! every `$variable` is defined.
 
+#[path = "support/promql.rs"]
+mod promql;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use kube_state_otel::collectors::{etcd, nodes};
-use kube_state_otel::exposition::{label_name, metric_name, MetricType};
-use kube_state_otel::series::{InstrumentKind, MetricSpec};
+use kube_state_otel::exposition::label_name;
+use promql::{identifiers, prometheus_names};
 use serde_json::Value;
-
-const FUNCTIONS: &[&str] =
-    &["sum", "count", "min", "max", "avg", "by", "rate", "increase", "label_values", "on", "group_left"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn prometheus_names(specs: Vec<MetricSpec>) -> Vec<String> {
-    specs
-        .iter()
-        .map(|s| {
-            let kind = match s.kind {
-                InstrumentKind::Gauge => MetricType::Gauge,
-                InstrumentKind::Counter => MetricType::Counter,
-                InstrumentKind::UpDownCounter => MetricType::NonMonotonicSum,
-            };
-            metric_name(&s.name, &s.unit, kind)
-        })
-        .collect()
 }
 
 /// Label names on the node series `render` prints for the example nodes and pods.
@@ -51,75 +37,6 @@ fn rendered_node_labels() -> BTreeSet<String> {
         labels.extend(inside.split("\",").filter_map(|kv| kv.split('=').next()).map(str::to_owned));
     }
     labels
-}
-
-/// Removes `"..."` strings (label values, legends) so only identifiers remain.
-fn strip_strings(expr: &str) -> String {
-    let mut out = String::new();
-    let mut quoted = false;
-    for c in expr.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            _ if quoted => {}
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// (metric names, label names) used by a PromQL expression: identifiers inside `{...}` before
-/// an operator and inside `by (...)` are labels; `[5m]` ranges are skipped; the rest that is not
-/// a function or number is a metric name.
-fn identifiers(expr: &str) -> (Vec<String>, Vec<String>) {
-    let expr = strip_strings(expr);
-    let (mut metrics, mut labels) = (Vec::new(), Vec::new());
-    let mut chars = expr.char_indices().peekable();
-    let mut in_braces = false;
-    let mut in_grouping = false;
-    let mut in_range = false;
-    let mut in_label_values = false;
-    let mut last_word = String::new();
-    while let Some((i, c)) = chars.next() {
-        if c.is_ascii_alphabetic() || c == '_' {
-            let mut end = i + c.len_utf8();
-            while let Some(&(j, d)) = chars.peek() {
-                if d.is_ascii_alphanumeric() || d == '_' {
-                    end = j + 1;
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            let word = expr[i..end].to_owned();
-            if in_range {
-            } else if in_braces || in_grouping {
-                labels.push(word.clone());
-            } else if !FUNCTIONS.contains(&word.as_str()) {
-                metrics.push(word.clone());
-            }
-            last_word = word;
-            continue;
-        }
-        match c {
-            '{' => in_braces = true,
-            '}' => in_braces = false,
-            '[' => in_range = true,
-            ']' => in_range = false,
-            '(' if last_word == "by" || last_word == "on" || last_word == "group_left" => in_grouping = true,
-            '(' if last_word == "label_values" => in_label_values = true,
-            // label_values(metric, label): the second argument is a label.
-            ',' if in_label_values && !in_braces => in_grouping = true,
-            ')' => {
-                in_grouping = false;
-                in_label_values = false;
-            }
-            _ => {}
-        }
-        if !c.is_whitespace() {
-            last_word.clear();
-        }
-    }
-    (metrics, labels)
 }
 
 fn panels(value: &Value, out: &mut Vec<Value>) {
@@ -196,4 +113,6 @@ fn the_expression_reader_tells_metrics_from_labels() {
         (metrics, labels),
         (vec!["up".to_owned()], vec!["job".to_owned(), "c".to_owned(), "instance".to_owned()])
     );
+    let (metrics, labels) = identifiers("a_bytes > 1e9 and deriv(b_total[10m]) > 0.5");
+    assert_eq!((metrics, labels), (vec!["a_bytes".to_owned(), "b_total".to_owned()], vec![]));
 }

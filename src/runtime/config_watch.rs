@@ -2,13 +2,16 @@
 //! write a new file and rename it over the old one, and Kubernetes updates a mounted ConfigMap
 //! by pointing the `..data` symlink at a new timestamped directory (the file itself is a
 //! symlink through `..data`), so the file's own inode never changes. Bursts of events are
-//! debounced into one change.
+//! debounced into one change, and a change is only reported when the file's content differs
+//! from the content last seen: opening the file (the reload's own read) and touching it produce
+//! events too, and each of those would otherwise start another reload.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+use notify::event::ModifyKind;
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 /// Quiet time after the last event before a change is reported.
@@ -17,12 +20,12 @@ pub const DEBOUNCE: Duration = Duration::from_secs(1);
 /// A running watch; dropping it stops watching.
 pub struct ConfigWatch {
     _watcher: RecommendedWatcher,
-    events: mpsc::UnboundedReceiver<()>,
+    changes: ContentChanges,
 }
 
 impl ConfigWatch {
     /// Watches the directory of `path` for events on the file or on the ConfigMap's `..`
-    /// entries.
+    /// entries; the file's current content is the baseline a change is told from.
     pub fn start(path: &Path) -> notify::Result<Self> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -32,19 +35,28 @@ impl ConfigWatch {
         let (tx, events) = mpsc::unbounded_channel();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-                Ok(event) if event.paths.iter().any(|p| concerns(p, &name)) => {
+                // Events were lost (the kernel queue overflowed): only the content can tell.
+                Ok(event) if event.need_rescan() => {
+                    let _ = tx.send(());
+                }
+                Ok(event)
+                    if may_change_content(&event.kind) && event.paths.iter().any(|p| concerns(p, &name)) =>
+                {
                     let _ = tx.send(());
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "config file watch error"),
             })?;
         watcher.watch(&dir, RecursiveMode::NonRecursive)?;
-        Ok(ConfigWatch { _watcher: watcher, events })
+        // Read after the watch is in place, so an edit in between is seen as an event.
+        let content = LastContent::read(path.to_path_buf());
+        Ok(ConfigWatch { _watcher: watcher, changes: ContentChanges { events, pending: false, content } })
     }
 
-    /// Waits for the next change (after `DEBOUNCE` without further events).
+    /// Waits for the next change of the file's content (after `DEBOUNCE` without further
+    /// events). Cancel-safe: an event whose quiet time was cut short is not forgotten.
     pub async fn changed(&mut self) -> Option<()> {
-        debounced(&mut self.events, DEBOUNCE).await
+        self.changes.next().await
     }
 }
 
@@ -56,24 +68,228 @@ fn concerns(path: &Path, config_name: &OsString) -> bool {
     }
 }
 
-/// The first event, followed by `quiet` without any; `None` once the sender is gone.
-async fn debounced(events: &mut mpsc::UnboundedReceiver<()>, quiet: Duration) -> Option<()> {
-    events.recv().await?;
-    loop {
-        tokio::select! {
-            more = events.recv() => {
-                if more.is_none() {
-                    return Some(());
-                }
+/// Whether an event of this kind can come with new content. Opening, reading and closing
+/// (`Access`) cannot, and neither can times or permissions (`Metadata`, what `touch` does);
+/// kinds a platform reports without detail (`Any`, `Other`) might.
+fn may_change_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(_)
+        | EventKind::Remove(_)
+        | EventKind::Modify(
+            ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any | ModifyKind::Other,
+        )
+        | EventKind::Any
+        | EventKind::Other => true,
+    }
+}
+
+/// The config file's bytes as last seen, read through symlinks (a ConfigMap's `..data`).
+/// `None` while the file cannot be read (removed, or between an editor's unlink and rename).
+#[derive(Debug)]
+struct LastContent {
+    path: PathBuf,
+    seen: Option<Vec<u8>>,
+}
+
+impl LastContent {
+    fn read(path: PathBuf) -> Self {
+        let seen = std::fs::read(&path).ok();
+        LastContent { path, seen }
+    }
+
+    /// Reads the file again: true, and the new content is remembered, when it differs.
+    fn changed(&mut self) -> bool {
+        let now = std::fs::read(&self.path).ok();
+        if now == self.seen {
+            return false;
+        }
+        self.seen = now;
+        true
+    }
+}
+
+/// Debounced events, reported only when the content changed.
+struct ContentChanges {
+    events: mpsc::UnboundedReceiver<()>,
+    /// An event arrived and its quiet time has not passed yet; kept here rather than in the
+    /// future so a `select!` that drops `next()` does not lose the change.
+    pending: bool,
+    content: LastContent,
+}
+
+impl ContentChanges {
+    /// The next content change; `None` once the watcher is gone.
+    async fn next(&mut self) -> Option<()> {
+        loop {
+            debounced(&mut self.events, DEBOUNCE, &mut self.pending).await?;
+            if self.content.changed() {
+                return Some(());
             }
-            _ = tokio::time::sleep(quiet) => return Some(()),
+            tracing::debug!(path = %self.content.path.display(), "config file events without a content change");
         }
     }
 }
 
+/// The first event (or one already `pending`), followed by `quiet` without any; `None` once
+/// the sender is gone.
+async fn debounced(
+    events: &mut mpsc::UnboundedReceiver<()>,
+    quiet: Duration,
+    pending: &mut bool,
+) -> Option<()> {
+    if !*pending {
+        events.recv().await?;
+        *pending = true;
+    }
+    loop {
+        tokio::select! {
+            more = events.recv() => {
+                if more.is_none() {
+                    break;
+                }
+            }
+            _ = tokio::time::sleep(quiet) => break,
+        }
+    }
+    *pending = false;
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, RemoveKind, RenameMode,
+    };
+
     use super::*;
+
+    #[test]
+    fn only_events_that_can_bring_new_content_count() {
+        // What inotify reports when the file is read (the reload itself), written and touched.
+        let no_content = [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)),
+        ];
+        for kind in no_content {
+            assert!(!may_change_content(&kind), "{kind:?}");
+        }
+        // Written in place, renamed over, the ConfigMap's new directory and `..data` swap.
+        let content = [
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Create(CreateKind::File),
+            EventKind::Create(CreateKind::Folder),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Remove(RemoveKind::Folder),
+            EventKind::Any,
+            EventKind::Other,
+        ];
+        for kind in content {
+            assert!(may_change_content(&kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_content_is_compared_with_the_last_seen_through_symlinks() {
+        use std::os::unix::fs::symlink;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "a: 1\n").unwrap();
+        let mut content = LastContent::read(path.clone());
+        std::fs::write(&path, "a: 1\n").unwrap();
+        assert!(!content.changed(), "rewritten with the same bytes");
+        std::fs::write(&path, "a: 2\n").unwrap();
+        assert!(content.changed());
+        assert!(!content.changed(), "seen once, then no longer a change");
+        std::fs::remove_file(&path).unwrap();
+        assert!(content.changed(), "a removed file is a change (the reload reports it)");
+        assert!(!content.changed());
+        std::fs::write(&path, "a: 2\n").unwrap();
+        assert!(content.changed(), "back after being gone");
+
+        let volume = dir.path().join("volume");
+        for (ts, text) in [("..1", "a: 1\n"), ("..2", "a: 1\n"), ("..3", "a: 3\n")] {
+            std::fs::create_dir_all(volume.join(ts)).unwrap();
+            std::fs::write(volume.join(ts).join("config.yaml"), text).unwrap();
+        }
+        symlink("..1", volume.join("..data")).unwrap();
+        symlink("..data/config.yaml", volume.join("config.yaml")).unwrap();
+        let mut content = LastContent::read(volume.join("config.yaml"));
+        let swap = |to: &str| {
+            symlink(to, volume.join("..data_tmp")).unwrap();
+            std::fs::rename(volume.join("..data_tmp"), volume.join("..data")).unwrap();
+        };
+        swap("..2");
+        assert!(!content.changed(), "a new directory with the same content");
+        swap("..3");
+        assert!(content.changed());
+    }
+
+    /// A config file holding `a: 1` and the changes of its content, fed by the returned sender.
+    struct Watched {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        events: mpsc::UnboundedSender<()>,
+        changes: ContentChanges,
+    }
+
+    fn watched() -> Watched {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, "a: 1\n").unwrap();
+        let (events, rx) = mpsc::unbounded_channel();
+        let changes = ContentChanges { events: rx, pending: false, content: LastContent::read(path.clone()) };
+        Watched { _dir: dir, path, events, changes }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn events_without_new_content_are_no_change_and_each_new_content_is_one() {
+        let Watched { _dir, path, events: tx, mut changes } = watched();
+
+        // Events that keep coming without a content change (a reload reading the file, a
+        // touch) never report one.
+        let touches = tokio::spawn({
+            let tx = tx.clone();
+            async move {
+                for _ in 0..10 {
+                    tx.send(()).unwrap();
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+            }
+        });
+        assert!(tokio::time::timeout(Duration::from_secs(30), changes.next()).await.is_err());
+        touches.await.unwrap();
+
+        std::fs::write(&path, "a: 2\n").unwrap();
+        tx.send(()).unwrap();
+        let started = tokio::time::Instant::now();
+        assert_eq!(changes.next().await, Some(()));
+        assert_eq!(started.elapsed(), DEBOUNCE);
+        // The same content again: nothing more to report.
+        tx.send(()).unwrap();
+        assert!(tokio::time::timeout(Duration::from_secs(30), changes.next()).await.is_err());
+        drop(tx);
+        assert_eq!(changes.next().await, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_cut_short_by_another_select_branch_is_reported_on_the_next_call() {
+        let Watched { _dir, path, events: tx, mut changes } = watched();
+        std::fs::write(&path, "a: 2\n").unwrap();
+        tx.send(()).unwrap();
+        assert!(tokio::time::timeout(Duration::from_millis(500), changes.next()).await.is_err());
+        let started = tokio::time::Instant::now();
+        assert_eq!(tokio::time::timeout(Duration::from_secs(30), changes.next()).await, Ok(Some(())));
+        assert_eq!(started.elapsed(), DEBOUNCE, "a fresh quiet second");
+    }
 
     #[test]
     fn only_the_file_and_the_configmap_entries_concern_the_watch() {
@@ -88,6 +304,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_burst_of_events_is_one_change_after_a_quiet_second() {
         let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut pending = false;
         let started = tokio::time::Instant::now();
         let burst = tokio::spawn(async move {
             for _ in 0..5 {
@@ -96,13 +313,13 @@ mod tests {
             }
             tx
         });
-        assert_eq!(debounced(&mut rx, DEBOUNCE).await, Some(()));
+        assert_eq!(debounced(&mut rx, DEBOUNCE, &mut pending).await, Some(()));
         // Last event at 1.2 s, then one quiet second.
         assert_eq!(started.elapsed(), Duration::from_millis(2200));
         let tx = burst.await.unwrap();
         tx.send(()).unwrap();
         drop(tx);
-        assert_eq!(debounced(&mut rx, DEBOUNCE).await, Some(()));
-        assert_eq!(debounced(&mut rx, DEBOUNCE).await, None);
+        assert_eq!(debounced(&mut rx, DEBOUNCE, &mut pending).await, Some(()));
+        assert_eq!(debounced(&mut rx, DEBOUNCE, &mut pending).await, None);
     }
 }
