@@ -17,7 +17,7 @@ use serde_json::Value;
 fn resource() -> CompiledResource {
     let yaml = agent_config("", "http://127.0.0.1:4317", 8080, 10_000);
     let config = load_str(&yaml, &Env::from_pairs::<&str, &str>([])).expect("scale config loads");
-    compile_crds(&config.collectors.crds).expect("scale config compiles").remove(0)
+    compile_crds(&config.config.collectors.crds).expect("scale config compiles").remove(0)
 }
 
 fn compilation(c: &mut Criterion) {
@@ -27,7 +27,7 @@ fn compilation(c: &mut Criterion) {
         b.iter(|| Path::compile(black_box("status.components.mysql.phase")))
     });
     c.bench_function("compile/crd_config_5_metrics", |b| {
-        b.iter(|| compile_crds(black_box(&config.collectors.crds)))
+        b.iter(|| compile_crds(black_box(&config.config.collectors.crds)))
     });
 }
 

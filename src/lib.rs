@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod collectors;
 pub mod commands;
 pub mod config;
+pub mod config_parts;
 pub mod export;
 pub mod exposition;
 pub mod kubernetes;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kube_state_otel::commands::RenderFormat;
 use kube_state_otel::config::Env;
-use kube_state_otel::{commands, export, runtime};
+use kube_state_otel::{commands, export, objects, runtime};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -70,8 +70,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Rbac => match commands::check(&cli.config, &env) {
-            Ok((config, _)) => {
-                print!("{}", commands::rbac(&config));
+            Ok((plan, _)) => {
+                print!("{}", commands::rbac(&plan));
                 ExitCode::SUCCESS
             }
             Err(errors) => {
@@ -85,16 +85,16 @@ fn main() -> ExitCode {
 }
 
 fn render(config: &std::path::Path, objects: &[PathBuf], format: RenderFormat, env: &Env) -> ExitCode {
-    let config = match commands::load_for_render(config, env) {
-        Ok(config) => config,
+    let plan = match commands::load_for_render(config, env) {
+        Ok(plan) => plan,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::FAILURE;
         }
     };
-    let result = commands::read_sourced(objects)
+    let result = objects::read_sourced(objects)
         .map_err(commands::RenderError::from)
-        .and_then(|objects| commands::render(&config, env, &objects, format));
+        .and_then(|objects| commands::render(&plan, env, &objects, format));
     match result {
         Ok(rendered) => {
             for warning in &rendered.warnings {
@@ -111,7 +111,7 @@ fn render(config: &std::path::Path, objects: &[PathBuf], format: RenderFormat, e
 }
 
 fn run(path: &std::path::Path, env: Env) -> ExitCode {
-    let (config, _) = match commands::check(path, &env) {
+    let (plan, _) = match commands::check(path, &env) {
         Ok(ok) => ok,
         Err(errors) => {
             eprintln!("{errors}");
@@ -126,11 +126,11 @@ fn run(path: &std::path::Path, env: Env) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let resource = export::resource::attributes(&config, &env, None);
-        let logging = runtime::init_logging(&config, &resource);
+        let resource = export::resource::attributes(&plan.config, &env, None);
+        let logging = runtime::init_logging(&plan.config, &resource);
         let stop = CancellationToken::new();
         runtime::on_signal(stop.clone());
-        let result = runtime::run_watching(path.to_path_buf(), config, env, stop).await;
+        let result = runtime::run_watching(path.to_path_buf(), plan, env, stop).await;
         logging.shutdown();
         match result {
             Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 use kube_state_otel::config::{load_str, Config, Env, OtlpProtocol};
 
 fn load(text: &str) -> Result<Config, String> {
-    load_str(text, &Env::default()).map_err(|e| e.to_string())
+    load_str(text, &Env::default()).map(|plan| plan.config).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn environment_overrides_the_file_which_overrides_defaults() {
         ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
     ]);
-    let c = load_str(text, &env).unwrap();
+    let c = load_str(text, &env).unwrap().config;
     assert_eq!(c.export.otlp.endpoint, "http://env:4317");
     assert_eq!(c.cluster.name, "from-env");
     assert!(!c.leader_election.enabled);
@@ -84,7 +84,7 @@ fn the_agent_prefix_wins_over_the_standard_variables() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://standard:4317"),
         ("KUBE_STATE_OTEL_EXPORT__OTLP__ENDPOINT", "http://agent:4317"),
     ]);
-    assert_eq!(load_str("", &env).unwrap().export.otlp.endpoint, "http://agent:4317");
+    assert_eq!(load_str("", &env).unwrap().config.export.otlp.endpoint, "http://agent:4317");
 }
 
 #[test]

@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use kube_state_otel::collectors::crds::{self, CrdsConfig};
-use kube_state_otel::collectors::{CollectorContext, CollectorStatus};
+use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
 use kube_state_otel::telemetry::SelfMetrics;
 use kube_state_otel::testing::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
@@ -23,8 +22,9 @@ fn databases() -> ResourceSpec {
     ResourceSpec::new("example.com", "v1", "Database", "databases", true)
 }
 
-/// Every metric type over `databases`, with `extra` resource fields (namespaces, selector).
-fn config(extra: &str) -> CrdsConfig {
+/// The compiled `collectors.crds` section with every metric type over `databases`, with
+/// `extra` resource fields (namespaces, selector).
+fn config(extra: &str) -> CollectorPlan {
     let yaml = format!(
         r#"enabled: true
 metricsNamespace: test
@@ -42,7 +42,11 @@ resources:
       - {{type: conditions, name: condition, path: status.conditions}}
 "#
     );
-    serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{yaml}\n{e}"))
+    let section: String = yaml.lines().map(|line| format!("    {line}\n")).collect();
+    let file = format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n{section}");
+    let plan = kube_state_otel::config::load_str(&file, &kube_state_otel::config::Env::default())
+        .unwrap_or_else(|e| panic!("{file}\n{e}"));
+    plan.collectors.into_iter().find(|c| c.name == "crds").expect("crds is enabled")
 }
 
 fn database(ns: &str, name: &str, engine: &str, replicas: Value, phase: &str) -> Value {
@@ -72,7 +76,7 @@ struct Harness {
 
 impl Harness {
     /// Starts the collector; `register` says whether the CRD is installed from the start.
-    async fn start(config: CrdsConfig, register: bool) -> Harness {
+    async fn start(plan: CollectorPlan, register: bool) -> Harness {
         let server = FakeApiServer::start().await;
         if register {
             server.register_resource(databases());
@@ -94,8 +98,7 @@ impl Harness {
             self_metrics: SelfMetrics::new(&meter),
             kube: Some(server.client()),
         };
-        let resources = crds::compile_crds(&config).unwrap();
-        let task = tokio::spawn(crds::run(resources, ctx));
+        let task = plan.spawn(ctx);
         Harness { server, receiver, status, cancel, task }
     }
 

@@ -3,15 +3,15 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::config::{self, Config, Env};
+use crate::config::{self, Config, Env, Plan};
 
-/// Loads `path`; on success returns the summary, on failure every error, each prefixed with
-/// the file name.
-pub fn check(path: &Path, env: &Env) -> Result<(Config, String), String> {
+/// Loads `path`; on success returns the plan and its summary, on failure every error, each
+/// prefixed with the file name.
+pub fn check(path: &Path, env: &Env) -> Result<(Plan, String), String> {
     match config::load_file(path, env) {
-        Ok(config) => {
-            let summary = summary(&config);
-            Ok((config, summary))
+        Ok(plan) => {
+            let summary = summary(&plan);
+            Ok((plan, summary))
         }
         Err(issues) => {
             let mut out = String::new();
@@ -24,8 +24,9 @@ pub fn check(path: &Path, env: &Env) -> Result<(Config, String), String> {
     }
 }
 
-/// A human summary of what `run` would do with this config.
-pub fn summary(config: &Config) -> String {
+/// A human summary of what `run` would do with this plan.
+pub fn summary(plan: &Plan) -> String {
+    let config: &Config = &plan.config;
     let mut s = String::new();
     let export = &config.export;
     let cluster = if config.cluster.name.is_empty() { "(unnamed)" } else { &config.cluster.name };
@@ -59,7 +60,7 @@ pub fn summary(config: &Config) -> String {
         let _ = writeln!(s, "leader election: off (every replica runs every collector)");
     }
     let _ = writeln!(s, "health: http://{}/healthz, /readyz", config.server.listen);
-    let collectors = config.collectors.summary();
+    let collectors: Vec<String> = plan.collectors.iter().flat_map(|c| c.summary()).collect();
     if collectors.is_empty() {
         let _ = writeln!(s, "collectors: none enabled");
     } else {

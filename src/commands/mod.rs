@@ -6,6 +6,4 @@ mod render;
 
 pub use check::{check, summary};
 pub use rbac::{cluster_role, lease_role, rbac};
-pub use render::{
-    crds_tables, load_for_render, read_sourced, render, RenderError, RenderFormat, Rendered, SourcedObject,
-};
+pub use render::{load_for_render, render, RenderError, RenderFormat, Rendered};

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use kube::api::ObjectMeta;
 
-use crate::config::Config;
+use crate::config::{Config, Plan};
 
 /// Names of the printed ClusterRole and Role, as in `deploy/kubernetes/base`.
 const NAME: &str = "kube-state-otel";
@@ -14,11 +14,11 @@ const LEASE_ROLE_NAME: &str = "kube-state-otel-leader-election";
 
 /// The ClusterRole the enabled collectors need and, when leader election is on, the Role for
 /// its Lease; multi-document YAML.
-pub fn rbac(config: &Config) -> String {
-    let mut out = to_yaml(&cluster_role(config));
-    if config.leader_election.enabled {
+pub fn rbac(plan: &Plan) -> String {
+    let mut out = to_yaml(&cluster_role(plan));
+    if plan.config.leader_election.enabled {
         out.push_str("---\n");
-        out.push_str(&to_yaml(&lease_role(config)));
+        out.push_str(&to_yaml(&lease_role(&plan.config)));
     }
     out
 }
@@ -30,16 +30,10 @@ fn to_yaml<T: serde::Serialize>(value: &T) -> String {
 
 /// Read access cluster-wide: `get` on the kube-system namespace (its UID is `k8s.cluster.uid`)
 /// and `list`/`watch` on every resource a collector watches, one rule per API group.
-pub fn cluster_role(config: &Config) -> ClusterRole {
+pub fn cluster_role(plan: &Plan) -> ClusterRole {
     let mut watched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let crds = &config.collectors.crds;
-    if crds.enabled {
-        for resource in &crds.resources {
-            watched.entry(resource.gvr.group.clone()).or_default().insert(resource.gvr.resource.clone());
-        }
-    }
-    if config.collectors.nodes.enabled {
-        watched.entry(String::new()).or_default().extend(["nodes".to_owned(), "pods".to_owned()]);
+    for access in plan.collectors.iter().flat_map(|c| c.read_access()) {
+        watched.entry(access.group).or_default().extend(access.resources);
     }
     let mut rules = vec![PolicyRule {
         api_groups: Some(vec![String::new()]),
@@ -87,13 +81,12 @@ mod tests {
 
     #[test]
     fn no_collector_needs_only_the_cluster_uid_and_the_lease() {
-        let mut config = Config::default();
-        config.collectors.nodes.enabled = false;
-        let role = cluster_role(&config);
+        let plan = Plan { config: Config::default(), collectors: Vec::new() };
+        let role = cluster_role(&plan);
         let rules = role.rules.unwrap();
         assert_eq!(rules.len(), 1);
         assert_eq!(rules[0].resources, Some(vec!["namespaces".to_owned()]));
         assert_eq!(rules[0].verbs, ["get"]);
-        assert_eq!(rbac(&config).matches("kind: Role").count(), 1, "{}", rbac(&config));
+        assert_eq!(rbac(&plan).matches("kind: Role").count(), 1, "{}", rbac(&plan));
     }
 }

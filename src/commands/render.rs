@@ -2,21 +2,17 @@
 //! cluster and no network. The objects go through the same extraction, series tables and
 //! snapshot as in `run`; the snapshot is taken as one request and printed instead of sent.
 //!
-//! Each collector that works on objects adds its tables in its own `*_tables` function.
+//! Each collector that works on objects fills its tables through its plan (`render`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde_json::Value;
-
-use crate::collectors;
-use crate::collectors::crds::{self, ExtractError};
-use crate::config::{Config, ConfigIssues, Env};
+use crate::config::{Env, Plan};
 use crate::export::{self, Envelope, ExportTimes, Snapshot};
 use crate::exposition;
-use crate::objects::{read_objects, ObjectsError};
-use crate::series::{MetricsRegistry, TableHandle};
+use crate::objects::{ObjectsError, SourcedObject};
+use crate::series::MetricsRegistry;
 
 /// How `render` prints the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,25 +24,6 @@ pub enum RenderFormat {
     Openmetrics,
     /// The OTLP request as OTLP/JSON.
     OtlpJson,
-}
-
-/// An object and the path it was read from (a file, or the directory given on the command line).
-#[derive(Debug, Clone)]
-pub struct SourcedObject {
-    pub source: PathBuf,
-    pub object: Value,
-}
-
-impl SourcedObject {
-    /// `file: Kind namespace/name`, for warnings.
-    pub fn describe(&self) -> String {
-        let text = |p: &str| self.object.pointer(p).and_then(Value::as_str).unwrap_or("");
-        let name = match text("/metadata/namespace") {
-            "" => text("/metadata/name").to_owned(),
-            ns => format!("{ns}/{}", text("/metadata/name")),
-        };
-        format!("{}: {} {name}", self.source.display(), text("/kind"))
-    }
 }
 
 /// What `render` produced: the formatted metrics and one warning per value that could not be
@@ -61,41 +38,30 @@ pub struct Rendered {
 pub enum RenderError {
     #[error(transparent)]
     Objects(#[from] ObjectsError),
-    #[error("{}", issues_text(.0))]
-    Config(ConfigIssues),
     #[error("cannot encode OTLP/JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
-fn issues_text(issues: &ConfigIssues) -> String {
-    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-}
-
-/// Reads every object under `paths`, remembering which path each came from.
-pub fn read_sourced(paths: &[PathBuf]) -> Result<Vec<SourcedObject>, ObjectsError> {
-    let mut out = Vec::new();
-    for path in paths {
-        let objects = read_objects(std::slice::from_ref(path))?;
-        out.extend(objects.into_iter().map(|object| SourcedObject { source: path.clone(), object }));
-    }
-    Ok(out)
-}
-
-/// The metrics `config`'s collectors produce for `objects`, in `format`.
+/// The metrics `plan`'s collectors produce for `objects`, in `format`.
 pub fn render(
-    config: &Config,
+    plan: &Plan,
     env: &Env,
     objects: &[SourcedObject],
     format: RenderFormat,
 ) -> Result<Rendered, RenderError> {
-    let attributes = export::resource::attributes(config, env, None);
+    let attributes = export::resource::attributes(&plan.config, env, None);
     let registry = MetricsRegistry::new();
     let mut warnings = Vec::new();
-    let mut tables = crds_tables(config, objects, &registry, &mut warnings)?;
-    tables.extend(nodes_tables(config, objects, &registry, &mut warnings));
-    if tables.is_empty() {
-        warnings
-            .push("no collector that works on objects is enabled (collectors.crds, collectors.nodes)".into());
+    let mut tables = Vec::new();
+    let mut on_objects = false;
+    for collector in &plan.collectors {
+        if let Some(made) = collector.render(objects, &registry, &mut warnings) {
+            tables.extend(made);
+            on_objects = true;
+        }
+    }
+    if !on_objects {
+        warnings.push("no enabled collector works on objects (custom resources or nodes)".into());
     }
     let now = export::unix_nano(SystemTime::now());
     let times = ExportTimes { start_unix_nano: now, now_unix_nano: now };
@@ -109,84 +75,16 @@ pub fn render(
     Ok(Rendered { output, warnings })
 }
 
-/// `collectors.crds`: one table per configured resource, filled with the objects of that
-/// resource (keyed by their position, since objects in files may lack a UID).
-pub fn crds_tables(
-    config: &Config,
-    objects: &[SourcedObject],
-    registry: &MetricsRegistry,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<TableHandle>, RenderError> {
-    let section = &config.collectors.crds;
-    if !section.enabled {
-        return Ok(Vec::new());
-    }
-    let resources = crds::compile_crds(section).map_err(RenderError::Config)?;
-    let mut tables = Vec::new();
-    for resource in &resources {
-        let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
-        let mut matched = 0usize;
-        let wanted =
-            |o: &SourcedObject| resource.matches(&o.object) && in_namespaces(&resource.namespaces, &o.object);
-        for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
-            matched += 1;
-            let extracted = crds::extract(resource, &sourced.object);
-            warnings.extend(extracted.errors.iter().map(|e| warning(sourced, e)));
-            table.replace(&i.to_string(), extracted.points);
-        }
-        if matched == 0 {
-            let gvr = &resource.gvr;
-            warnings.push(format!(
-                "crds/{}: no object of {}/{} {} in the given files",
-                resource.name, gvr.group, gvr.version, gvr.resource
-            ));
-        }
-        tables.push(table);
-    }
-    Ok(tables)
-}
-
-/// `collectors.nodes`: one table from the Node and Pod objects among `objects`. With none of
-/// them the table is left out, so a CRD-only render does not print empty cluster totals.
-pub fn nodes_tables(
-    config: &Config,
-    objects: &[SourcedObject],
-    registry: &MetricsRegistry,
-    warnings: &mut Vec<String>,
-) -> Vec<TableHandle> {
-    let section = &config.collectors.nodes;
-    let core = |o: &&SourcedObject| {
-        o.object.get("apiVersion").and_then(Value::as_str) == Some("v1")
-            && matches!(o.object.get("kind").and_then(Value::as_str), Some("Node" | "Pod"))
-    };
-    let described: Vec<(String, &Value)> =
-        objects.iter().filter(core).map(|o| (o.describe(), &o.object)).collect();
-    if !section.enabled || described.is_empty() {
-        return Vec::new();
-    }
-    let (tables, errors) = collectors::nodes::render_tables(section, &described, registry);
-    warnings.extend(errors);
-    tables
-}
-
-/// Whether `object` is in one of `namespaces` (empty: all), as the watch would see it.
-fn in_namespaces(namespaces: &[String], object: &Value) -> bool {
-    let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-    namespaces.is_empty() || namespaces.iter().any(|n| n == namespace)
-}
-
-fn warning(object: &SourcedObject, error: &ExtractError) -> String {
-    format!("{}: metric {}: {}", object.describe(), error.metric, error.reason)
-}
-
-/// Loads and validates the config at `path` (errors prefixed with the file name, as `check`).
-pub fn load_for_render(path: &Path, env: &Env) -> Result<Config, String> {
-    super::check(path, env).map(|(config, _)| config)
+/// Loads and compiles the config at `path` (errors prefixed with the file name, as `check`).
+pub fn load_for_render(path: &Path, env: &Env) -> Result<Plan, String> {
+    super::check(path, env).map(|(plan, _)| plan)
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use std::path::PathBuf;
+
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::config::load_str;

@@ -80,7 +80,7 @@ pub struct OtlpConfig {
     pub compression: Compression,
     /// TLS for `https` endpoints.
     #[serde(default)]
-    pub tls: TlsConfig,
+    pub tls: OtlpTlsConfig,
     /// Exports kept and retried while the Collector is unreachable.
     #[serde(default)]
     pub buffer: BufferConfig,
@@ -101,7 +101,7 @@ impl Default for OtlpConfig {
             protocol: OtlpProtocol::default(),
             headers: BTreeMap::new(),
             compression: Compression::default(),
-            tls: TlsConfig::default(),
+            tls: OtlpTlsConfig::default(),
             buffer: BufferConfig::default(),
             traces: false,
         }
@@ -130,7 +130,7 @@ pub enum Compression {
 /// TLS settings of the OTLP connection.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TlsConfig {
+pub struct OtlpTlsConfig {
     /// Skip verification of the server certificate (testing only).
     #[serde(default)]
     pub insecure: bool,

@@ -1,5 +1,6 @@
-//! Loading: YAML text → overrides from the environment → typed config → validation. Every
-//! problem found is reported, each with its YAML path and, where known, line and column.
+//! Loading: YAML text → overrides from the environment → typed config → validation and the
+//! collectors' compiled plans. Every problem found is reported, each with its YAML path and,
+//! where known, line and column.
 
 use std::path::Path;
 
@@ -8,13 +9,13 @@ use serde_json::Value;
 use super::env::{self, Env};
 use super::locations::Locations;
 use super::validate;
-use super::{Config, ConfigIssue, ConfigIssues};
+use super::{Config, ConfigIssue, ConfigIssues, Plan};
 
 /// Upper bound on structural errors collected from one file (each costs a re-parse).
 const MAX_STRUCTURAL_ERRORS: usize = 50;
 
-/// Loads and validates a config file.
-pub fn load_file(path: &Path, env: &Env) -> Result<Config, ConfigIssues> {
+/// Loads, validates and compiles a config file.
+pub fn load_file(path: &Path, env: &Env) -> Result<Plan, ConfigIssues> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         let mut issues = ConfigIssues::new();
         issues.push("", format!("cannot read {}: {e}", path.display()));
@@ -23,8 +24,8 @@ pub fn load_file(path: &Path, env: &Env) -> Result<Config, ConfigIssues> {
     load_str(&text, env)
 }
 
-/// Loads and validates config text.
-pub fn load_str(text: &str, env: &Env) -> Result<Config, ConfigIssues> {
+/// Loads, validates and compiles config text.
+pub fn load_str(text: &str, env: &Env) -> Result<Plan, ConfigIssues> {
     let mut issues = ConfigIssues::new();
     let mut doc = parse_yaml(text).map_err(|issue| {
         let mut issues = ConfigIssues::new();
@@ -35,16 +36,18 @@ pub fn load_str(text: &str, env: &Env) -> Result<Config, ConfigIssues> {
     env::apply(&mut doc, &defaults, env, &mut issues);
     let locations = Locations::of(text);
     let config = deserialize_collecting(doc, &locations, &mut issues);
-    if let Some(config) = &config {
+    let plan = config.map(|config| {
         let mut semantic = ConfigIssues::new();
-        validate::validate(config, &mut semantic);
+        validate::validate(&config, &mut semantic);
+        let collectors = config.collectors.compile("collectors", &mut semantic);
         for mut issue in semantic.into_vec() {
             issue.location = issue.location.or_else(|| locations.find(&issue.path));
             issues.push_issue(issue);
         }
-    }
-    match config {
-        Some(config) if issues.is_empty() => Ok(config),
+        Plan { config, collectors }
+    });
+    match plan {
+        Some(plan) if issues.is_empty() => Ok(plan),
         _ => Err(issues),
     }
 }

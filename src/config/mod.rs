@@ -1,23 +1,22 @@
-//! The configuration file: model, loading, environment overrides and validation.
+//! The configuration file: model, loading, environment overrides, validation, and the plan it
+//! compiles into.
 
-mod collectors;
-mod duration;
 mod env;
 mod export;
-mod issues;
 mod load;
 mod locations;
 mod model;
+mod plan;
 mod validate;
 
-pub use collectors::CollectorsConfig;
-pub use duration::Duration;
+pub use crate::collectors::CollectorsConfig;
+pub use crate::config_parts::{index, join, ConfigIssue, ConfigIssues, Duration};
 pub use env::Env;
 pub use export::{
-    BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, PrometheusConfig, TlsConfig,
+    BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, OtlpTlsConfig, PrometheusConfig,
 };
-pub use issues::{index, join, ConfigIssue, ConfigIssues};
 pub use load::{load_file, load_str};
 pub use model::{
     ClusterConfig, Config, KubernetesConfig, LeaderElectionConfig, LogFormat, LoggingConfig, ServerConfig,
 };
+pub use plan::Plan;

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::collectors::CollectorsConfig;
 use super::export::ExportConfig;
 use super::Duration;
+use crate::collectors::CollectorsConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]

@@ -1,5 +1,5 @@
 //! Checks that need more than the types: addresses, URLs, files, timing relations. Each
-//! collector validates its own section.
+//! collector checks its own section when it is compiled (`collectors::CollectorsConfig`).
 
 use std::net::SocketAddr;
 
@@ -45,7 +45,6 @@ pub fn validate(config: &Config, issues: &mut ConfigIssues) {
             );
         }
     }
-    config.collectors.validate("collectors", issues);
 }
 
 fn validate_export(config: &Config, issues: &mut ConfigIssues) {

@@ -81,7 +81,7 @@ pub fn read_objects_from_str(text: &str, source: &Path) -> Result<Vec<Value>, Ob
         if !document.is_object() {
             let message = format!(
                 "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
-                crate::collectors::crds::describe(&document)
+                super::json_kind(&document)
             );
             return Err(ObjectsError::NotAnObject {
                 path: source.to_owned(),

@@ -17,7 +17,7 @@ use super::prometheus_endpoint;
 use super::reload::Reloader;
 use super::supervisor::Supervisor;
 use crate::collectors::{self, CollectorContext, StatusBoard};
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, Plan};
 use crate::export::{self, Envelope, Exporter, OwnMetrics, Pusher, Transport};
 use crate::series::MetricsRegistry;
 use crate::telemetry::SelfMetrics;
@@ -36,30 +36,31 @@ pub enum RunError {
     Listen { listen: String, source: std::io::Error },
 }
 
-/// Runs until `stop` is cancelled (by a signal, or by a test), then shuts down.
-pub async fn run(config: Config, env: Env, stop: CancellationToken) -> Result<(), RunError> {
-    run_agent(config, env, stop, None).await
+/// Runs `plan` until `stop` is cancelled (by a signal, or by a test), then shuts down.
+pub async fn run(plan: Plan, env: Env, stop: CancellationToken) -> Result<(), RunError> {
+    run_agent(plan, env, stop, None).await
 }
 
-/// Like [`run`], and applies changes of the config file at `path` while running (`config` is
+/// Like [`run`], and applies changes of the config file at `path` while running (`plan` is
 /// what was loaded from it).
 pub async fn run_watching(
     path: PathBuf,
-    config: Config,
+    plan: Plan,
     env: Env,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
-    run_agent(config, env, stop, Some(path)).await
+    run_agent(plan, env, stop, Some(path)).await
 }
 
 async fn run_agent(
-    config: Config,
+    plan: Plan,
     env: Env,
     stop: CancellationToken,
     watch: Option<PathBuf>,
 ) -> Result<(), RunError> {
-    let cluster = connect(&config).await?;
-    let pipeline = Pipeline::start(&config, &env, cluster.uid.as_deref())?;
+    let config = &plan.config;
+    let cluster = connect(&plan).await?;
+    let pipeline = Pipeline::start(config, &env, cluster.uid.as_deref())?;
     let election = match &cluster.client {
         Some(client) if config.leader_election.enabled => {
             Some(Election::start(client, &config.leader_election, export::resource::instance_id(&env), &env))
@@ -80,7 +81,7 @@ async fn run_agent(
     };
     let servers_stop = CancellationToken::new();
     let _servers_stop_on_return = servers_stop.clone().drop_guard();
-    serve_endpoints(&config, health, &pipeline.exporter, &servers_stop).await?;
+    serve_endpoints(config, health, &pipeline.exporter, &servers_stop).await?;
 
     // Not a child of `stop`: the registry must be frozen before the collectors see the
     // cancellation, or their series could be missing from the last export.
@@ -94,7 +95,7 @@ async fn run_agent(
         kube: cluster.client,
     };
     let mut supervisor = Supervisor::new(base, board, election.is_none());
-    let started = supervisor.apply(collectors::plans(&config.collectors)).await.started;
+    let started = supervisor.apply(plan.collectors.clone()).await.started;
     tracing::info!(collectors = ?started, interval = %config.export.interval, "agent started");
 
     let export_stop = CancellationToken::new();
@@ -104,7 +105,7 @@ async fn run_agent(
         tokio::spawn(async move { exporter.run(interval, stop).await })
     };
     let reload = watch.and_then(|path| watch_config(path, &env, &pipeline));
-    follow_changes(config, &stop, reload, election.as_ref(), &leader, &mut supervisor).await;
+    follow_changes(plan, &stop, reload, election.as_ref(), &leader, &mut supervisor).await;
 
     shutting_down.store(true, Ordering::Relaxed);
     export_stop.cancel();
@@ -122,9 +123,9 @@ struct Cluster {
 }
 
 /// Connects to the cluster; fails only when an enabled collector needs it.
-async fn connect(config: &Config) -> Result<Cluster, RunError> {
-    let needs_cluster = collectors::need_kubernetes(&config.collectors);
-    let client = match crate::kubernetes::client(&config.kubernetes).await {
+async fn connect(plan: &Plan) -> Result<Cluster, RunError> {
+    let needs_cluster = collectors::need_kubernetes(&plan.collectors);
+    let client = match crate::kubernetes::client(&plan.config.kubernetes).await {
         Ok(client) => client,
         Err(source) if !needs_cluster.is_empty() => {
             return Err(RunError::Kubernetes { collectors: needs_cluster, source })
@@ -209,7 +210,7 @@ fn watch_config(path: PathBuf, env: &Env, pipeline: &Pipeline) -> Option<(Config
 
 /// The event loop: applies config changes and Lease changes until `stop` fires.
 async fn follow_changes(
-    mut current: Config,
+    mut current: Plan,
     stop: &CancellationToken,
     mut reload: Option<(ConfigWatch, Reloader)>,
     election: Option<&Election>,

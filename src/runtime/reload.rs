@@ -7,8 +7,7 @@
 use std::path::PathBuf;
 
 use super::supervisor::Supervisor;
-use crate::collectors;
-use crate::config::{self, Config, Env};
+use crate::config::{self, Config, Env, Plan};
 use crate::export::{Pusher, Transport};
 use crate::telemetry::SelfMetrics;
 
@@ -53,7 +52,7 @@ pub struct Reloader {
 
 impl Reloader {
     /// Loads the file again and applies it over `current`.
-    pub async fn reload(&self, current: &mut Config, supervisor: &mut Supervisor) {
+    pub async fn reload(&self, current: &mut Plan, supervisor: &mut Supervisor) {
         let path = self.path.display().to_string();
         let new = match config::load_file(&self.path, &self.env) {
             Ok(new) => new,
@@ -67,8 +66,8 @@ impl Reloader {
             tracing::debug!(%path, "config file touched but unchanged");
             return;
         }
-        let export = &new.export;
-        let transport = if !otlp_changed(current, &new) {
+        let export = &new.config.export;
+        let transport = if !otlp_changed(&current.config, &new.config) {
             None
         } else if !export.otlp.enabled {
             Some(None)
@@ -82,10 +81,10 @@ impl Reloader {
                 }
             }
         };
-        for section in needs_restart(current, &new) {
+        for section in needs_restart(&current.config, &new.config) {
             tracing::warn!(%path, section, "changed in the config file; takes effect at the next restart");
         }
-        let changes = supervisor.apply(collectors::plans(&new.collectors)).await;
+        let changes = supervisor.apply(new.collectors.clone()).await;
         if let Some(transport) = transport {
             self.pusher.reconfigure(transport, export.timeout.get(), export.otlp.buffer.max_batches);
             tracing::info!(endpoint = %export.otlp.endpoint, enabled = export.otlp.enabled, "OTLP export switched");

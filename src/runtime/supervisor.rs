@@ -161,7 +161,7 @@ async fn stop_all(running: Vec<(&'static str, Running)>) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::CollectorsConfig;
+    use crate::collectors::CollectorsConfig;
     use crate::series::MetricsRegistry;
     use crate::telemetry::SelfMetrics;
 
@@ -178,6 +178,13 @@ mod tests {
         (Supervisor::new(base, board.clone(), leader), board)
     }
 
+    fn plans(config: &CollectorsConfig) -> Vec<CollectorPlan> {
+        let mut issues = crate::config::ConfigIssues::new();
+        let plans = config.compile("collectors", &mut issues);
+        assert!(issues.is_empty(), "{issues}");
+        plans
+    }
+
     /// An etcd section pointing at a closed port: the collector runs (polls fail) until cancelled.
     fn config(etcd_leader_only: bool, interval_secs: u64) -> CollectorsConfig {
         let yaml = format!(
@@ -189,7 +196,7 @@ mod tests {
     #[tokio::test]
     async fn leader_only_collectors_follow_the_lease() {
         let (mut sup, board) = supervisor(false);
-        let changes = sup.apply(crate::collectors::plans(&config(true, 30))).await;
+        let changes = sup.apply(plans(&config(true, 30))).await;
         assert!(changes.is_empty(), "{changes:?}");
         assert!(board.read()[0].1.is_standby());
 
@@ -207,7 +214,7 @@ mod tests {
     #[tokio::test]
     async fn collectors_for_every_replica_run_without_the_lease() {
         let (mut sup, _) = supervisor(false);
-        let changes = sup.apply(crate::collectors::plans(&config(false, 30))).await;
+        let changes = sup.apply(plans(&config(false, 30))).await;
         assert_eq!(changes.started, ["etcd"]);
         assert!(sup.set_leader(true).await.is_empty());
         sup.stop().await;
@@ -217,16 +224,16 @@ mod tests {
     #[tokio::test]
     async fn a_reload_restarts_only_what_changed() {
         let (mut sup, board) = supervisor(true);
-        sup.apply(crate::collectors::plans(&config(true, 30))).await;
+        sup.apply(plans(&config(true, 30))).await;
         board.read()[0].1.set_detail("marker", Some("first run".into()));
-        assert!(sup.apply(crate::collectors::plans(&config(true, 30))).await.is_empty());
+        assert!(sup.apply(plans(&config(true, 30))).await.is_empty());
 
-        let changes = sup.apply(crate::collectors::plans(&config(true, 10))).await;
+        let changes = sup.apply(plans(&config(true, 10))).await;
         assert_eq!(changes, Changes { started: vec!["etcd"], stopped: vec!["etcd"] });
         assert!(board.read()[0].1.snapshot().details.is_empty(), "a restart gets a fresh status");
 
         let none: CollectorsConfig = serde_saphyr::from_str("nodes: {enabled: false}").unwrap();
-        let changes = sup.apply(crate::collectors::plans(&none)).await;
+        let changes = sup.apply(plans(&none)).await;
         assert_eq!(changes.stopped, ["etcd"]);
         assert!(board.read().is_empty());
     }

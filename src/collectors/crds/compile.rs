@@ -4,10 +4,11 @@ use opentelemetry::Key;
 
 use super::compile_metric::{compile_metric, MetricScope};
 use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
-use super::names::{metric_name, name_prefix, validate_instrument_name, validate_name_part};
+use super::names::{metric_name, name_prefix};
 use super::path::Path;
 use super::plan::{CompiledResource, LabelPath};
-use crate::config::{index, join, ConfigIssues};
+use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part};
+use crate::config_parts::{index, join, ConfigIssues};
 use crate::series::MetricId;
 
 /// Where the section lives in the config file.

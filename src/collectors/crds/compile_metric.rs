@@ -6,10 +6,11 @@ use opentelemetry::Key;
 
 use super::compile::{compile_label_paths, key_path};
 use super::config::MetricConfig;
-use super::names::{metric_name, validate_instrument_name, validate_name_part, validate_unit};
+use super::names::metric_name;
 use super::path::Path;
 use super::plan::{CompiledMetric, LabelPath, MetricKind};
-use crate::config::{index, join, ConfigIssues};
+use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part, validate_unit};
+use crate::config_parts::{index, join, ConfigIssues};
 use crate::series::{MetricId, MetricSpec};
 
 /// The metric types, as written in the config.

@@ -1,6 +1,7 @@
 //! Config errors found by `compile`, with their exact YAML paths, all reported together.
 
-use super::{compile_crds, CrdsConfig, MetricKind};
+use super::plan::MetricKind;
+use super::{compile_crds, CrdsConfig};
 use crate::series::{Aggregation, MetricId};
 
 fn issues(yaml: &str) -> Vec<String> {

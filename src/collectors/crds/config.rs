@@ -6,7 +6,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::Duration;
+use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -96,6 +96,14 @@ pub struct GvrConfig {
     /// whose plural is irregular; when absent the plural is guessed from the objects' kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+}
+
+/// `<group>/<version> <resource>`, the core group written `core`.
+impl fmt::Display for GvrConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let group = if self.group.is_empty() { "core" } else { &self.group };
+        write!(f, "{group}/{} {}", self.version, self.resource)
+    }
 }
 
 /// One metric. Which fields apply depends on `type`; the others are config errors.

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::path::Path;
 use super::plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
-use super::value::{attribute_text, describe, scalar_text, to_number};
+use super::value::{attribute_text, scalar_text, to_number};
+use crate::objects::json_kind;
 use crate::series::Point;
 
 /// A value that could not be used.
@@ -187,7 +188,7 @@ impl Sink<'_> {
                 entries
             }
             Some(other) => {
-                self.error(format!("path {path}: expected a map or a list, found {}", describe(other)));
+                self.error(format!("path {path}: expected a map or a list, found {}", json_kind(other)));
                 vec![]
             }
         }
@@ -198,7 +199,7 @@ impl Sink<'_> {
             None | Some(Value::Null) => return,
             Some(Value::Array(list)) => list,
             Some(other) => {
-                self.error(format!("path {path}: expected a list of conditions, found {}", describe(other)));
+                self.error(format!("path {path}: expected a list of conditions, found {}", json_kind(other)));
                 return;
             }
         };

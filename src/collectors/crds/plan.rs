@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::config::GvrConfig;
 use super::path::Path;
-use crate::config::Duration;
+use crate::config_parts::Duration;
 use crate::series::{MetricId, MetricSpec};
 
 /// An attribute whose value is read from each object.

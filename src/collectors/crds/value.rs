@@ -2,6 +2,9 @@
 
 use serde_json::Value;
 
+use crate::collectors::shared::quantity::parse_quantity;
+use crate::objects::json_kind;
+
 /// The numeric value of a field: numbers; booleans 1/0; strings `true`/`yes` → 1,
 /// `false`/`no`/`unknown` → 0 (any case); Kubernetes quantities and numeric strings; percentages
 /// (`28%` → 0.28); RFC 3339 timestamps → Unix seconds. The error says what was found.
@@ -17,7 +20,7 @@ pub fn to_number(value: &Value) -> Result<f64, String> {
                  \"250m\" or \"5Gi\", a percentage or an RFC 3339 timestamp)"
             )
         }),
-        other => Err(format!("expected a number, found {}", describe(other))),
+        other => Err(format!("expected a number, found {}", json_kind(other))),
     }
 }
 
@@ -54,85 +57,8 @@ pub fn attribute_text(value: Option<&Value>) -> Result<Option<String>, String> {
         None | Some(Value::Null) => Ok(None),
         Some(v) => scalar_text(v)
             .map(Some)
-            .ok_or_else(|| format!("expected a string, number or boolean, found {}", describe(v))),
+            .ok_or_else(|| format!("expected a string, number or boolean, found {}", json_kind(v))),
     }
-}
-
-/// A short description of a value's type for error messages.
-pub fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A Kubernetes quantity (`250m`, `5Gi`, `1.5Ki`, `100M`, `1e3`, `12E`, `-0.5`) as a number.
-///
-/// Decimal forms are computed through one correctly rounded decimal-to-float conversion, so
-/// `250m` is exactly the double nearest 0.25 and `100M` exactly 1e8; binary suffixes multiply by
-/// a power of two, which is exact. `None` when `s` is not a quantity or does not fit an `f64`.
-pub fn parse_quantity(s: &str) -> Option<f64> {
-    let bytes = s.as_bytes();
-    let mut end = 0;
-    if matches!(bytes.first(), Some(b'+' | b'-')) {
-        end = 1;
-    }
-    let digits_start = end;
-    let mut digits = 0;
-    let mut dots = 0;
-    while let Some(&b) = bytes.get(end) {
-        match b {
-            b'0'..=b'9' => digits += 1,
-            b'.' => dots += 1,
-            _ => break,
-        }
-        end += 1;
-    }
-    if digits == 0 || dots > 1 || end == digits_start {
-        return None;
-    }
-    let (number, suffix) = s.split_at(end);
-    let decimal_exponent = match suffix {
-        "" => 0,
-        "n" => -9,
-        "u" => -6,
-        "m" => -3,
-        "k" => 3,
-        "M" => 6,
-        "G" => 9,
-        "T" => 12,
-        "P" => 15,
-        "E" => 18,
-        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => {
-            let power = match suffix {
-                "Ki" => 10,
-                "Mi" => 20,
-                "Gi" => 30,
-                "Ti" => 40,
-                "Pi" => 50,
-                _ => 60,
-            };
-            let value = number.parse::<f64>().ok()? * 2f64.powi(power);
-            return value.is_finite().then_some(value);
-        }
-        _ => parse_exponent(suffix)?,
-    };
-    let value = format!("{number}e{decimal_exponent}").parse::<f64>().ok()?;
-    value.is_finite().then_some(value)
-}
-
-/// `e3`, `E-2`, `e+6`: the exponent of a decimal-exponent quantity.
-fn parse_exponent(suffix: &str) -> Option<i64> {
-    let rest = suffix.strip_prefix(['e', 'E'])?;
-    let unsigned = rest.strip_prefix(['+', '-']).unwrap_or(rest);
-    if unsigned.is_empty() || unsigned.len() > 6 || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    rest.parse().ok()
 }
 
 /// `28%` → 0.28, `12.5%` → 0.125.
@@ -210,63 +136,6 @@ mod tests {
         for (value, want) in cases {
             let err = to_number(value).unwrap_err();
             assert!(err.contains(want), "{value}: {err}");
-        }
-    }
-
-    #[test]
-    fn parses_kubernetes_quantities_exactly() {
-        let cases: &[(&str, Option<f64>)] = &[
-            ("0", Some(0.0)),
-            ("1", Some(1.0)),
-            ("+1", Some(1.0)),
-            ("-1", Some(-1.0)),
-            (".5", Some(0.5)),
-            ("5.", Some(5.0)),
-            ("250m", Some(0.25)),
-            ("3800m", Some(3.8)),
-            ("100n", Some(1e-7)),
-            ("10u", Some(1e-5)),
-            ("1k", Some(1000.0)),
-            ("100M", Some(1e8)),
-            ("2G", Some(2e9)),
-            ("3T", Some(3e12)),
-            ("4P", Some(4e15)),
-            ("12E", Some(12e18)),
-            ("1.5Ki", Some(1536.0)),
-            ("1Mi", Some(1048576.0)),
-            ("5Gi", Some(5368709120.0)),
-            ("1Ti", Some(1099511627776.0)),
-            ("1Pi", Some(1125899906842624.0)),
-            ("2Ei", Some(2305843009213693952.0)),
-            ("-0.5Gi", Some(-536870912.0)),
-            ("1e3", Some(1000.0)),
-            ("1E3", Some(1000.0)),
-            ("1.5e-3", Some(0.0015)),
-            ("2e+2", Some(200.0)),
-            ("0.1", Some(0.1)),
-            ("123456789012345678", Some(123456789012345678.0)),
-            ("", None),
-            ("m", None),
-            ("Gi", None),
-            (".", None),
-            ("+", None),
-            ("1.2.3", None),
-            ("1K", None),
-            ("1KI", None),
-            ("1gi", None),
-            ("1e", None),
-            ("1e+", None),
-            ("1e1.5", None),
-            ("1mm", None),
-            ("1Gi ", None),
-            (" 1", None),
-            ("1e9999999", None),
-            ("1e400", None),
-            ("0x10", None),
-            ("∞", None),
-        ];
-        for (input, want) in cases {
-            assert_eq!(parse_quantity(input), *want, "{input:?}");
         }
     }
 

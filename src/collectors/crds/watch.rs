@@ -11,7 +11,7 @@ use kube::discovery::Scope;
 use kube::runtime::{watcher, WatchStreamExt};
 
 use super::plan::CompiledResource;
-use super::watch_discovery::{describe, resolve, DiscoveryError};
+use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
 use super::watch_limits::discovery_retry_delay;
 use crate::collectors::CollectorContext;
@@ -75,7 +75,7 @@ async fn discover(
         let error = match resolve(client, &resource.gvr).await {
             Ok(found) => {
                 if logged {
-                    tracing::info!(resource = %resource.name, "CRD {} is now served", describe(&resource.gvr));
+                    tracing::info!(resource = %resource.name, "CRD {} is now served", resource.gvr);
                 }
                 ctx.status.set_detail(&resource.name, None);
                 return Some(found);
@@ -83,7 +83,7 @@ async fn discover(
             Err(error) => error,
         };
         let detail = match &error {
-            DiscoveryError::NotInstalled(gvr) => format!("CRD {} not installed; retrying", describe(gvr)),
+            DiscoveryError::NotInstalled(gvr) => format!("CRD {gvr} not installed; retrying"),
             DiscoveryError::Failed { .. } => format!("{error}; retrying"),
         };
         if !logged {

@@ -9,16 +9,10 @@ use super::config::GvrConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
     /// The group/version is not served, or does not list the resource (the CRD is missing).
-    #[error("CRD {} not installed", describe(.0))]
+    #[error("CRD {0} not installed")]
     NotInstalled(GvrConfig),
-    #[error("discovery of {} failed: {source}", describe(.gvr))]
+    #[error("discovery of {gvr} failed: {source}")]
     Failed { gvr: GvrConfig, source: kube::Error },
-}
-
-/// `<group>/<version> <resource>` (the core group shows as `core`).
-pub fn describe(gvr: &GvrConfig) -> String {
-    let group = if gvr.group.is_empty() { "core" } else { &gvr.group };
-    format!("{group}/{} {}", gvr.version, gvr.resource)
 }
 
 /// The served resource and whether its objects live in namespaces.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
-use super::config::TlsConfig;
+use super::config::EtcdTlsConfig;
 
 /// Why a member (or a watch) could not be reached or answered.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,7 @@ pub enum Purpose {
 /// (unreadable or invalid TLS files, an unparsable URL).
 pub async fn connect(
     endpoint: &str,
-    tls: Option<&TlsConfig>,
+    tls: Option<&EtcdTlsConfig>,
     timeout: Duration,
     purpose: Purpose,
 ) -> Result<Client, EtcdError> {
@@ -63,7 +63,7 @@ pub async fn connect(
         .map_err(|source| EtcdError::Connect { endpoint: endpoint.to_owned(), source })
 }
 
-fn tls_options(tls: &TlsConfig) -> Result<TlsOptions, EtcdError> {
+fn tls_options(tls: &EtcdTlsConfig) -> Result<TlsOptions, EtcdError> {
     let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(read("CA file", &tls.ca_file)?));
     if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
         options = options.identity(Identity::from_pem(read("certificate", cert)?, read("key", key)?));
@@ -94,7 +94,7 @@ const CLOSED: [&str; 4] = ["connection closed", "broken pipe", "connection reset
 /// Why a TLS member may have closed the connection. With TLS 1.3 a member that rejects (or
 /// misses) the client certificate does so after the handshake, and the client only sees the
 /// connection close; the alert that says why never reaches the gRPC layer.
-pub fn tls_hint(tls: Option<&TlsConfig>, error: &EtcdError) -> Option<&'static str> {
+pub fn tls_hint(tls: Option<&EtcdTlsConfig>, error: &EtcdError) -> Option<&'static str> {
     let tls = tls?;
     let EtcdError::Request { source, .. } = error else { return None };
     let text = describe(source).to_lowercase();
@@ -158,9 +158,9 @@ mod tests {
             what: "status",
             source: etcd_client::Error::GRpcStatus(tonic::Status::cancelled(message.to_owned())),
         };
-        let ca_only = TlsConfig { ca_file: "ca".into(), cert_file: None, key_file: None };
+        let ca_only = EtcdTlsConfig { ca_file: "ca".into(), cert_file: None, key_file: None };
         let with_cert =
-            TlsConfig { cert_file: Some("c".into()), key_file: Some("k".into()), ..ca_only.clone() };
+            EtcdTlsConfig { cert_file: Some("c".into()), key_file: Some("k".into()), ..ca_only.clone() };
         let closed = request("connection closed");
         assert!(tls_hint(Some(&ca_only), &closed).unwrap().contains("requires a client certificate"));
         assert!(tls_hint(Some(&with_cert), &closed).unwrap().contains("rejected the client certificate"));
@@ -170,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn unreadable_tls_files_name_the_file() {
-        let tls = TlsConfig { ca_file: "/nonexistent/ca.pem".into(), cert_file: None, key_file: None };
+        let tls = EtcdTlsConfig { ca_file: "/nonexistent/ca.pem".into(), cert_file: None, key_file: None };
         let err = connect("https://127.0.0.1:1", Some(&tls), Duration::from_secs(1), Purpose::Poll)
             .await
             .err()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{index, join, ConfigIssues, Duration};
+use crate::config_parts::{index, join, ConfigIssues, Duration};
 
 /// Polls etcd clusters member by member (SPEC §6).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -27,13 +27,13 @@ pub struct EtcdConfig {
     pub timeout: Duration,
     /// The clusters to poll.
     #[serde(default)]
-    pub clusters: Vec<ClusterConfig>,
+    pub clusters: Vec<EtcdClusterConfig>,
 }
 
 /// One etcd cluster.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ClusterConfig {
+pub struct EtcdClusterConfig {
     /// Name of the cluster, exported as `etcd.cluster.name`; unique among the clusters.
     pub name: String,
     /// Client URL of every member (`https://10.0.0.1:2379`); each is polled on its own
@@ -41,7 +41,7 @@ pub struct ClusterConfig {
     pub endpoints: Vec<String>,
     /// TLS settings, required when the endpoints are `https`.
     #[serde(default)]
-    pub tls: Option<TlsConfig>,
+    pub tls: Option<EtcdTlsConfig>,
     /// Key prefixes whose keys are counted each poll (`etcd.keys.count`).
     #[serde(default)]
     pub key_prefixes: Vec<String>,
@@ -53,7 +53,7 @@ pub struct ClusterConfig {
 /// TLS files for one cluster, PEM encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TlsConfig {
+pub struct EtcdTlsConfig {
     /// CA certificate that signed the members' serving certificates.
     pub ca_file: PathBuf,
     /// Client certificate presented to the members (with `keyFile`).
@@ -117,7 +117,7 @@ impl EtcdConfig {
     }
 }
 
-impl ClusterConfig {
+impl EtcdClusterConfig {
     fn validate(&self, path: &str, issues: &mut ConfigIssues) {
         let endpoints_path = join(path, "endpoints");
         if self.endpoints.is_empty() {
@@ -160,7 +160,7 @@ impl ClusterConfig {
     }
 }
 
-impl TlsConfig {
+impl EtcdTlsConfig {
     fn validate(&self, path: &str, issues: &mut ConfigIssues) {
         check_readable(&self.ca_file, &join(path, "caFile"), issues);
         match (&self.cert_file, &self.key_file) {

@@ -7,7 +7,7 @@ use etcd_client::{AlarmAction, AlarmType, Client, GetOptions};
 
 use super::client::{call, connect, EtcdError, Purpose};
 use super::cluster::{identity_by_endpoint, identity_by_id, Alarm, ListedMember, MemberSample};
-use super::config::TlsConfig;
+use super::config::EtcdTlsConfig;
 use super::metrics::Identity;
 
 /// Polls missed in a row after the first failures: 0, 1, then 3 (one attempt in 4 intervals),
@@ -83,7 +83,7 @@ impl MemberPoller {
     }
 
     /// Status, alarm list and member list, concurrently, each under `timeout`.
-    pub async fn poll(&mut self, tls: Option<&TlsConfig>, timeout: Duration) -> Outcome {
+    pub async fn poll(&mut self, tls: Option<&EtcdTlsConfig>, timeout: Duration) -> Outcome {
         if !self.backoff.should_poll() {
             return Outcome::Skipped;
         }
@@ -151,7 +151,7 @@ impl MemberPoller {
         call(what, timeout, kv.get(key, Some(options))).await.map(|r| r.count())
     }
 
-    async fn client(&mut self, tls: Option<&TlsConfig>, timeout: Duration) -> Result<Client, EtcdError> {
+    async fn client(&mut self, tls: Option<&EtcdTlsConfig>, timeout: Duration) -> Result<Client, EtcdError> {
         if let Some(client) = &self.client {
             return Ok(client.clone());
         }

@@ -7,9 +7,10 @@ mod config;
 mod member;
 mod metrics;
 mod poller;
+mod seam;
 mod watch;
 
-pub use client::EtcdError;
-pub use config::{ClusterConfig, EtcdConfig, TlsConfig};
+pub use config::EtcdConfig;
 pub use metrics::{specs, ATTRIBUTE_KEYS};
 pub use poller::run;
+pub(crate) use seam::plan;

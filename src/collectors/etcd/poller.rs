@@ -9,7 +9,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::client::{tls_hint, EtcdError};
 use super::cluster::{ClusterView, LeaderTracker, ListedMember, MemberSample};
-use super::config::{ClusterConfig, EtcdConfig};
+use super::config::{EtcdClusterConfig, EtcdConfig};
 use super::member::{MemberPoller, Outcome};
 use super::metrics::{cluster_points, key_count_points, member_points, specs};
 use super::watch::{self, WatchTarget};
@@ -62,13 +62,13 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
 
 /// One cluster: its members and what is remembered between polls.
 struct ClusterPoller {
-    config: ClusterConfig,
+    config: EtcdClusterConfig,
     members: Vec<MemberPoller>,
     leader: LeaderTracker,
 }
 
 impl ClusterPoller {
-    fn new(config: ClusterConfig) -> Self {
+    fn new(config: EtcdClusterConfig) -> Self {
         let members = config.endpoints.iter().cloned().map(MemberPoller::new).collect();
         ClusterPoller { config, members, leader: LeaderTracker::default() }
     }

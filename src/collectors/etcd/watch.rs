@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{call, connect, tls_hint, EtcdError, Purpose};
-use super::config::TlsConfig;
+use super::config::EtcdTlsConfig;
 use super::metrics::watch_points;
 use crate::collectors::CollectorStatus;
 use crate::series::SeriesTable;
@@ -26,7 +26,7 @@ pub struct WatchTarget {
     pub cluster: String,
     pub prefix: String,
     pub endpoints: Vec<String>,
-    pub tls: Option<TlsConfig>,
+    pub tls: Option<EtcdTlsConfig>,
     pub timeout: Duration,
     pub table: Arc<SeriesTable>,
     pub status: CollectorStatus,

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{index, join, ConfigIssues};
+use crate::config_parts::{index, join, ConfigIssues};
 
 /// Node and per-node pod figures (SPEC §5).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -67,11 +67,11 @@ mod tests {
 
     #[test]
     fn on_by_default_with_every_condition() {
-        let config = load_str("{}", &Env::from_pairs::<&str, &str>([])).unwrap();
-        let nodes = &config.collectors.nodes;
+        let plan = load_str("{}", &Env::from_pairs::<&str, &str>([])).unwrap();
+        let nodes = &plan.config.collectors.nodes;
         assert!(nodes.enabled && nodes.leader_election && nodes.conditions.is_empty());
         assert!(nodes.reports_condition("PIDPressure"));
-        let lines = config.collectors.summary();
+        let lines: Vec<String> = plan.collectors.iter().flat_map(|c| c.summary()).collect();
         assert!(
             lines.contains(&"nodes (nodes and pods; conditions: all; leader only)".to_owned()),
             "{lines:?}"
@@ -98,7 +98,7 @@ mod tests {
         assert!(unknown.is_err(), "unknown keys are errors");
         let off =
             load_str("collectors:\n  nodes: {enabled: false}\n", &Env::from_pairs::<&str, &str>([])).unwrap();
-        assert!(!off.collectors.nodes.enabled);
+        assert!(!off.config.collectors.nodes.enabled);
         assert!(crate::collectors::need_kubernetes(&off.collectors).is_empty());
     }
 }

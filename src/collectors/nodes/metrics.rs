@@ -78,7 +78,7 @@ mod tests {
         assert_eq!(at(INFO), "k8s.node.info");
         assert_eq!(at(CLUSTER_PODS), "k8s.cluster.pod.count");
         for spec in &specs {
-            crate::collectors::crds::validate_instrument_name(&spec.name).unwrap();
+            crate::collectors::shared::instrument::validate_instrument_name(&spec.name).unwrap();
         }
     }
 }

@@ -6,8 +6,8 @@ mod config;
 mod metrics;
 mod node;
 mod pod;
-mod quantity;
 mod render;
+mod seam;
 mod state;
 #[cfg(test)]
 mod state_tests;
@@ -15,8 +15,6 @@ mod watch;
 
 pub use config::NodesConfig;
 pub use metrics::specs;
-pub use node::{node_points, NodeExtract, Readiness};
-pub use pod::{reduce_pod, Amounts, Phase, PodFacts};
-pub use render::render_tables;
+pub(crate) use seam::plan;
 pub use state::NodesState;
 pub use watch::run;

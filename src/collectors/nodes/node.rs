@@ -8,7 +8,7 @@ use opentelemetry::KeyValue;
 
 use super::config::NodesConfig;
 use super::metrics::*;
-use super::quantity::{to_milli, to_units};
+use crate::collectors::shared::quantity::{to_milli, to_units};
 use crate::series::{MetricId, Point};
 
 /// Status of a node's Ready condition, as `k8s.cluster.node.count` reports it.

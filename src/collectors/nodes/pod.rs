@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::quantity::{to_milli, to_units};
+use crate::collectors::shared::quantity::{to_milli, to_units};
 
 /// Pod phase; the index orders the per-phase arrays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

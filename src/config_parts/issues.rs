@@ -30,9 +30,9 @@ impl ConfigIssues {
         Self::default()
     }
 
-    /// Records a problem at `path`.
-    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(ConfigIssue { path: path.into(), message: message.into(), location: None });
+    /// Records a problem at `path`; `message` is text or a typed error.
+    pub fn push(&mut self, path: impl Into<String>, message: impl fmt::Display) {
+        self.0.push(ConfigIssue { path: path.into(), message: message.to_string(), location: None });
     }
 
     pub fn push_issue(&mut self, issue: ConfigIssue) {

@@ -1,0 +1,66 @@
+//! The nodes collector as the agent sees it: `collectors.nodes` compiled once into the plan
+//! that `check`, `rbac`, `render` and the runtime use.
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::config::NodesConfig;
+use super::render::render_tables;
+use crate::collectors::context::CollectorContext;
+use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
+use crate::config_parts::ConfigIssues;
+use crate::objects::SourcedObject;
+use crate::series::{MetricsRegistry, TableHandle};
+
+/// The plan of `section` (found at `path`) when it is enabled.
+pub fn plan(section: &NodesConfig, path: &str, issues: &mut ConfigIssues) -> Option<CollectorPlan> {
+    if !section.enabled {
+        return None;
+    }
+    section.validate(path, issues);
+    Some(CollectorPlan::new("nodes", true, section.leader_election, section, Nodes(section.clone())))
+}
+
+struct Nodes(NodesConfig);
+
+impl Compiled for Nodes {
+    fn summary(&self, election: &str) -> Vec<String> {
+        let conditions =
+            if self.0.conditions.is_empty() { "all".to_owned() } else { self.0.conditions.join(", ") };
+        vec![format!("nodes (nodes and pods; conditions: {conditions}; {election})")]
+    }
+
+    fn needs_kubernetes(&self) -> bool {
+        true
+    }
+
+    fn read_access(&self) -> Vec<ReadAccess> {
+        vec![ReadAccess { group: String::new(), resources: vec!["nodes".into(), "pods".into()] }]
+    }
+
+    /// One table from the Node and Pod objects among `objects`. With none of them the table is
+    /// left out, so a render of custom resources alone does not print empty cluster totals.
+    fn render(
+        &self,
+        objects: &[SourcedObject],
+        registry: &MetricsRegistry,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<TableHandle>> {
+        let core = |o: &&SourcedObject| {
+            o.object.get("apiVersion").and_then(Value::as_str) == Some("v1")
+                && matches!(o.object.get("kind").and_then(Value::as_str), Some("Node" | "Pod"))
+        };
+        let described: Vec<(String, &Value)> =
+            objects.iter().filter(core).map(|o| (o.to_string(), &o.object)).collect();
+        if described.is_empty() {
+            return Some(Vec::new());
+        }
+        let (tables, errors) = render_tables(&self.0, &described, registry);
+        warnings.extend(errors);
+        Some(tables)
+    }
+
+    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
+        tokio::spawn(super::watch::run(self.0.clone(), ctx))
+    }
+}

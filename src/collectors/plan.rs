@@ -1,0 +1,136 @@
+//! The one seam between a collector and the rest of the agent. A collector's folder compiles
+//! its config section into a [`CollectorPlan`] once, at load, and the plan answers every later
+//! question: what `check` prints, whether the Kubernetes API is needed, which RBAC rules, what
+//! `render` makes of objects from files, and how to run. The runtime keeps the plan from load
+//! to spawn and compares plans on reload to restart only the collectors whose section changed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+use super::context::CollectorContext;
+use crate::objects::SourcedObject;
+use crate::series::{MetricsRegistry, TableHandle};
+
+/// What a compiled collector section does; each collector implements it in its folder.
+pub trait Compiled: Send + Sync + 'static {
+    /// Lines for `check`, one per unit of work (a resource, a cluster); `election` says who
+    /// runs it (`leader only`, `every replica`).
+    fn summary(&self, election: &str) -> Vec<String>;
+
+    /// Whether it reads the Kubernetes API.
+    fn needs_kubernetes(&self) -> bool;
+
+    /// What it lists and watches cluster-wide, for the `rbac` command.
+    fn read_access(&self) -> Vec<ReadAccess> {
+        Vec::new()
+    }
+
+    /// `render`: the tables it would hold after listing `objects` (files, not a cluster), with
+    /// a warning per object or value it could not use. `None` when it does not work on objects
+    /// (a poller such as etcd).
+    fn render(
+        &self,
+        objects: &[SourcedObject],
+        registry: &MetricsRegistry,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<TableHandle>> {
+        let _ = (objects, registry, warnings);
+        None
+    }
+
+    /// Starts it in its own task; it runs until `ctx.cancel` fires.
+    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()>;
+}
+
+/// Resources of one API group read with `list` and `watch` cluster-wide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadAccess {
+    /// `""` for the core group.
+    pub group: String,
+    /// Plurals (`nodes`, `clusters`).
+    pub resources: Vec<String>,
+}
+
+/// A compiled section, kept from load to spawn. Two plans are equal when the collector's whole
+/// section is, so a reload that leaves a section alone leaves its collector running.
+#[derive(Clone)]
+pub struct CollectorPlan {
+    /// The key under `collectors:`; the status board and self-metrics name.
+    pub name: &'static str,
+    pub enabled: bool,
+    /// Runs only on the Lease holder (`leaderElection: true`).
+    pub leader_only: bool,
+    /// The section with its defaults, to compare plans.
+    section: serde_json::Value,
+    compiled: Arc<dyn Compiled>,
+}
+
+impl CollectorPlan {
+    /// The plan of the section `section` of collector `name`.
+    pub fn new(
+        name: &'static str,
+        enabled: bool,
+        leader_only: bool,
+        section: &impl serde::Serialize,
+        compiled: impl Compiled,
+    ) -> Self {
+        CollectorPlan {
+            name,
+            enabled,
+            leader_only,
+            section: serde_json::to_value(section).unwrap_or(serde_json::Value::Null),
+            compiled: Arc::new(compiled),
+        }
+    }
+
+    /// Lines for `check`, each saying who runs it.
+    pub fn summary(&self) -> Vec<String> {
+        let election = if self.leader_only { "leader only" } else { "every replica" };
+        self.compiled.summary(election)
+    }
+
+    pub fn needs_kubernetes(&self) -> bool {
+        self.compiled.needs_kubernetes()
+    }
+
+    pub fn read_access(&self) -> Vec<ReadAccess> {
+        self.compiled.read_access()
+    }
+
+    pub fn render(
+        &self,
+        objects: &[SourcedObject],
+        registry: &MetricsRegistry,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<TableHandle>> {
+        self.compiled.render(objects, registry, warnings)
+    }
+
+    pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
+        self.compiled.spawn(ctx)
+    }
+}
+
+impl PartialEq for CollectorPlan {
+    fn eq(&self, other: &Self) -> bool {
+        (self.name, self.enabled, self.leader_only, &self.section)
+            == (other.name, other.enabled, other.leader_only, &other.section)
+    }
+}
+
+impl fmt::Debug for CollectorPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CollectorPlan")
+            .field("name", &self.name)
+            .field("enabled", &self.enabled)
+            .field("leader_only", &self.leader_only)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The enabled collectors among `plans` that need the Kubernetes API, by name.
+pub fn need_kubernetes(plans: &[CollectorPlan]) -> Vec<&'static str> {
+    plans.iter().filter(|p| p.enabled && p.needs_kubernetes()).map(|p| p.name).collect()
+}

@@ -1,0 +1,39 @@
+//! The `collectors:` section of the config file: one entry per collector, each defined and
+//! compiled in its collector's folder. This is the one list of collectors: adding one is a
+//! field here and its line in [`CollectorsConfig::compile`].
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::CollectorPlan;
+use super::{crds, etcd, nodes};
+use crate::config_parts::{join, ConfigIssues};
+
+/// Settings of every collector.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CollectorsConfig {
+    /// Metrics from custom resources, described in YAML (SPEC §4).
+    #[serde(default)]
+    pub crds: crds::CrdsConfig,
+    /// Node metrics, per-node pod figures and cluster totals (SPEC §5); on by default.
+    #[serde(default)]
+    pub nodes: nodes::NodesConfig,
+    /// etcd cluster inspection (SPEC §6).
+    #[serde(default)]
+    pub etcd: etcd::EtcdConfig,
+}
+
+impl CollectorsConfig {
+    /// Compiles every enabled section into its plan, in a fixed order; `path` is `collectors`.
+    /// Every problem goes into `issues`; a plan is only meant to run when there are none.
+    pub fn compile(&self, path: &str, issues: &mut ConfigIssues) -> Vec<CollectorPlan> {
+        [
+            crds::plan(&self.crds, &join(path, "crds"), issues),
+            nodes::plan(&self.nodes, &join(path, "nodes"), issues),
+            etcd::plan(&self.etcd, &join(path, "etcd"), issues),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}

@@ -1,0 +1,9 @@
+//! What every config section is built from, the agent's own sections and each collector's
+//! alike: durations written as `30s`, YAML paths (`collectors.crds.resources[2].name`), and the
+//! issues found at them, collected rather than returned one at a time.
+
+mod duration;
+mod issues;
+
+pub use duration::Duration;
+pub use issues::{index, join, ConfigIssue, ConfigIssues};
