@@ -10,6 +10,3 @@ pub mod objects;
 pub mod runtime;
 pub mod series;
 pub mod telemetry;
-
-#[cfg(feature = "testing")]
-pub mod testing;

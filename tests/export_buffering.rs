@@ -7,7 +7,7 @@ use std::time::Duration;
 use kube_state_otel::config::{OtlpConfig, OtlpProtocol};
 use kube_state_otel::series::{MetricSpec, Point};
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
-use kube_state_otel::testing::otlp_receiver::{points, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 struct Setup {
@@ -44,9 +44,9 @@ async fn interval(s: &Setup, n: u32) {
 }
 
 /// Requests that carried the table's metric (each export also sends the agent's own metrics).
-fn with_table(received: &[kube_state_otel::testing::otlp_receiver::Received]) -> usize {
-    let has = |r: &&kube_state_otel::testing::otlp_receiver::Received| {
-        kube_state_otel::testing::otlp_receiver::find_metric(&r.request, "interval.number").is_some()
+fn with_table(received: &[kube_state_otel_testkit::otlp_receiver::Received]) -> usize {
+    let has = |r: &&kube_state_otel_testkit::otlp_receiver::Received| {
+        kube_state_otel_testkit::otlp_receiver::find_metric(&r.request, "interval.number").is_some()
     };
     received.iter().filter(has).count()
 }
@@ -55,9 +55,7 @@ fn delivered(receiver: &OtlpReceiver) -> Vec<(f64, u64)> {
     receiver
         .requests()
         .iter()
-        .filter_map(|r| {
-            kube_state_otel::testing::otlp_receiver::find_metric(r, "interval.number").map(points)
-        })
+        .filter_map(|r| kube_state_otel_testkit::otlp_receiver::find_metric(r, "interval.number").map(points))
         .map(|p| (p[0].value, p[0].time_unix_nano))
         .collect()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
 use kube_state_otel::series::{MetricSpec, Point};
 use kube_state_otel::telemetry::{meter_provider, BufferedExporter, Transport};
-use kube_state_otel::testing::otlp_receiver::{points, value_where, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::{points, value_where, OtlpReceiver};
 use opentelemetry::KeyValue;
 
 async fn export_once(protocol: OtlpProtocol, compression: Compression) {
