@@ -9,7 +9,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so a source change does not rebuild them: build against stub sources.
+# testkit/ is a member of the workspace, so cargo needs it to load Cargo.toml; the release
+# build does not compile it (it is only a dev-dependency).
 COPY Cargo.toml Cargo.lock ./
+COPY testkit ./testkit
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \

@@ -11,7 +11,7 @@ use kube_state_otel::collectors::crds::{
     compile_crds, extract, into_value, to_number, CompiledResource, Path,
 };
 use kube_state_otel::config::{load_str, Env};
-use kube_state_otel::testing::scale::{agent_config, cluster};
+use kube_state_otel_testkit::scale::{agent_config, cluster};
 use serde_json::Value;
 
 fn resource() -> CompiledResource {

@@ -29,5 +29,5 @@ done
 
 # One build of every test target (debug), then all tests; test binaries run one after
 # another, the tests inside each in parallel (they pick free ports).
-cargo test --locked --features testing --all-targets --no-run
-cargo test --locked --features testing --all-targets
+cargo test --locked --workspace --all-targets --no-run
+cargo test --locked --workspace --all-targets

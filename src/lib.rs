@@ -13,6 +13,3 @@ pub mod objects;
 pub mod runtime;
 pub mod series;
 pub mod telemetry;
-
-#[cfg(feature = "testing")]
-pub mod testing;

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use agent_process::{free_port, AgentProcess};
-use kube_state_otel::testing::otlp_receiver::{value_where, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::{value_where, OtlpReceiver};
 
 /// Writes `config` to a new temporary home and starts the agent on it.
 fn spawn_agent(config: &str, extra_env: &[(&str, &str)]) -> (AgentProcess, tempfile::TempDir) {

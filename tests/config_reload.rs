@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use databases::cluster_with_one_database;
-use kube_state_otel::testing::fake_apiserver::FakeApiServer;
-use kube_state_otel::testing::otlp_receiver::{find_metric, points, value_where, OtlpReceiver};
+use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
+use kube_state_otel_testkit::otlp_receiver::{find_metric, points, value_where, OtlpReceiver};
 use serde_json::Value;
 use support::{free_port, AgentProcess};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
 use kube_state_otel::telemetry::SelfMetrics;
-use kube_state_otel::testing::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
-use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
+use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -336,7 +336,7 @@ async fn the_agent_runs_the_collector_and_reports_a_missing_crd_in_readyz() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
-    let port = kube_state_otel::testing::free_port();
+    let port = kube_state_otel_testkit::free_port();
     let yaml = format!(
         "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  nodes: {{enabled: false}}\n  crds:\n    enabled: true\n    leaderElection: false\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {{group: example.com, version: v1, resource: databases}}\n        commonLabels: {{name: metadata.name}}\n        metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n",
         kubeconfig.display(),

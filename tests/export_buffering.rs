@@ -7,7 +7,7 @@ use std::time::Duration;
 use kube_state_otel::config::{OtlpConfig, OtlpProtocol};
 use kube_state_otel::export::Exporter;
 use kube_state_otel::series::{MetricSpec, Point};
-use kube_state_otel::testing::otlp_receiver::{points, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 
 #[path = "support/exporter.rs"]
 mod support;
@@ -38,9 +38,9 @@ async fn interval(s: &Setup, n: u32) {
 }
 
 /// Requests that carried the table's metric (each export also sends the agent's own metrics).
-fn with_table(received: &[kube_state_otel::testing::otlp_receiver::Received]) -> usize {
-    let has = |r: &&kube_state_otel::testing::otlp_receiver::Received| {
-        kube_state_otel::testing::otlp_receiver::find_metric(&r.request, "interval.number").is_some()
+fn with_table(received: &[kube_state_otel_testkit::otlp_receiver::Received]) -> usize {
+    let has = |r: &&kube_state_otel_testkit::otlp_receiver::Received| {
+        kube_state_otel_testkit::otlp_receiver::find_metric(&r.request, "interval.number").is_some()
     };
     received.iter().filter(has).count()
 }
@@ -49,9 +49,7 @@ fn delivered(receiver: &OtlpReceiver) -> Vec<(f64, u64)> {
     receiver
         .requests()
         .iter()
-        .filter_map(|r| {
-            kube_state_otel::testing::otlp_receiver::find_metric(r, "interval.number").map(points)
-        })
+        .filter_map(|r| kube_state_otel_testkit::otlp_receiver::find_metric(r, "interval.number").map(points))
         .map(|p| (p[0].value, p[0].time_unix_nano))
         .collect()
 }

@@ -9,7 +9,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery::{self, ApiResource, Discovery, Scope};
 use kube::runtime::watcher::{self, Event};
 use kube::ResourceExt;
-use kube_state_otel::testing::fake_apiserver::{FakeApiServer, FakeApiServerOptions, ResourceSpec};
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, FakeApiServerOptions, ResourceSpec};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(5);

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use databases::cluster_with_one_database;
-use kube_state_otel::testing::fake_apiserver::FakeApiServer;
-use kube_state_otel::testing::otlp_receiver::{find_metric, points, OtlpReceiver, Received};
+use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
+use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver, Received};
 use serde_json::json;
 use support::{free_port, AgentProcess};
 

@@ -10,7 +10,7 @@ use std::cell::Cell;
 
 use kube_state_otel::collectors::nodes::{specs, NodesConfig, NodesState};
 use kube_state_otel::series::SeriesTable;
-use kube_state_otel::testing::fake_apiserver::FakeApiServer;
+use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
 use serde_json::json;
 use support::{node, pod, Export, Running};
 
@@ -143,7 +143,7 @@ async fn every_metric_with_exact_values_units_and_kinds() {
     for m in
         e.0.resource_metrics[0].scope_metrics[0].metrics.iter().filter(|m| m.name.starts_with("k8s.node."))
     {
-        for p in kube_state_otel::testing::otlp_receiver::points(m) {
+        for p in kube_state_otel_testkit::otlp_receiver::points(m) {
             assert!(p.attributes.contains(&("k8s.node.uid".into(), "uid-n1".into())), "{}", m.name);
         }
     }
@@ -276,7 +276,7 @@ fn memory_kept_per_pod() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_runs_the_nodes_collector_by_default() {
     use kube_state_otel::config::{load_str, Env};
-    use kube_state_otel::testing::otlp_receiver::{value_where, OtlpReceiver};
+    use kube_state_otel_testkit::otlp_receiver::{value_where, OtlpReceiver};
 
     let server = FakeApiServer::start().await;
     server.apply(node("n1", "uid-n1", "True")).unwrap();

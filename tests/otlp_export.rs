@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
 use kube_state_otel::series::{MetricSpec, Point};
-use kube_state_otel::testing::otlp_receiver::{points, value_where, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::{points, value_where, OtlpReceiver};
 use opentelemetry::KeyValue;
 
 #[path = "support/exporter.rs"]

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use kube_state_otel::exposition;
 use kube_state_otel::runtime::RunError;
-use kube_state_otel::testing::fake_apiserver::{FakeApiServer, ResourceSpec};
-use kube_state_otel::testing::otlp_receiver::OtlpReceiver;
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
+use kube_state_otel_testkit::otlp_receiver::OtlpReceiver;
 use scrapers::{free_port, QueriedSample, Scraper};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kube_state_otel::testing::scale::{self, ScaleOptions};
+use kube_state_otel_testkit::scale::{self, ScaleOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_run_reports_every_figure() {

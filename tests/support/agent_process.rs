@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-pub use kube_state_otel::testing::free_port;
+pub use kube_state_otel_testkit::free_port;
 
 /// A running agent; killed when dropped, so a failing test leaves no process behind.
 pub struct AgentProcess(Child);

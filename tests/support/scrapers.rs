@@ -24,7 +24,7 @@ impl Drop for Scraper {
     }
 }
 
-pub use kube_state_otel::testing::free_port;
+pub use kube_state_otel_testkit::free_port;
 
 /// A scrape config for `target` (`host:port`). `honor_labels` keeps the `job` and `instance`
 /// the endpoint derives from `service.name` and `service.instance.id`, as the OTLP path has them.

@@ -1,4 +1,4 @@
-//! Test harness shared by tests, benches and the scale harness (`testing` feature).
+//! Test support shared by tests, benches and the scale harness; no dependency on the agent crate.
 
 pub mod fake_apiserver;
 pub mod otlp_receiver;

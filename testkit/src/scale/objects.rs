@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::testing::fake_apiserver::ResourceSpec;
+use crate::fake_apiserver::ResourceSpec;
 
 /// The custom resource served by the fake API server.
 pub fn cluster_resource() -> ResourceSpec {

@@ -2,7 +2,7 @@
 //! real agent binary watching them as a child process (so its memory is its own), exporting to
 //! the OTLP test receiver. It measures time to ready, peak and steady RSS, bytes per watched
 //! object, one export cycle, and a churn phase of continuous modifications. Run it with
-//! `cargo build --release --features testing --bins && target/release/scale-harness`.
+//! `cargo build --release && cargo run --release -p kube-state-otel-testkit --bin scale-harness`.
 
 mod objects;
 mod process;
@@ -16,8 +16,8 @@ pub use process::{cpu_time, memory, Memory};
 pub use report::{ChurnReport, ExportCycle, ScaleReport};
 
 use self::process::{free_port, Agent};
-use crate::testing::fake_apiserver::FakeApiServer;
-use crate::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
+use crate::fake_apiserver::FakeApiServer;
+use crate::otlp_receiver::{find_metric, points, OtlpReceiver};
 
 /// What the harness could not do.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +74,7 @@ fn self_metric(metric: &opentelemetry_proto::tonic::metrics::v1::Metric) -> bool
 pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     if !options.agent.is_file() {
         return Err(ScaleError::Agent(format!(
-            "{} not found; build it first (cargo build --release --features testing --bins)",
+            "{} not found; build it first (cargo build --release)",
             options.agent.display()
         )));
     }

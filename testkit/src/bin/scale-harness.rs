@@ -1,12 +1,13 @@
 //! Scale harness: runs the release agent against N synthetic objects on the in-process fake
-//! API server and prints what it measured. Build both binaries first:
-//! `cargo build --release --features testing --bins && target/release/scale-harness`.
+//! API server and prints what it measured. Build the agent first, then run the harness (it
+//! starts `target/release/kube-state-otel` as a child unless `--agent` names another binary):
+//! `cargo build --release && cargo run --release -p kube-state-otel-testkit --bin scale-harness`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use kube_state_otel::testing::scale::{self, ScaleOptions};
+use kube_state_otel_testkit::scale::{self, ScaleOptions};
 
 #[derive(Parser)]
 #[command(about = "Measure kube-state-otel against N synthetic objects")]

@@ -67,7 +67,7 @@ impl Agent {
 
     /// Polls `/readyz` until it answers 200; returns the time since spawn.
     pub async fn wait_ready(&mut self, timeout: Duration) -> Result<Duration, ScaleError> {
-        crate::telemetry::install_crypto_provider();
+        install_crypto_provider();
         let url = format!("http://127.0.0.1:{}/readyz", self.health_port);
         let client = reqwest::Client::new();
         loop {
@@ -121,6 +121,12 @@ impl Drop for Agent {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Installs rustls' ring crypto provider as the process default (later calls do nothing); the
+/// reqwest client needs one. The kit's own copy of the agent's, so the kit does not depend on it.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// `VmRSS` and `VmHWM` of a process.
