@@ -1,27 +1,32 @@
 //! `kube-state-otel check`: validate a config and say what would run.
 
-use std::fmt::Write;
-use std::path::Path;
+use std::fmt::{self, Write};
+use std::path::{Path, PathBuf};
 
-use crate::config::{self, Config, Env, Plan};
+use crate::config::{self, Config, ConfigIssues, Env, Plan};
 
-/// Loads `path`; on success returns the plan and its summary, on failure every error, each
-/// prefixed with the file name.
-pub fn check(path: &Path, env: &Env) -> Result<(Plan, String), String> {
-    match config::load_file(path, env) {
-        Ok(plan) => {
-            let summary = summary(&plan);
-            Ok((plan, summary))
+/// A config file that does not load: every problem in it, each printed after the file name,
+/// then their count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CheckError {
+    pub path: PathBuf,
+    pub issues: ConfigIssues,
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for issue in self.issues.iter() {
+            writeln!(f, "{}: {issue}", self.path.display())?;
         }
-        Err(issues) => {
-            let mut out = String::new();
-            for issue in issues.iter() {
-                let _ = writeln!(out, "{}: {issue}", path.display());
-            }
-            let _ = write!(out, "{} error(s) in {}", issues.len(), path.display());
-            Err(out)
-        }
+        write!(f, "{} error(s) in {}", self.issues.len(), self.path.display())
     }
+}
+
+/// Loads `path`; on success returns the plan and its summary, on failure every error.
+pub fn check(path: &Path, env: &Env) -> Result<(Plan, String), CheckError> {
+    let plan = config::load_file(path, env).map_err(|issues| CheckError { path: path.to_owned(), issues })?;
+    let summary = summary(&plan);
+    Ok((plan, summary))
 }
 
 /// A human summary of what `run` would do with this plan.

@@ -75,8 +75,8 @@ pub fn render(
     Ok(Rendered { output, warnings })
 }
 
-/// Loads and compiles the config at `path` (errors prefixed with the file name, as `check`).
-pub fn load_for_render(path: &Path, env: &Env) -> Result<Plan, String> {
+/// Loads and compiles the config at `path`, with `check`'s errors.
+pub fn load_for_render(path: &Path, env: &Env) -> Result<Plan, super::CheckError> {
     super::check(path, env).map(|(plan, _)| plan)
 }
 

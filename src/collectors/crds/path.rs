@@ -21,6 +21,43 @@ enum Segment {
     Filter { field: String, value: String },
 }
 
+/// Why a path does not compile: the path as written and what is wrong where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed path {path:?}: {problem}")]
+pub struct PathError {
+    pub path: String,
+    pub problem: PathProblem,
+}
+
+/// What is wrong in a malformed path; positions are 1-based, in characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathProblem {
+    #[error("the path is empty; expected a field name such as `status.phase`")]
+    Empty,
+    #[error("expected {expected} at position {position}, found {found}")]
+    Unexpected { expected: String, position: usize, found: Found },
+    #[error("unterminated string starting at position {open}; expected a closing {quote}")]
+    Unterminated { open: usize, quote: char },
+    #[error("expected an integer index at position {position}, found {text:?}")]
+    NotAnIndex { position: usize, text: String },
+}
+
+/// What the parser found where it expected something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Char(char),
+    End,
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Found::Char(c) => write!(f, "{c:?}"),
+            Found::End => f.write_str("the end of the path"),
+        }
+    }
+}
+
 /// A compiled path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Path {
@@ -30,10 +67,10 @@ pub struct Path {
 
 impl Path {
     /// Compiles `source`; the error says where the path is malformed and what was expected.
-    pub fn compile(source: &str) -> Result<Path, String> {
+    pub fn compile(source: &str) -> Result<Path, PathError> {
         let segments = Parser { chars: source.chars().collect(), pos: 0 }
             .parse()
-            .map_err(|e| format!("malformed path {source:?}: {e}"))?;
+            .map_err(|problem| PathError { path: source.to_owned(), problem })?;
         Ok(Path { source: source.to_owned(), segments })
     }
 
@@ -76,9 +113,9 @@ struct Parser {
 }
 
 impl Parser {
-    fn parse(mut self) -> Result<Vec<Segment>, String> {
+    fn parse(mut self) -> Result<Vec<Segment>, PathProblem> {
         if self.chars.is_empty() {
-            return Err("the path is empty; expected a field name such as `status.phase`".into());
+            return Err(PathProblem::Empty);
         }
         let mut segments = Vec::new();
         if self.peek() == Some('[') {
@@ -104,14 +141,12 @@ impl Parser {
     }
 
     /// An error at the current position (1-based, in characters).
-    fn unexpected(&self, expected: &str) -> String {
-        match self.peek() {
-            Some(c) => format!("expected {expected} at position {}, found {c:?}", self.pos + 1),
-            None => format!("expected {expected} at position {}, found the end of the path", self.pos + 1),
-        }
+    fn unexpected(&self, expected: &str) -> PathProblem {
+        let found = self.peek().map_or(Found::End, Found::Char);
+        PathProblem::Unexpected { expected: expected.to_owned(), position: self.pos + 1, found }
     }
 
-    fn expect(&mut self, wanted: char) -> Result<(), String> {
+    fn expect(&mut self, wanted: char) -> Result<(), PathProblem> {
         if self.peek() == Some(wanted) {
             self.pos += 1;
             Ok(())
@@ -121,7 +156,7 @@ impl Parser {
     }
 
     /// An unquoted name: one or more characters up to the next delimiter.
-    fn name(&mut self, expected: &str) -> Result<String, String> {
+    fn name(&mut self, expected: &str) -> Result<String, PathProblem> {
         let start = self.pos;
         while self.peek().is_some_and(|c| !is_delimiter(c)) {
             self.pos += 1;
@@ -133,7 +168,7 @@ impl Parser {
     }
 
     /// A string in single or double quotes; `\` escapes the next character.
-    fn quoted(&mut self) -> Result<String, String> {
+    fn quoted(&mut self) -> Result<String, PathProblem> {
         let quote =
             self.peek().filter(|c| *c == '"' || *c == '\'').ok_or_else(|| self.unexpected("a quote"))?;
         let open = self.pos + 1;
@@ -141,11 +176,7 @@ impl Parser {
         let mut text = String::new();
         loop {
             match self.peek() {
-                None => {
-                    return Err(format!(
-                        "unterminated string starting at position {open}; expected a closing {quote}"
-                    ))
-                }
+                None => return Err(PathProblem::Unterminated { open, quote }),
                 Some(c) if c == quote => {
                     self.pos += 1;
                     return Ok(text);
@@ -167,7 +198,7 @@ impl Parser {
     }
 
     /// `[0]`, `[-1]`, `["key"]`, `['key']`, `[field=value]`, `[field="value"]`.
-    fn bracket(&mut self) -> Result<Segment, String> {
+    fn bracket(&mut self) -> Result<Segment, PathProblem> {
         self.expect('[')?;
         let segment = match self.peek() {
             Some('"' | '\'') => {
@@ -191,7 +222,7 @@ impl Parser {
     }
 
     /// A number is an index unless `=` follows (a field may be named `0`).
-    fn index_or_filter(&mut self) -> Result<Segment, String> {
+    fn index_or_filter(&mut self) -> Result<Segment, PathProblem> {
         let start = self.pos;
         let text = self.name("an index")?;
         if self.peek() == Some('=') {
@@ -200,11 +231,11 @@ impl Parser {
         }
         text.parse::<i64>()
             .map(Segment::Index)
-            .map_err(|_| format!("expected an integer index at position {}, found {text:?}", start + 1))
+            .map_err(|_| PathProblem::NotAnIndex { position: start + 1, text })
     }
 
     /// The value of a filter: quoted, or everything up to `]`.
-    fn filter_value(&mut self) -> Result<String, String> {
+    fn filter_value(&mut self) -> Result<String, PathProblem> {
         if matches!(self.peek(), Some('"' | '\'')) {
             return self.quoted();
         }
@@ -302,7 +333,7 @@ mod tests {
             ("spec.items[99999999999999999999]", "expected an integer index"),
         ];
         for (source, want) in cases {
-            let err = Path::compile(source).unwrap_err();
+            let err = Path::compile(source).unwrap_err().to_string();
             assert!(err.starts_with(&format!("malformed path {source:?}: ")), "{source}: {err}");
             assert!(err.contains(want), "{source}: {err}");
         }

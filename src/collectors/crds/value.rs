@@ -5,22 +5,32 @@ use serde_json::Value;
 use crate::collectors::shared::quantity::parse_quantity;
 use crate::objects::json_kind;
 
+/// Why a value cannot be a data point's value or an attribute's text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("number {0} is out of range")]
+    OutOfRange(String),
+    #[error(
+        "cannot convert {0:?} to a number (expected a number, a boolean, a quantity such as \"250m\" or \"5Gi\", a percentage or an RFC 3339 timestamp)"
+    )]
+    NotANumber(String),
+    #[error("expected a number, found {0}")]
+    NotNumeric(&'static str),
+    #[error("expected a string, number or boolean, found {0}")]
+    NotScalar(&'static str),
+}
+
 /// The numeric value of a field: numbers; booleans 1/0; strings `true`/`yes` → 1,
 /// `false`/`no`/`unknown` → 0 (any case); Kubernetes quantities and numeric strings; percentages
 /// (`28%` → 0.28); RFC 3339 timestamps → Unix seconds. The error says what was found.
-pub fn to_number(value: &Value) -> Result<f64, String> {
+pub fn to_number(value: &Value) -> Result<f64, ValueError> {
     match value {
         Value::Number(n) => {
-            n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| format!("number {n} is out of range"))
+            n.as_f64().filter(|f| f.is_finite()).ok_or_else(|| ValueError::OutOfRange(n.to_string()))
         }
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-        Value::String(s) => string_to_number(s).ok_or_else(|| {
-            format!(
-                "cannot convert {s:?} to a number (expected a number, a boolean, a quantity such as \
-                 \"250m\" or \"5Gi\", a percentage or an RFC 3339 timestamp)"
-            )
-        }),
-        other => Err(format!("expected a number, found {}", json_kind(other))),
+        Value::String(s) => string_to_number(s).ok_or_else(|| ValueError::NotANumber(s.clone())),
+        other => Err(ValueError::NotNumeric(json_kind(other))),
     }
 }
 
@@ -52,12 +62,10 @@ pub fn scalar_text(value: &Value) -> Option<String> {
 
 /// An attribute value: `Ok(None)` when the field is missing or null (the attribute is left
 /// out), an error when it is a list or an object.
-pub fn attribute_text(value: Option<&Value>) -> Result<Option<String>, String> {
+pub fn attribute_text(value: Option<&Value>) -> Result<Option<String>, ValueError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => scalar_text(v)
-            .map(Some)
-            .ok_or_else(|| format!("expected a string, number or boolean, found {}", json_kind(v))),
+        Some(v) => scalar_text(v).map(Some).ok_or_else(|| ValueError::NotScalar(json_kind(v))),
     }
 }
 
@@ -134,7 +142,7 @@ mod tests {
             (json!({"a": 1}), "expected a number, found an object"),
         ];
         for (value, want) in cases {
-            let err = to_number(value).unwrap_err();
+            let err = to_number(value).unwrap_err().to_string();
             assert!(err.contains(want), "{value}: {err}");
         }
     }
@@ -162,8 +170,8 @@ mod tests {
         assert_eq!(attribute_text(Some(&json!(null))), Ok(None));
         assert_eq!(attribute_text(Some(&json!(7))), Ok(Some("7".into())));
         assert_eq!(
-            attribute_text(Some(&json!({"a": 1}))),
-            Err("expected a string, number or boolean, found an object".into())
+            attribute_text(Some(&json!({"a": 1}))).unwrap_err().to_string(),
+            "expected a string, number or boolean, found an object"
         );
     }
 }
