@@ -11,5 +11,5 @@ mod watch;
 
 pub use client::EtcdError;
 pub use config::{ClusterConfig, EtcdConfig, TlsConfig};
-pub use metrics::{specs, ATTRIBUTE_KEYS};
+pub use metrics::EtcdMetric;
 pub use poller::run;

@@ -14,7 +14,7 @@ mod state_tests;
 mod watch;
 
 pub use config::NodesConfig;
-pub use metrics::specs;
+pub use metrics::NodeMetric;
 pub use node::{node_points, NodeExtract, Readiness};
 pub use pod::{reduce_pod, Amounts, Phase, PodFacts};
 pub use render::render_tables;

@@ -197,13 +197,13 @@ impl NodesState {
         let mut points = Vec::with_capacity(9);
         for phase in Phase::ALL {
             let attrs = phase_attributes(&base, phase);
-            points.push(Point::new(POD_COUNT, attrs, totals.phases[phase.index()] as f64));
+            points.push(Point::new(NodeMetric::PodCount, attrs, totals.phases[phase.index()] as f64));
         }
         let cpu = |m: i64| m as f64 / 1000.0;
-        points.push(Point::new(CPU_REQUEST, base.clone(), cpu(totals.requests.cpu_milli)));
-        points.push(Point::new(MEMORY_REQUEST, base.clone(), totals.requests.memory as f64));
-        points.push(Point::new(CPU_LIMIT, base.clone(), cpu(totals.limits.cpu_milli)));
-        points.push(Point::new(MEMORY_LIMIT, base, totals.limits.memory as f64));
+        points.push(Point::new(NodeMetric::CpuRequest, base.clone(), cpu(totals.requests.cpu_milli)));
+        points.push(Point::new(NodeMetric::MemoryRequest, base.clone(), totals.requests.memory as f64));
+        points.push(Point::new(NodeMetric::CpuLimit, base.clone(), cpu(totals.limits.cpu_milli)));
+        points.push(Point::new(NodeMetric::MemoryLimit, base, totals.limits.memory as f64));
         table.replace(&format!("pods/{name}"), points);
     }
 
@@ -212,14 +212,14 @@ impl NodesState {
         for ready in Readiness::ALL {
             let count = self.cluster_nodes[ready as usize];
             points.push(Point::new(
-                CLUSTER_NODES,
-                vec![KeyValue::new("ready", ready.as_str())],
+                NodeMetric::ClusterNodes,
+                vec![KeyValue::new(READY, ready.as_str())],
                 count as f64,
             ));
         }
         for phase in Phase::ALL {
             let count = self.cluster_pods[phase.index()];
-            points.push(Point::new(CLUSTER_PODS, phase_attributes(&[], phase), count as f64));
+            points.push(Point::new(NodeMetric::ClusterPods, phase_attributes(&[], phase), count as f64));
         }
         table.replace(CLUSTER_KEY, points);
     }
@@ -227,6 +227,6 @@ impl NodesState {
 
 fn phase_attributes(base: &[KeyValue], phase: Phase) -> Vec<KeyValue> {
     let mut attrs = base.to_vec();
-    attrs.push(KeyValue::new("k8s.pod.status.phase", phase.as_str()));
+    attrs.push(KeyValue::new(POD_PHASE, phase.as_str()));
     attrs
 }

@@ -7,7 +7,7 @@ use kube::runtime::WatchStreamExt;
 use kube::Api;
 
 use super::config::NodesConfig;
-use super::metrics::specs;
+use super::metrics::NodeMetric;
 use super::state::{NodesState, Relist};
 use crate::collectors::CollectorContext;
 
@@ -27,7 +27,7 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
         return;
     };
-    let table = ctx.registry.table(ctx.name.clone(), specs());
+    let table = ctx.registry.table(ctx.name.clone(), NodeMetric::specs());
     let mut state = NodesState::new(config);
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
     let nodes =
