@@ -6,6 +6,7 @@ pub mod nodes;
 
 mod context;
 mod declare;
+mod relist;
 mod spawn;
 mod status;
 

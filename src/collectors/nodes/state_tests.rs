@@ -1,13 +1,14 @@
 //! Table-driven tests of the pure steps: node points, pod reduction and the running totals.
 
 use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::watcher::Event;
 use serde_json::{json, Value};
 
 use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::node::{node_points, Readiness};
 use super::pod::{reduce_pod, Amounts, Phase};
-use super::state::{NodesState, Relist};
+use super::state::NodesState;
 use crate::series::{Point, SeriesTable};
 
 fn node(name: &str, uid: &str, ready: &str) -> Value {
@@ -186,16 +187,19 @@ fn totals_follow_pods_and_nodes() {
         (phase(&row, "Running"), value_of(&row, NodeMetric::CpuRequest, None)),
         (Some(0.0), Some(0.0))
     );
-    state.node_relist(Relist::Start, &table);
-    state.node_relist(Relist::Done, &table);
+    state.node_event(Event::Init, &table);
+    state.node_event(Event::InitDone, &table);
     assert!(table.points_of("node/n1").is_empty() && table.points_of("pods/n1").is_empty());
     assert_eq!(
         value_of(&table.points_of("cluster"), NodeMetric::ClusterNodes, Some(("ready", "true"))),
         Some(0.0)
     );
-    state.pod_relist(Relist::Start, &table);
-    apply_pod(&mut state, &table, pod("c", None, "Pending", "2", "2Gi"));
-    state.pod_relist(Relist::Done, &table);
+    state.pod_event(Event::Init, &table);
+    state.pod_event(
+        Event::InitApply(serde_json::from_value(pod("c", None, "Pending", "2", "2Gi")).unwrap()),
+        &table,
+    );
+    state.pod_event(Event::InitDone, &table);
     assert_eq!(state.pod_count(), 1);
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Running"), Some(0.0));
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Pending"), Some(1.0));
