@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use kube_state_otel::collectors::{declared_metrics, MetricDeclaration};
+use kube_state_otel::telemetry::{ReloadResult, WatchEventKind};
 
 fn page(name: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join(name)).unwrap()
@@ -144,6 +145,28 @@ fn attributes_are_read_from_rows_and_section_lines() {
     let want = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(documented_attributes(text, "m.three"), want(&["1", "x.a", "x.b", "x.c"]));
     assert_eq!(documented_attributes(text, "m.four"), want(&[]));
+}
+
+/// The backticked values in parentheses after `` `attribute` `` on the table row of `metric`.
+fn documented_values(page: &str, metric: &str, attribute: &str) -> Vec<String> {
+    let row = page
+        .lines()
+        .find(|l| l.starts_with(&format!("| `{metric}`")))
+        .unwrap_or_else(|| panic!("no row {metric}"));
+    let (_, after) = row
+        .split_once(&format!("`{attribute}` ("))
+        .unwrap_or_else(|| panic!("no values of {attribute}: {row}"));
+    let inside = &after[..after.find(')').unwrap_or(after.len())];
+    inside.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+#[test]
+fn self_metric_attribute_values_are_the_documented_ones() {
+    let summary = page("metrics.md");
+    let kinds = WatchEventKind::ALL.map(WatchEventKind::as_str);
+    assert_eq!(documented_values(&summary, "kube_state_otel.watch.events", "type"), kinds);
+    let results = ReloadResult::ALL.map(ReloadResult::as_str);
+    assert_eq!(documented_values(&summary, "kube_state_otel.config.reloads", "result"), results);
 }
 
 #[test]

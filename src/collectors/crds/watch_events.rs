@@ -15,7 +15,7 @@ use super::plan::CompiledResource;
 use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
 use crate::collectors::relist::{Change, Listed, Relist};
 use crate::series::SeriesTable;
-use crate::telemetry::SelfMetrics;
+use crate::telemetry::{SelfMetrics, WatchEventKind};
 
 struct StreamState {
     relist: Relist<DynamicObject>,
@@ -66,18 +66,12 @@ impl ResourceEvents {
 
     /// Counts a stream error (the watcher itself retries with backoff).
     pub fn error(&self) {
-        self.self_metrics.watch_event(&self.collector, "error");
+        self.count(WatchEventKind::Error);
     }
 
     /// Applies one event of stream `stream`; `now` paces the error logs.
     pub fn handle(&mut self, stream: usize, event: Event<DynamicObject>, now: Instant) {
-        self.count(match &event {
-            Event::Init => "init",
-            Event::InitApply(_) => "init_apply",
-            Event::InitDone => "init_done",
-            Event::Apply(_) => "apply",
-            Event::Delete(_) => "delete",
-        });
+        self.count(WatchEventKind::of(&event));
         match self.streams[stream].relist.apply(event) {
             Change::RelistStarted => {}
             Change::Apply(object) => self.apply(stream, object, now),
@@ -92,8 +86,8 @@ impl ResourceEvents {
         }
     }
 
-    fn count(&self, event_type: &'static str) {
-        self.self_metrics.watch_event(&self.collector, event_type);
+    fn count(&self, kind: WatchEventKind) {
+        self.self_metrics.watch_event(&self.collector, kind);
     }
 
     fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {

@@ -16,7 +16,7 @@ use super::config::TlsConfig;
 use super::metrics::watch_points;
 use crate::collectors::CollectorStatus;
 use crate::series::SeriesTable;
-use crate::telemetry::SelfMetrics;
+use crate::telemetry::{SelfMetrics, WatchEventKind};
 
 const MIN_RETRY_DELAY: Duration = Duration::from_millis(200);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
@@ -70,6 +70,7 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
             _ = cancel.cancelled() => return,
             error = watch(&target, endpoint, &key, &part, &mut progress) => error,
         };
+        target.self_metrics.watch_event("etcd", WatchEventKind::Error);
         let wait = delay.next(started.elapsed());
         let hint = tls_hint(target.tls.as_ref(), &error).map(|h| format!("; {h}")).unwrap_or_default();
         tracing::debug!(cluster = %target.cluster, prefix = %target.prefix, %endpoint, %error, "etcd watch failed");
@@ -140,11 +141,11 @@ async fn watch(
             let kind = match event.event_type() {
                 EventType::Put => {
                     progress.puts += 1;
-                    "put"
+                    WatchEventKind::Apply
                 }
                 EventType::Delete => {
                     progress.deletes += 1;
-                    "delete"
+                    WatchEventKind::Delete
                 }
             };
             target.self_metrics.watch_event("etcd", kind);

@@ -10,6 +10,7 @@ use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::state::NodesState;
 use crate::collectors::CollectorContext;
+use crate::telemetry::WatchEventKind;
 
 const PAGE_SIZE: u32 = 500;
 
@@ -44,14 +45,14 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         };
         match update {
             Update::Node(Ok(event)) => {
-                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
+                ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::of(&event));
                 for metric in state.node_event(event, &table) {
                     ctx.self_metrics.extract_error(metric);
                 }
                 recovered(&ctx, "nodes", &mut nodes_failing);
             }
             Update::Pod(Ok(event)) => {
-                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
+                ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::of(&event));
                 state.pod_event(event, &table);
                 recovered(&ctx, "pods", &mut pods_failing);
             }
@@ -72,15 +73,7 @@ fn recovered(ctx: &CollectorContext, part: &str, failing: &mut bool) {
 
 fn report(ctx: &CollectorContext, part: &str, error: &watcher::Error, failing: &mut bool) {
     *failing = true;
+    ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::Error);
     tracing::warn!(collector = %ctx.name, %part, %error, "watch failed; retrying with backoff");
     ctx.status.set_detail(part, Some(format!("watch failed: {error}")));
-}
-
-fn event_type<K>(event: &Event<K>) -> &'static str {
-    match event {
-        Event::Apply(_) | Event::InitApply(_) => "apply",
-        Event::Delete(_) => "delete",
-        Event::Init => "init",
-        Event::InitDone => "init_done",
-    }
 }

@@ -16,6 +16,7 @@ pub use process::{cpu_time, memory, Memory};
 pub use report::{ChurnReport, ExportCycle, ScaleReport};
 
 use self::process::{free_port, Agent};
+use crate::telemetry::WatchEventKind;
 use crate::testing::fake_apiserver::FakeApiServer;
 use crate::testing::otlp_receiver::{find_metric, points, OtlpReceiver};
 
@@ -289,7 +290,7 @@ fn crd_applies(receiver: &OtlpReceiver) -> f64 {
         receiver,
         last,
         "kube_state_otel.watch.events",
-        &[("collector", &collector), ("type", "apply")],
+        &[("collector", &collector), ("type", WatchEventKind::Apply.as_str())],
     )
     .unwrap_or(0.0)
 }
