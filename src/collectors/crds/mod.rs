@@ -33,4 +33,4 @@ pub use path::Path;
 pub use plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
 pub use value::{attribute_text, describe, parse_quantity, scalar_text, to_number};
 pub use watch_events::into_value;
-pub use watch_limits::{discovery_retry_delay, LogLimiter};
+pub use watch_limits::{LogLimiter, DISCOVERY};
