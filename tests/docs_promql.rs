@@ -1,7 +1,7 @@
 //! The alert expressions in `docs/etcd.md` ("What to alert on") query the names the Collector's
 //! prometheus exporter (and the agent's `/metrics`) gives the etcd metrics: unit and type
 //! suffixes included (`etcd_member_up_ratio`, `etcd_member_db_size_bytes`), so an alert copied
-//! from the page matches series instead of never firing. Labels are etcd attribute keys.
+//! from the page matches series instead of never firing. Labels are declared etcd attribute keys.
 
 #[path = "support/promql.rs"]
 mod promql;
@@ -9,9 +9,8 @@ mod promql;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use kube_state_otel::collectors::etcd;
-use kube_state_otel::exposition::label_name;
-use promql::{identifiers, prometheus_names};
+use kube_state_otel::collectors::etcd::EtcdMetric;
+use promql::{identifiers, label_names, prometheus_names};
 
 /// The backticked spans of a markdown section, from its heading to the next `## `.
 fn code_spans_of_section(markdown: &str, heading: &str) -> Vec<String> {
@@ -25,8 +24,8 @@ fn code_spans_of_section(markdown: &str, heading: &str) -> Vec<String> {
 fn the_etcd_alert_expressions_use_exported_names() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/etcd.md");
     let page = std::fs::read_to_string(&path).unwrap();
-    let known: BTreeSet<String> = prometheus_names(etcd::specs()).into_iter().collect();
-    let labels: BTreeSet<String> = etcd::ATTRIBUTE_KEYS.iter().map(|k| label_name(k)).collect();
+    let known: BTreeSet<String> = prometheus_names(EtcdMetric::DECLARATIONS).into_iter().collect();
+    let labels = label_names(EtcdMetric::DECLARATIONS);
 
     // Spans naming no etcd metric are commands or arithmetic (`etcdctl alarm disarm`, `(n−1)/2`).
     let expressions: Vec<String> = code_spans_of_section(&page, "## What to alert on")

@@ -1,8 +1,8 @@
 //! `deploy/grafana/kube-state-otel.json` queries only series the agent produces, under the names
 //! the Collector's prometheus exporter (and the agent's `/metrics`) gives them: every metric name
-//! comes from the nodes or etcd metric specs through the same translation, every label from
-//! the rendered node series, the etcd attribute keys or the promoted resource attributes, and
-//! every `$variable` is defined.
+//! comes from the collectors' metric declarations through the same translation, every label
+//! from the rendered node series, the declared attribute keys or the promoted resource
+//! attributes, and every `$variable` is defined.
 
 #[path = "support/promql.rs"]
 mod promql;
@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use kube_state_otel::collectors::{etcd, nodes};
+use kube_state_otel::collectors::declared_metrics;
 use kube_state_otel::exposition::label_name;
-use promql::{identifiers, prometheus_names};
+use promql::{identifiers, label_names, prometheus_names};
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -50,10 +50,12 @@ fn panels(value: &Value, out: &mut Vec<Value>) {
 fn the_dashboard_queries_only_series_the_agent_exports() {
     let path = root().join("deploy/grafana/kube-state-otel.json");
     let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut known: BTreeSet<String> = prometheus_names(nodes::specs()).into_iter().collect();
-    known.extend(prometheus_names(etcd::specs()));
+    let mut known = BTreeSet::new();
     let mut labels = rendered_node_labels();
-    labels.extend(etcd::ATTRIBUTE_KEYS.iter().map(|k| label_name(k)));
+    for (_, declarations) in declared_metrics() {
+        known.extend(prometheus_names(declarations));
+        labels.extend(label_names(declarations));
+    }
     // Resource attributes the Collector's exporter promotes (resource_to_telemetry_conversion).
     labels.insert(label_name("k8s.cluster.name"));
     assert!(labels.contains("k8s_node_name") && labels.contains("k8s_pod_status_phase"), "{labels:?}");

@@ -8,7 +8,7 @@ mod support;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use kube_state_otel::collectors::nodes::{specs, NodesConfig, NodesState};
+use kube_state_otel::collectors::nodes::{NodeMetric, NodesConfig, NodesState};
 use kube_state_otel::series::SeriesTable;
 use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
 use serde_json::json;
@@ -246,7 +246,7 @@ async fn pods_change_phase_move_get_scheduled_and_nodes_go() {
 /// docs/nodes.md.
 #[test]
 fn memory_kept_per_pod() {
-    let table = SeriesTable::new("nodes", specs());
+    let table = SeriesTable::new("nodes", NodeMetric::specs());
     let mut state = NodesState::new(NodesConfig::default());
     for i in 0..100 {
         state.apply_node(

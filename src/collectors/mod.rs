@@ -8,12 +8,15 @@ pub mod etcd;
 pub mod nodes;
 
 mod context;
+mod declare;
 mod plan;
+mod relist;
 mod sections;
 mod shared;
 mod status;
 
 pub use context::CollectorContext;
+pub use declare::MetricDeclaration;
 pub use plan::{need_kubernetes, CollectorPlan, ReadAccess};
-pub use sections::CollectorsConfig;
+pub use sections::{declared_metrics, CollectorsConfig};
 pub use status::{CollectorStatus, StatusBoard, StatusSnapshot};

@@ -1,9 +1,11 @@
 //! The `collectors:` section of the config file: one entry per collector, each defined and
 //! compiled in its collector's folder. This is the one list of collectors: adding one is a
-//! field here and its line in [`CollectorsConfig::compile`].
+//! field here, its line in [`CollectorsConfig::compile`] and, when it declares fixed metrics,
+//! in [`declared_metrics`].
 
 use serde::{Deserialize, Serialize};
 
+use super::declare::MetricDeclaration;
 use super::plan::CollectorPlan;
 use super::{crds, etcd, nodes};
 use crate::config_parts::{join, ConfigIssues};
@@ -36,4 +38,10 @@ impl CollectorsConfig {
         .flatten()
         .collect()
     }
+}
+
+/// The metrics each collector declares, by collector name. The crds collector declares none:
+/// its metrics are the ones the configuration describes.
+pub fn declared_metrics() -> Vec<(&'static str, &'static [MetricDeclaration])> {
+    vec![("nodes", nodes::NodeMetric::DECLARATIONS), ("etcd", etcd::EtcdMetric::DECLARATIONS)]
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::supervisor::Supervisor;
 use crate::config::{self, Config, Env, Plan};
 use crate::export::{Pusher, Transport};
-use crate::telemetry::SelfMetrics;
+use crate::telemetry::{ReloadResult, SelfMetrics};
 
 /// Sections read once at start (listeners, clients, the meter provider, logging, the Lease).
 pub fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
@@ -58,7 +58,7 @@ impl Reloader {
             Ok(new) => new,
             Err(issues) => {
                 tracing::error!(%path, errors = issues.len(), "config change rejected; the running config stays:\n{issues}");
-                self.self_metrics.config_reload(false);
+                self.self_metrics.config_reload(ReloadResult::Failure);
                 return;
             }
         };
@@ -76,7 +76,7 @@ impl Reloader {
                 Ok(t) => Some(Some(t)),
                 Err(error) => {
                     tracing::error!(%path, %error, "config change rejected; the running config stays");
-                    self.self_metrics.config_reload(false);
+                    self.self_metrics.config_reload(ReloadResult::Failure);
                     return;
                 }
             }
@@ -90,7 +90,7 @@ impl Reloader {
             tracing::info!(endpoint = %export.otlp.endpoint, enabled = export.otlp.enabled, "OTLP export switched");
         }
         tracing::info!(%path, started = ?changes.started, stopped = ?changes.stopped, "config reloaded");
-        self.self_metrics.config_reload(true);
+        self.self_metrics.config_reload(ReloadResult::Success);
         *current = new;
     }
 }

@@ -70,7 +70,8 @@ pub struct Point {
 }
 
 impl Point {
-    pub fn new(metric: MetricId, attributes: Vec<KeyValue>, value: f64) -> Self {
-        Point { metric, attributes, value }
+    /// A point of `metric` (a [`MetricId`], or a collector's declared metric).
+    pub fn new(metric: impl Into<MetricId>, attributes: Vec<KeyValue>, value: f64) -> Self {
+        Point { metric: metric.into(), attributes, value }
     }
 }

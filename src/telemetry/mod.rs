@@ -3,7 +3,7 @@
 
 mod self_metrics;
 
-pub use self_metrics::SelfMetrics;
+pub use self_metrics::{ReloadResult, SelfMetrics, WatchEventKind};
 
 /// Selects `ring` as the process's rustls provider (both kube and reqwest use rustls; no second
 /// crypto library is built). Safe to call more than once.

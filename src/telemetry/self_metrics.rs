@@ -3,8 +3,83 @@
 //! Figures derived from state (objects, series, collector up/ready, leader, export totals and
 //! buffer) are observed from that state at export time in `telemetry::observed`.
 
+use kube::runtime::watcher::Event;
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
 use opentelemetry::KeyValue;
+
+/// The `type` of a `kube_state_otel.watch.events` count: what a watch stream delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEventKind {
+    /// A (re)list began.
+    Init,
+    /// An object returned by a (re)list.
+    InitApply,
+    /// A (re)list is complete.
+    InitDone,
+    /// An object added or changed (an etcd put).
+    Apply,
+    /// An object deleted (an etcd delete).
+    Delete,
+    /// The stream failed; it is retried with backoff.
+    Error,
+}
+
+impl WatchEventKind {
+    /// Every kind, in the order docs/metrics.md lists them.
+    pub const ALL: [WatchEventKind; 6] = [
+        WatchEventKind::Init,
+        WatchEventKind::InitApply,
+        WatchEventKind::InitDone,
+        WatchEventKind::Apply,
+        WatchEventKind::Delete,
+        WatchEventKind::Error,
+    ];
+
+    /// The value of the `type` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchEventKind::Init => "init",
+            WatchEventKind::InitApply => "init_apply",
+            WatchEventKind::InitDone => "init_done",
+            WatchEventKind::Apply => "apply",
+            WatchEventKind::Delete => "delete",
+            WatchEventKind::Error => "error",
+        }
+    }
+
+    /// The kind of a Kubernetes watcher event.
+    pub fn of<K>(event: &Event<K>) -> Self {
+        match event {
+            Event::Init => WatchEventKind::Init,
+            Event::InitApply(_) => WatchEventKind::InitApply,
+            Event::InitDone => WatchEventKind::InitDone,
+            Event::Apply(_) => WatchEventKind::Apply,
+            Event::Delete(_) => WatchEventKind::Delete,
+        }
+    }
+}
+
+/// The `result` of a `kube_state_otel.config.reloads` count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// The new configuration is in force.
+    Success,
+    /// The new configuration was rejected; the running one stays.
+    Failure,
+}
+
+impl ReloadResult {
+    /// Every result, in the order docs/metrics.md lists them.
+    pub const ALL: [ReloadResult; 2] = [ReloadResult::Success, ReloadResult::Failure];
+
+    /// The value of the `result` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReloadResult::Success => "success",
+            ReloadResult::Failure => "failure",
+        }
+    }
+}
 
 /// Counters shared by every part of the agent. Cheap to clone.
 #[derive(Clone)]
@@ -16,6 +91,7 @@ pub struct SelfMetrics {
 }
 
 impl SelfMetrics {
+    /// The counters, registered with `meter`.
     pub fn new(meter: &Meter) -> Self {
         let counter = |name: &'static str, unit: &'static str, description: &'static str| {
             meter.u64_counter(name).with_unit(unit).with_description(description).build()
@@ -50,11 +126,15 @@ impl SelfMetrics {
         Self::new(&opentelemetry::metrics::noop::NoopMeterProvider::new().meter("noop"))
     }
 
-    pub fn watch_event(&self, collector: &str, event_type: &'static str) {
-        self.watch_events
-            .add(1, &[KeyValue::new("collector", collector.to_owned()), KeyValue::new("type", event_type)]);
+    /// `collector`'s watch delivered an event of `kind`.
+    pub fn watch_event(&self, collector: &str, kind: WatchEventKind) {
+        self.watch_events.add(
+            1,
+            &[KeyValue::new("collector", collector.to_owned()), KeyValue::new("type", kind.as_str())],
+        );
     }
 
+    /// A value of `metric` could not be extracted or converted.
     pub fn extract_error(&self, metric: &str) {
         self.extract_errors.add(1, &[KeyValue::new("metric", metric.to_owned())]);
     }
@@ -64,8 +144,23 @@ impl SelfMetrics {
         self.collector_duration.record(seconds, &[KeyValue::new("collector", collector.to_owned())]);
     }
 
-    pub fn config_reload(&self, success: bool) {
-        let result = if success { "success" } else { "failure" };
-        self.config_reloads.add(1, &[KeyValue::new("result", result)]);
+    /// A configuration reload ended with `result`.
+    pub fn config_reload(&self, result: ReloadResult) {
+        self.config_reloads.add(1, &[KeyValue::new("result", result.as_str())]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_watcher_event_has_its_own_kind() {
+        let events: [Event<()>; 5] =
+            [Event::Init, Event::InitApply(()), Event::InitDone, Event::Apply(()), Event::Delete(())];
+        let kinds = events.iter().map(WatchEventKind::of).map(WatchEventKind::as_str).collect::<Vec<_>>();
+        assert_eq!(kinds, ["init", "init_apply", "init_done", "apply", "delete"]);
+        let all: std::collections::HashSet<&str> = WatchEventKind::ALL.map(WatchEventKind::as_str).into();
+        assert_eq!(all.len(), WatchEventKind::ALL.len());
     }
 }

@@ -1,8 +1,11 @@
 //! Reading metric and label names out of PromQL, for the tests that check shipped queries
 //! (dashboard, alert expressions in the docs) against the names the agent exports.
 
-use kube_state_otel::exposition::{metric_name, MetricType};
-use kube_state_otel::series::{InstrumentKind, MetricSpec};
+use std::collections::BTreeSet;
+
+use kube_state_otel::collectors::MetricDeclaration;
+use kube_state_otel::exposition::{label_name, metric_name, MetricType};
+use kube_state_otel::series::InstrumentKind;
 
 /// Functions, aggregations and keywords: words in an expression that name no series.
 const KEYWORDS: &[&str] = &[
@@ -23,20 +26,25 @@ const KEYWORDS: &[&str] = &[
     "unless",
 ];
 
-/// The Prometheus names of `specs`, as the Collector's prometheus exporter and the agent's
-/// `/metrics` give them.
-pub fn prometheus_names(specs: Vec<MetricSpec>) -> Vec<String> {
-    specs
+/// The Prometheus names of the `declarations`, as the Collector's prometheus exporter and the
+/// agent's `/metrics` give them.
+pub fn prometheus_names(declarations: &[MetricDeclaration]) -> Vec<String> {
+    declarations
         .iter()
-        .map(|s| {
-            let kind = match s.kind {
+        .map(|d| {
+            let kind = match d.instrument {
                 InstrumentKind::Gauge => MetricType::Gauge,
                 InstrumentKind::Counter => MetricType::Counter,
                 InstrumentKind::UpDownCounter => MetricType::NonMonotonicSum,
             };
-            metric_name(&s.name, &s.unit, kind)
+            metric_name(d.name, d.unit, kind)
         })
         .collect()
+}
+
+/// The Prometheus label names of every attribute key the `declarations` list.
+pub fn label_names(declarations: &[MetricDeclaration]) -> BTreeSet<String> {
+    declarations.iter().flat_map(|d| d.attributes.iter().map(|key| label_name(key))).collect()
 }
 
 /// Removes `"..."` strings (label values, legends) so only identifiers remain.

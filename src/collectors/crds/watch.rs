@@ -13,7 +13,8 @@ use kube::runtime::{watcher, WatchStreamExt};
 use super::plan::CompiledResource;
 use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
-use super::watch_limits::discovery_retry_delay;
+use super::watch_limits::DISCOVERY;
+use crate::backoff::Attempts;
 use crate::collectors::CollectorContext;
 use crate::series::SeriesTable;
 
@@ -63,14 +64,14 @@ pub async fn watch_resource(
     }
 }
 
-/// Retries discovery (1 s doubling to 60 s) until the resource is served or `cancel` fires.
+/// Retries discovery ([`DISCOVERY`]) until the resource is served or `cancel` fires.
 async fn discover(
     resource: &CompiledResource,
     client: &kube::Client,
     ctx: &CollectorContext,
 ) -> Option<(ApiResource, Scope)> {
     let mut logged = false;
-    let mut attempt = 0u32;
+    let mut failures = Attempts::default();
     loop {
         let error = match resolve(client, &resource.gvr).await {
             Ok(found) => {
@@ -93,9 +94,8 @@ async fn discover(
         ctx.status.set_detail(&resource.name, Some(detail));
         tokio::select! {
             _ = ctx.cancel.cancelled() => return None,
-            _ = tokio::time::sleep(discovery_retry_delay(attempt)) => {}
+            _ = tokio::time::sleep(failures.next_delay(&DISCOVERY)) => {}
         }
-        attempt = attempt.saturating_add(1);
     }
 }
 

@@ -13,16 +13,14 @@ use kube::runtime::watcher::Event;
 use super::extract::{extract, ExtractError};
 use super::plan::CompiledResource;
 use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
+use crate::collectors::relist::{Change, Listed, Relist};
 use crate::series::SeriesTable;
-use crate::telemetry::SelfMetrics;
+use crate::telemetry::{SelfMetrics, WatchEventKind};
 
-#[derive(Debug, Default)]
 struct StreamState {
-    /// Keys listed since the last `Init`, while a (re)list is under way.
-    seen: Option<HashSet<String>>,
+    relist: Relist<DynamicObject>,
     /// Keys this stream has points for; only tracked when several streams share the table.
     owned: Option<HashSet<String>>,
-    synced: bool,
 }
 
 /// The table side of one resource's watch streams.
@@ -45,7 +43,10 @@ impl ResourceEvents {
     ) -> Self {
         let shared = stream_count > 1;
         let streams = (0..stream_count)
-            .map(|_| StreamState { owned: shared.then(HashSet::new), ..StreamState::default() })
+            .map(|_| StreamState {
+                relist: Relist::new(|object| Some(object_key(object))),
+                owned: shared.then(HashSet::new),
+            })
             .collect();
         let collector = format!("crds/{}", resource.name);
         ResourceEvents {
@@ -60,58 +61,42 @@ impl ResourceEvents {
 
     /// Whether every stream has finished its first list.
     pub fn is_synced(&self) -> bool {
-        self.streams.iter().all(|s| s.synced)
+        self.streams.iter().all(|s| s.relist.is_listed())
     }
 
     /// Counts a stream error (the watcher itself retries with backoff).
     pub fn error(&self) {
-        self.self_metrics.watch_event(&self.collector, "error");
+        self.count(WatchEventKind::Error);
     }
 
     /// Applies one event of stream `stream`; `now` paces the error logs.
     pub fn handle(&mut self, stream: usize, event: Event<DynamicObject>, now: Instant) {
-        match event {
-            Event::Init => {
-                self.count("init");
-                self.streams[stream].seen = Some(HashSet::new());
-            }
-            Event::InitApply(object) => {
-                self.count("init_apply");
-                let key = self.apply(stream, object, now);
-                if let Some(seen) = &mut self.streams[stream].seen {
-                    seen.insert(key);
-                }
-            }
-            Event::InitDone => {
-                self.count("init_done");
-                self.forget_unseen(stream);
-            }
-            Event::Apply(object) => {
-                self.count("apply");
-                self.apply(stream, object, now);
-            }
-            Event::Delete(object) => {
-                self.count("delete");
+        self.count(WatchEventKind::of(&event));
+        match self.streams[stream].relist.apply(event) {
+            Change::RelistStarted => {}
+            Change::Apply(object) => self.apply(stream, object, now),
+            Change::Delete(object) => {
                 let key = object_key(&object);
                 self.table.remove(&key);
                 if let Some(owned) = &mut self.streams[stream].owned {
                     owned.remove(&key);
                 }
             }
+            Change::Listed(listed) => self.forget_unlisted(stream, listed),
         }
     }
 
-    fn count(&self, event_type: &'static str) {
-        self.self_metrics.watch_event(&self.collector, event_type);
+    fn count(&self, kind: WatchEventKind) {
+        self.self_metrics.watch_event(&self.collector, kind);
     }
 
-    fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) -> String {
+    fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {
         let key = object_key(&object);
         let value = match into_value(object) {
             Ok(value) => value,
             Err(error) => {
                 tracing::warn!(resource = %self.resource.name, %key, %error, "cannot read object");
-                return key;
+                return;
             }
         };
         let extracted = extract(&self.resource, &value);
@@ -121,9 +106,8 @@ impl ResourceEvents {
         }
         self.table.replace(&key, extracted.points);
         if let Some(owned) = &mut self.streams[stream].owned {
-            owned.insert(key.clone());
+            owned.insert(key);
         }
-        key
     }
 
     fn report(&mut self, error: &ExtractError, key: &str, now: Instant) {
@@ -139,23 +123,19 @@ impl ResourceEvents {
     }
 
     /// After a (re)list: objects not listed were deleted meanwhile and lose their points.
-    fn forget_unseen(&mut self, stream: usize) {
-        let state = &mut self.streams[stream];
-        state.synced = true;
-        let Some(seen) = state.seen.take() else { return };
-        match &mut state.owned {
+    fn forget_unlisted(&mut self, stream: usize, listed: Listed) {
+        match &mut self.streams[stream].owned {
             Some(owned) => {
-                for gone in owned.difference(&seen) {
-                    self.table.remove(gone);
+                for gone in listed.vanished(owned.iter()) {
+                    self.table.remove(&gone);
                 }
-                *owned = seen;
+                *owned = listed.into_keys();
             }
-            None => self.table.retain(|key| seen.contains(key)),
+            None => self.table.retain(|key| listed.contains(key)),
         }
     }
 }
 
-/// The table key of an object: its UID, or `namespace/name` when it has none.
 /// The object as one JSON value, moving its fields rather than serializing them again (at the
 /// initial list of 100k objects, re-serializing cost more than the extraction).
 pub fn into_value(object: DynamicObject) -> Result<serde_json::Value, serde_json::Error> {
@@ -173,6 +153,7 @@ pub fn into_value(object: DynamicObject) -> Result<serde_json::Value, serde_json
     Ok(serde_json::Value::Object(fields))
 }
 
+/// The table key of an object: its UID, or `namespace/name` when it has none.
 pub fn object_key(object: &DynamicObject) -> String {
     let meta = &object.metadata;
     match (&meta.uid, &meta.namespace, &meta.name) {

@@ -4,18 +4,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// First wait after discovery found no such resource.
-pub const DISCOVERY_RETRY_MIN: Duration = Duration::from_secs(1);
-/// Longest wait between discovery attempts.
-pub const DISCOVERY_RETRY_MAX: Duration = Duration::from_secs(60);
+use crate::backoff::Backoff;
+
+/// The wait between discovery attempts of a resource that is not served: 1 s doubling to 60 s.
+pub const DISCOVERY: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
 /// At most one extraction-error log line per metric in this period (SPEC §4).
 pub const EXTRACT_ERROR_LOG_PERIOD: Duration = Duration::from_secs(60);
-
-/// The wait before discovery attempt `attempt + 1`: 1 s doubling up to 60 s.
-pub fn discovery_retry_delay(attempt: u32) -> Duration {
-    let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
-    DISCOVERY_RETRY_MIN.saturating_mul(factor).min(DISCOVERY_RETRY_MAX)
-}
 
 /// Lets one log line per key through per period; the caller passes the clock.
 #[derive(Debug)]
@@ -48,13 +42,6 @@ impl LogLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn discovery_retry_doubles_from_one_second_to_a_minute() {
-        let secs: Vec<u64> = (0..9).map(|a| discovery_retry_delay(a).as_secs()).collect();
-        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
-        assert_eq!(discovery_retry_delay(u32::MAX), DISCOVERY_RETRY_MAX);
-    }
 
     #[test]
     fn log_limiter_allows_one_line_per_metric_per_period() {

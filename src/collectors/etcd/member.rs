@@ -9,19 +9,21 @@ use super::client::{call, connect, EtcdError, Purpose};
 use super::cluster::{identity_by_endpoint, identity_by_id, Alarm, ListedMember, MemberSample};
 use super::config::EtcdTlsConfig;
 use super::metrics::Identity;
+use crate::backoff::{Attempts, Backoff};
 
-/// Polls missed in a row after the first failures: 0, 1, then 3 (one attempt in 4 intervals),
-/// so a member that comes back is seen within 4 intervals.
-const MAX_SKIPPED_POLLS: u32 = 3;
+/// The agent's backoff counted in poll intervals rather than time (one second stands for one
+/// interval): after consecutive failures the next attempt comes 1, 2, then 4 intervals later,
+/// i.e. 0, 1, then 3 polls are skipped, so a member that comes back is seen within 4 intervals.
+const POLL_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(4));
 
-/// Exponential skipping of polls for an endpoint that keeps failing.
+/// Skipping of polls for an endpoint that keeps failing, after [`POLL_BACKOFF`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Backoff {
-    failures: u32,
+pub struct PollSkips {
+    failures: Attempts,
     skip: u32,
 }
 
-impl Backoff {
+impl PollSkips {
     /// Whether to try this poll; a skipped poll counts down the wait.
     pub fn should_poll(&mut self) -> bool {
         if self.skip > 0 {
@@ -32,14 +34,14 @@ impl Backoff {
         }
     }
 
+    /// A poll failed: the next one waits one more step of [`POLL_BACKOFF`].
     pub fn failed(&mut self) {
-        self.failures = self.failures.saturating_add(1);
-        let exponent = (self.failures - 1).min(31);
-        self.skip = 2u32.saturating_pow(exponent).saturating_sub(1).min(MAX_SKIPPED_POLLS);
+        self.skip = self.failures.next_factor(&POLL_BACKOFF) - 1;
     }
 
+    /// A poll answered: the next failure starts the backoff over.
     pub fn succeeded(&mut self) {
-        *self = Backoff::default();
+        *self = PollSkips::default();
     }
 }
 
@@ -61,13 +63,13 @@ pub enum Outcome {
 pub struct MemberPoller {
     pub endpoint: String,
     client: Option<Client>,
-    backoff: Backoff,
+    backoff: PollSkips,
     identity: Option<Identity>,
 }
 
 impl MemberPoller {
     pub fn new(endpoint: String) -> Self {
-        MemberPoller { endpoint, client: None, backoff: Backoff::default(), identity: None }
+        MemberPoller { endpoint, client: None, backoff: PollSkips::default(), identity: None }
     }
 
     /// Who the member is, as last seen (or as named by another member's list).
@@ -221,7 +223,7 @@ fn alarms_of(member: u64, alarms: &[(u64, Alarm)]) -> Vec<Alarm> {
 mod tests {
     use super::*;
 
-    fn pattern(backoff: &mut Backoff, failures: usize, polls: usize) -> String {
+    fn pattern(backoff: &mut PollSkips, failures: usize, polls: usize) -> String {
         let mut out = String::new();
         let mut failed = 0;
         for _ in 0..polls {
@@ -242,15 +244,15 @@ mod tests {
 
     #[test]
     fn backoff_skips_exponentially_up_to_three_polls() {
-        let mut backoff = Backoff::default();
+        let mut backoff = PollSkips::default();
         assert_eq!(pattern(&mut backoff, usize::MAX, 16), "xx.x...x...x...x");
     }
 
     #[test]
     fn success_resets_the_backoff() {
-        let mut backoff = Backoff::default();
+        let mut backoff = PollSkips::default();
         assert_eq!(pattern(&mut backoff, 3, 12), "xx.x...xxxxx");
-        assert_eq!(backoff, Backoff::default());
+        assert_eq!(backoff, PollSkips::default());
     }
 
     #[test]

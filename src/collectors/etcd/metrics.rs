@@ -1,84 +1,170 @@
-//! Names, units and attributes of the etcd metrics (SPEC §6), and the points built from a poll.
+//! The etcd metrics (SPEC §6): their declaration, and the points built from a poll.
 
 use opentelemetry::KeyValue;
 
 use super::cluster::{healthy, Alarm, ClusterView, MemberSample};
-use crate::series::{MetricSpec, Point};
+use crate::collectors::declare::declare_metrics;
+use crate::series::Point;
 
+/// The cluster's `name` in the configuration.
 pub const CLUSTER_NAME: &str = "etcd.cluster.name";
+/// The member's `--name`, from the member list.
 pub const MEMBER_NAME: &str = "etcd.member.name";
+/// The member's id in lower-case hex.
 pub const MEMBER_ID: &str = "etcd.member.id";
+/// The member's endpoint as configured.
 pub const SERVER_ADDRESS: &str = "server.address";
+/// `NOSPACE` or `CORRUPT`.
 pub const ALARM_TYPE: &str = "etcd.alarm.type";
+/// A counted or watched key prefix.
 pub const KEY_PREFIX: &str = "etcd.key.prefix";
+/// `put` or `delete`, the etcd watch event type.
 pub const EVENT_TYPE: &str = "etcd.event.type";
 
-/// Every attribute key an etcd point can carry (for dashboards and docs checks).
-pub const ATTRIBUTE_KEYS: [&str; 7] =
-    [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, ALARM_TYPE, KEY_PREFIX, EVENT_TYPE];
-
-/// Index of each metric in [`specs`]; `ids_match_the_spec_order` keeps them aligned.
-pub mod id {
-    use crate::series::MetricId;
-    pub const UP: MetricId = MetricId(0);
-    pub const HEALTHY: MetricId = MetricId(1);
-    pub const LEADER: MetricId = MetricId(2);
-    pub const LEARNER: MetricId = MetricId(3);
-    pub const DB_SIZE: MetricId = MetricId(4);
-    pub const DB_SIZE_IN_USE: MetricId = MetricId(5);
-    pub const RAFT_TERM: MetricId = MetricId(6);
-    pub const RAFT_INDEX: MetricId = MetricId(7);
-    pub const RAFT_APPLIED_INDEX: MetricId = MetricId(8);
-    pub const REVISION: MetricId = MetricId(9);
-    pub const ALARM: MetricId = MetricId(10);
-    pub const POLL_DURATION: MetricId = MetricId(11);
-    pub const HAS_LEADER: MetricId = MetricId(12);
-    pub const LEADER_CHANGES: MetricId = MetricId(13);
-    pub const REVISION_DIFF: MetricId = MetricId(14);
-    pub const RAFT_INDEX_DIFF: MetricId = MetricId(15);
-    pub const RAFT_APPLIED_INDEX_DIFF: MetricId = MetricId(16);
-    pub const KEY_COUNT_DIFF: MetricId = MetricId(17);
-    pub const KEYS_COUNT: MetricId = MetricId(18);
-    pub const WATCH_EVENTS: MetricId = MetricId(19);
-}
-
-/// The metrics of the etcd table, in the order of [`id`].
-pub fn specs() -> Vec<MetricSpec> {
-    let g = MetricSpec::gauge;
-    vec![
-        g("etcd.member.up", "1", "1 when the member answered Status within the timeout"),
-        g(
-            "etcd.member.healthy",
-            "1",
-            "1 when the member answered, has a leader and reports no errors or alarms",
-        ),
-        g("etcd.member.leader", "1", "1 on the member that is the raft leader"),
-        g("etcd.member.learner", "1", "1 when the member is a raft learner (non-voting)"),
-        g("etcd.member.db.size", "By", "Physical size of the member's backend database"),
-        g("etcd.member.db.size_in_use", "By", "Logical size in use of the member's backend database"),
-        g("etcd.member.raft.term", "1", "Raft term the member is in"),
-        g("etcd.member.raft.index", "1", "Raft index of the member's last committed entry"),
-        g("etcd.member.raft.applied_index", "1", "Raft index of the member's last applied entry"),
-        g("etcd.member.revision", "1", "Revision of the member's key-value store"),
-        g("etcd.member.alarm", "1", "1 while the alarm of this type raised by the member is active"),
-        g("etcd.member.poll.duration", "s", "Time the member took to answer this poll"),
-        g("etcd.cluster.has_leader", "1", "1 when an answering member reports a leader"),
-        MetricSpec::counter("etcd.cluster.leader.changes", "{change}", "Leader changes seen between polls"),
-        g("etcd.cluster.consistency.revision.diff", "1", "Max - min revision across answering members"),
-        g("etcd.cluster.consistency.raft_index.diff", "1", "Max - min raft index across answering members"),
-        g(
-            "etcd.cluster.consistency.raft_applied_index.diff",
-            "1",
-            "Max - min raft applied index across answering members",
-        ),
-        g(
-            "etcd.cluster.consistency.key_count.diff",
-            "1",
-            "Max - min number of keys across answering members, counted at one common revision",
-        ),
-        g("etcd.keys.count", "{key}", "Number of keys under the prefix"),
-        MetricSpec::counter("etcd.watch.events", "{event}", "Watch events seen under the prefix, by type"),
-    ]
+declare_metrics! {
+    /// Every metric of the etcd table; the discriminant indexes the table's specs.
+    pub enum EtcdMetric {
+        Up {
+            name: "etcd.member.up",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 when the member answered Status within the timeout",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        Healthy {
+            name: "etcd.member.healthy",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 when the member answered, has a leader and reports no errors or alarms",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        Leader {
+            name: "etcd.member.leader",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 on the member that is the raft leader",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        Learner {
+            name: "etcd.member.learner",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 when the member is a raft learner (non-voting)",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        DbSize {
+            name: "etcd.member.db.size",
+            unit: "By",
+            instrument: Gauge,
+            description: "Physical size of the member's backend database",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        DbSizeInUse {
+            name: "etcd.member.db.size_in_use",
+            unit: "By",
+            instrument: Gauge,
+            description: "Logical size in use of the member's backend database",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        RaftTerm {
+            name: "etcd.member.raft.term",
+            unit: "1",
+            instrument: Gauge,
+            description: "Raft term the member is in",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        RaftIndex {
+            name: "etcd.member.raft.index",
+            unit: "1",
+            instrument: Gauge,
+            description: "Raft index of the member's last committed entry",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        RaftAppliedIndex {
+            name: "etcd.member.raft.applied_index",
+            unit: "1",
+            instrument: Gauge,
+            description: "Raft index of the member's last applied entry",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        Revision {
+            name: "etcd.member.revision",
+            unit: "1",
+            instrument: Gauge,
+            description: "Revision of the member's key-value store",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        Alarm {
+            name: "etcd.member.alarm",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 while the alarm of this type raised by the member is active",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, ALARM_TYPE],
+        },
+        PollDuration {
+            name: "etcd.member.poll.duration",
+            unit: "s",
+            instrument: Gauge,
+            description: "Time the member took to answer this poll",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
+        },
+        HasLeader {
+            name: "etcd.cluster.has_leader",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 when an answering member reports a leader",
+            attributes: [CLUSTER_NAME],
+        },
+        LeaderChanges {
+            name: "etcd.cluster.leader.changes",
+            unit: "{change}",
+            instrument: Counter,
+            description: "Leader changes seen between polls",
+            attributes: [CLUSTER_NAME],
+        },
+        RevisionDiff {
+            name: "etcd.cluster.consistency.revision.diff",
+            unit: "1",
+            instrument: Gauge,
+            description: "Max - min revision across answering members",
+            attributes: [CLUSTER_NAME],
+        },
+        RaftIndexDiff {
+            name: "etcd.cluster.consistency.raft_index.diff",
+            unit: "1",
+            instrument: Gauge,
+            description: "Max - min raft index across answering members",
+            attributes: [CLUSTER_NAME],
+        },
+        RaftAppliedIndexDiff {
+            name: "etcd.cluster.consistency.raft_applied_index.diff",
+            unit: "1",
+            instrument: Gauge,
+            description: "Max - min raft applied index across answering members",
+            attributes: [CLUSTER_NAME],
+        },
+        KeyCountDiff {
+            name: "etcd.cluster.consistency.key_count.diff",
+            unit: "1",
+            instrument: Gauge,
+            description: "Max - min number of keys across answering members, counted at one common revision",
+            attributes: [CLUSTER_NAME],
+        },
+        KeysCount {
+            name: "etcd.keys.count",
+            unit: "{key}",
+            instrument: Gauge,
+            description: "Number of keys under the prefix",
+            attributes: [CLUSTER_NAME, KEY_PREFIX],
+        },
+        WatchEvents {
+            name: "etcd.watch.events",
+            unit: "{event}",
+            instrument: Counter,
+            description: "Watch events seen under the prefix, by type",
+            attributes: [CLUSTER_NAME, KEY_PREFIX, EVENT_TYPE],
+        },
+    }
 }
 
 /// Who a member is, as far as the member list tells.
@@ -108,21 +194,21 @@ pub fn member_points(
 ) -> Vec<Point> {
     let attrs = member_attributes(cluster, endpoint, identity);
     let Some(s) = sample else {
-        return vec![Point::new(id::UP, attrs, 0.0)];
+        return vec![Point::new(EtcdMetric::Up, attrs, 0.0)];
     };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let mut points: Vec<Point> = [
-        (id::UP, 1.0),
-        (id::HEALTHY, flag(healthy(s))),
-        (id::LEADER, flag(s.leader != 0 && s.leader == s.id)),
-        (id::LEARNER, flag(s.learner)),
-        (id::DB_SIZE, s.db_size as f64),
-        (id::DB_SIZE_IN_USE, s.db_size_in_use as f64),
-        (id::RAFT_TERM, s.raft_term as f64),
-        (id::RAFT_INDEX, s.raft_index as f64),
-        (id::RAFT_APPLIED_INDEX, s.raft_applied_index as f64),
-        (id::REVISION, s.revision as f64),
-        (id::POLL_DURATION, s.poll_duration.as_secs_f64()),
+        (EtcdMetric::Up, 1.0),
+        (EtcdMetric::Healthy, flag(healthy(s))),
+        (EtcdMetric::Leader, flag(s.leader != 0 && s.leader == s.id)),
+        (EtcdMetric::Learner, flag(s.learner)),
+        (EtcdMetric::DbSize, s.db_size as f64),
+        (EtcdMetric::DbSizeInUse, s.db_size_in_use as f64),
+        (EtcdMetric::RaftTerm, s.raft_term as f64),
+        (EtcdMetric::RaftIndex, s.raft_index as f64),
+        (EtcdMetric::RaftAppliedIndex, s.raft_applied_index as f64),
+        (EtcdMetric::Revision, s.revision as f64),
+        (EtcdMetric::PollDuration, s.poll_duration.as_secs_f64()),
     ]
     .into_iter()
     .map(|(metric, value)| Point::new(metric, attrs.clone(), value))
@@ -130,7 +216,7 @@ pub fn member_points(
     for alarm in s.alarms.iter().flat_map(|raised| Alarm::ALL.map(|a| (a, raised.contains(&a)))) {
         let mut with_type = attrs.clone();
         with_type.push(KeyValue::new(ALARM_TYPE, alarm.0.name()));
-        points.push(Point::new(id::ALARM, with_type, flag(alarm.1)));
+        points.push(Point::new(EtcdMetric::Alarm, with_type, flag(alarm.1)));
     }
     points
 }
@@ -139,14 +225,14 @@ pub fn member_points(
 pub fn cluster_points(cluster: &str, view: &ClusterView, leader_changes: u64) -> Vec<Point> {
     let attrs = vec![KeyValue::new(CLUSTER_NAME, cluster.to_owned())];
     let mut points = vec![
-        Point::new(id::HAS_LEADER, attrs.clone(), if view.leader.is_some() { 1.0 } else { 0.0 }),
-        Point::new(id::LEADER_CHANGES, attrs.clone(), leader_changes as f64),
+        Point::new(EtcdMetric::HasLeader, attrs.clone(), if view.leader.is_some() { 1.0 } else { 0.0 }),
+        Point::new(EtcdMetric::LeaderChanges, attrs.clone(), leader_changes as f64),
     ];
     for (metric, diff) in [
-        (id::REVISION_DIFF, view.revision_diff),
-        (id::RAFT_INDEX_DIFF, view.raft_index_diff),
-        (id::RAFT_APPLIED_INDEX_DIFF, view.raft_applied_index_diff),
-        (id::KEY_COUNT_DIFF, view.key_count_diff),
+        (EtcdMetric::RevisionDiff, view.revision_diff),
+        (EtcdMetric::RaftIndexDiff, view.raft_index_diff),
+        (EtcdMetric::RaftAppliedIndexDiff, view.raft_applied_index_diff),
+        (EtcdMetric::KeyCountDiff, view.key_count_diff),
     ] {
         if let Some(diff) = diff {
             points.push(Point::new(metric, attrs.clone(), diff as f64));
@@ -164,7 +250,7 @@ pub fn key_count_points(cluster: &str, counts: &[(String, i64)]) -> Vec<Point> {
                 KeyValue::new(CLUSTER_NAME, cluster.to_owned()),
                 KeyValue::new(KEY_PREFIX, prefix.clone()),
             ];
-            Point::new(id::KEYS_COUNT, attrs, *count as f64)
+            Point::new(EtcdMetric::KeysCount, attrs, *count as f64)
         })
         .collect()
 }
@@ -179,7 +265,7 @@ pub fn watch_points(cluster: &str, prefix: &str, puts: u64, deletes: u64) -> Vec
                 KeyValue::new(KEY_PREFIX, prefix.to_owned()),
                 KeyValue::new(EVENT_TYPE, kind),
             ];
-            Point::new(id::WATCH_EVENTS, attrs, count as f64)
+            Point::new(EtcdMetric::WatchEvents, attrs, count as f64)
         })
         .collect()
 }
@@ -189,29 +275,29 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::series::{InstrumentKind, MetricId};
+    use crate::series::InstrumentKind;
 
     #[test]
-    fn ids_match_the_spec_order() {
-        let specs = specs();
+    fn names_kinds_and_units_stay_as_documented() {
+        let specs = EtcdMetric::specs();
         let named = [
-            (id::UP, "etcd.member.up"),
-            (id::DB_SIZE_IN_USE, "etcd.member.db.size_in_use"),
-            (id::ALARM, "etcd.member.alarm"),
-            (id::POLL_DURATION, "etcd.member.poll.duration"),
-            (id::LEADER_CHANGES, "etcd.cluster.leader.changes"),
-            (id::KEY_COUNT_DIFF, "etcd.cluster.consistency.key_count.diff"),
-            (id::KEYS_COUNT, "etcd.keys.count"),
-            (id::WATCH_EVENTS, "etcd.watch.events"),
+            (EtcdMetric::Up, "etcd.member.up"),
+            (EtcdMetric::DbSizeInUse, "etcd.member.db.size_in_use"),
+            (EtcdMetric::Alarm, "etcd.member.alarm"),
+            (EtcdMetric::PollDuration, "etcd.member.poll.duration"),
+            (EtcdMetric::LeaderChanges, "etcd.cluster.leader.changes"),
+            (EtcdMetric::KeyCountDiff, "etcd.cluster.consistency.key_count.diff"),
+            (EtcdMetric::KeysCount, "etcd.keys.count"),
+            (EtcdMetric::WatchEvents, "etcd.watch.events"),
         ];
         for (metric, name) in named {
-            assert_eq!(specs[metric.0 as usize].name, name);
+            assert_eq!(specs[metric.id().0 as usize].name, name);
         }
-        assert_eq!(specs.len(), id::WATCH_EVENTS.0 as usize + 1);
+        assert_eq!(specs.len(), EtcdMetric::WatchEvents.id().0 as usize + 1);
         let counters: Vec<&str> =
             specs.iter().filter(|s| s.kind == InstrumentKind::Counter).map(|s| s.name.as_str()).collect();
         assert_eq!(counters, ["etcd.cluster.leader.changes", "etcd.watch.events"]);
-        assert_eq!(specs[id::POLL_DURATION.0 as usize].unit, "s");
+        assert_eq!(specs[EtcdMetric::PollDuration.id().0 as usize].unit, "s");
     }
 
     #[test]
@@ -243,15 +329,15 @@ mod tests {
             ..MemberSample::default()
         };
         let points = member_points("main", "http://h:2379", None, Some(&sample));
-        let value = |metric: MetricId| points.iter().find(|p| p.metric == metric).unwrap().value;
+        let value = |metric: EtcdMetric| points.iter().find(|p| p.metric == metric.id()).unwrap().value;
         assert_eq!(points.len(), 13);
-        assert_eq!(value(id::UP), 1.0);
-        assert_eq!(value(id::LEADER), 1.0);
-        assert_eq!(value(id::HEALTHY), 0.0, "an active alarm is unhealthy");
-        assert_eq!(value(id::POLL_DURATION), 1.5);
+        assert_eq!(value(EtcdMetric::Up), 1.0);
+        assert_eq!(value(EtcdMetric::Leader), 1.0);
+        assert_eq!(value(EtcdMetric::Healthy), 0.0, "an active alarm is unhealthy");
+        assert_eq!(value(EtcdMetric::PollDuration), 1.5);
         let alarms: Vec<(String, f64)> = points
             .iter()
-            .filter(|p| p.metric == id::ALARM)
+            .filter(|p| p.metric == EtcdMetric::Alarm.id())
             .map(|p| (p.attributes.last().unwrap().value.to_string(), p.value))
             .collect();
         assert_eq!(alarms, [("NOSPACE".to_owned(), 1.0), ("CORRUPT".to_owned(), 0.0)]);
@@ -264,6 +350,6 @@ mod tests {
         assert_eq!(points.len(), 3);
         assert_eq!(points[0].value, 0.0);
         assert_eq!(points[1].value, 2.0);
-        assert_eq!((points[2].metric, points[2].value), (id::REVISION_DIFF, 3.0));
+        assert_eq!((points[2].metric, points[2].value), (EtcdMetric::RevisionDiff.id(), 3.0));
     }
 }

@@ -11,6 +11,6 @@ mod seam;
 mod watch;
 
 pub use config::EtcdConfig;
-pub use metrics::{specs, ATTRIBUTE_KEYS};
+pub use metrics::EtcdMetric;
 pub use poller::run;
 pub(crate) use seam::plan;

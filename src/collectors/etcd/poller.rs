@@ -11,14 +11,14 @@ use super::client::{tls_hint, EtcdError};
 use super::cluster::{ClusterView, LeaderTracker, ListedMember, MemberSample};
 use super::config::{EtcdClusterConfig, EtcdConfig};
 use super::member::{MemberPoller, Outcome};
-use super::metrics::{cluster_points, key_count_points, member_points, specs};
+use super::metrics::{cluster_points, key_count_points, member_points, EtcdMetric};
 use super::watch::{self, WatchTarget};
 use crate::collectors::{CollectorContext, CollectorStatus};
 use crate::series::SeriesTable;
 
 /// Runs the etcd collector until `ctx.cancel` fires.
 pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
-    let table = ctx.registry.table("etcd", specs());
+    let table = ctx.registry.table("etcd", EtcdMetric::specs());
     ctx.status.set_up(true);
     let timeout = config.timeout.get();
     let mut watches = JoinSet::new();

@@ -14,12 +14,13 @@ use tokio_util::sync::CancellationToken;
 use super::client::{call, connect, tls_hint, EtcdError, Purpose};
 use super::config::EtcdTlsConfig;
 use super::metrics::watch_points;
+use crate::backoff::{Attempts, Backoff};
 use crate::collectors::CollectorStatus;
 use crate::series::SeriesTable;
-use crate::telemetry::SelfMetrics;
+use crate::telemetry::{SelfMetrics, WatchEventKind};
 
-const MIN_RETRY_DELAY: Duration = Duration::from_millis(200);
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+/// The wait before reconnecting: 200 ms doubling to 30 s.
+const RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
 
 /// What one watch task watches and where it reports.
 pub struct WatchTarget {
@@ -42,19 +43,13 @@ struct Progress {
     resume_from: Option<i64>,
 }
 
-/// Doubling delay between reconnects, reset once a watch has lasted for the longest delay.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct RetryDelay(Duration);
-
-impl RetryDelay {
-    fn next(&mut self, watch_lasted: Duration) -> Duration {
-        if watch_lasted >= MAX_RETRY_DELAY {
-            self.0 = MIN_RETRY_DELAY;
-        }
-        let delay = self.0;
-        self.0 = (self.0 * 2).min(MAX_RETRY_DELAY);
-        delay
+/// The wait after a watch that lasted `watch_lasted` failed. A watch that lasted as long as the
+/// longest wait counts as a success: the failures before it are forgotten.
+fn next_wait(failures: &mut Attempts, watch_lasted: Duration) -> Duration {
+    if watch_lasted >= RETRY.max() {
+        failures.reset();
     }
+    failures.next_delay(&RETRY)
 }
 
 /// Watches until `cancel` fires.
@@ -63,14 +58,15 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
     let part = format!("{}/watch {}", target.cluster, target.prefix);
     let mut progress = Progress::default();
     target.table.replace(&key, watch_points(&target.cluster, &target.prefix, 0, 0));
-    let mut delay = RetryDelay(MIN_RETRY_DELAY);
+    let mut failures = Attempts::default();
     for endpoint in target.endpoints.iter().cycle() {
         let started = Instant::now();
         let error = tokio::select! {
             _ = cancel.cancelled() => return,
             error = watch(&target, endpoint, &key, &part, &mut progress) => error,
         };
-        let wait = delay.next(started.elapsed());
+        target.self_metrics.watch_event("etcd", WatchEventKind::Error);
+        let wait = next_wait(&mut failures, started.elapsed());
         let hint = tls_hint(target.tls.as_ref(), &error).map(|h| format!("; {h}")).unwrap_or_default();
         tracing::debug!(cluster = %target.cluster, prefix = %target.prefix, %endpoint, %error, "etcd watch failed");
         target.status.set_detail(
@@ -140,11 +136,11 @@ async fn watch(
             let kind = match event.event_type() {
                 EventType::Put => {
                     progress.puts += 1;
-                    "put"
+                    WatchEventKind::Apply
                 }
                 EventType::Delete => {
                     progress.deletes += 1;
-                    "delete"
+                    WatchEventKind::Delete
                 }
             };
             target.self_metrics.watch_event("etcd", kind);
@@ -164,11 +160,11 @@ mod tests {
 
     #[test]
     fn retry_delay_doubles_to_the_cap_and_resets_after_a_long_watch() {
-        let mut delay = RetryDelay(MIN_RETRY_DELAY);
+        let mut failures = Attempts::default();
         let short = Duration::from_millis(5);
-        let got: Vec<u128> = (0..10).map(|_| delay.next(short).as_millis()).collect();
+        let got: Vec<u128> = (0..10).map(|_| next_wait(&mut failures, short).as_millis()).collect();
         assert_eq!(got, [200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000]);
-        assert_eq!(delay.next(MAX_RETRY_DELAY), MIN_RETRY_DELAY);
-        assert_eq!(delay.next(short), MIN_RETRY_DELAY * 2);
+        assert_eq!(next_wait(&mut failures, RETRY.max()), Duration::from_millis(200));
+        assert_eq!(next_wait(&mut failures, short), Duration::from_millis(400));
     }
 }

@@ -14,7 +14,7 @@ mod state_tests;
 mod watch;
 
 pub use config::NodesConfig;
-pub use metrics::specs;
+pub use metrics::NodeMetric;
 pub(crate) use seam::plan;
 pub use state::NodesState;
 pub use watch::run;

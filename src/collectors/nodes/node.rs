@@ -9,7 +9,7 @@ use opentelemetry::KeyValue;
 use super::config::NodesConfig;
 use super::metrics::*;
 use crate::collectors::shared::quantity::{to_milli, to_units};
-use crate::series::{MetricId, Point};
+use crate::series::Point;
 
 /// Status of a node's Ready condition, as `k8s.cluster.node.count` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub struct NodeExtract {
 
 /// `k8s.node.name` and `k8s.node.uid`, carried by every point of the node.
 pub fn node_attributes(name: &str, uid: &str) -> Vec<KeyValue> {
-    vec![KeyValue::new("k8s.node.name", name.to_owned()), KeyValue::new("k8s.node.uid", uid.to_owned())]
+    vec![KeyValue::new(NODE_NAME, name.to_owned()), KeyValue::new(NODE_UID, uid.to_owned())]
 }
 
 fn with(base: &[KeyValue], extra: impl IntoIterator<Item = KeyValue>) -> Vec<KeyValue> {
@@ -79,37 +79,34 @@ pub fn node_points(node: &Node, config: &NodesConfig) -> Option<NodeExtract> {
         for s in Readiness::ALL {
             let attrs = with(
                 &base,
-                [
-                    KeyValue::new("k8s.node.condition.type", c.type_.clone()),
-                    KeyValue::new("k8s.node.condition.status", s.as_str()),
-                ],
+                [KeyValue::new(CONDITION_TYPE, c.type_.clone()), KeyValue::new(CONDITION_STATUS, s.as_str())],
             );
-            points.push(Point::new(CONDITION, attrs, if s == current { 1.0 } else { 0.0 }));
+            points.push(Point::new(NodeMetric::Condition, attrs, if s == current { 1.0 } else { 0.0 }));
         }
     }
     push_resources(&mut points, &mut errors, &base, status.and_then(|s| s.allocatable.as_ref()), ALLOCATABLE);
     push_resources(&mut points, &mut errors, &base, status.and_then(|s| s.capacity.as_ref()), CAPACITY);
     let unschedulable = node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
-    points.push(Point::new(UNSCHEDULABLE, base.clone(), if unschedulable { 1.0 } else { 0.0 }));
-    points.push(Point::new(INFO, with(&base, info_attributes(node)), 1.0));
+    points.push(Point::new(NodeMetric::Unschedulable, base.clone(), if unschedulable { 1.0 } else { 0.0 }));
+    points.push(Point::new(NodeMetric::Info, with(&base, info_attributes(node)), 1.0));
     Some(NodeExtract { name, uid, ready, points, errors })
 }
 
-/// (metric, metric name, resource key, whether the value is CPU).
-type ResourceMetric = (MetricId, &'static str, &'static str, bool);
+/// (metric, resource key, whether the value is CPU).
+type ResourceMetric = (NodeMetric, &'static str, bool);
 
 const ALLOCATABLE: [ResourceMetric; 4] = [
-    (CPU_ALLOCATABLE, "k8s.node.cpu.allocatable", "cpu", true),
-    (MEMORY_ALLOCATABLE, "k8s.node.memory.allocatable", "memory", false),
-    (EPHEMERAL_ALLOCATABLE, "k8s.node.ephemeral_storage.allocatable", "ephemeral-storage", false),
-    (POD_ALLOCATABLE, "k8s.node.pod.allocatable", "pods", false),
+    (NodeMetric::CpuAllocatable, "cpu", true),
+    (NodeMetric::MemoryAllocatable, "memory", false),
+    (NodeMetric::EphemeralAllocatable, "ephemeral-storage", false),
+    (NodeMetric::PodAllocatable, "pods", false),
 ];
 
 const CAPACITY: [ResourceMetric; 4] = [
-    (CPU_CAPACITY, "k8s.node.cpu.capacity", "cpu", true),
-    (MEMORY_CAPACITY, "k8s.node.memory.capacity", "memory", false),
-    (EPHEMERAL_CAPACITY, "k8s.node.ephemeral_storage.capacity", "ephemeral-storage", false),
-    (POD_CAPACITY, "k8s.node.pod.capacity", "pods", false),
+    (NodeMetric::CpuCapacity, "cpu", true),
+    (NodeMetric::MemoryCapacity, "memory", false),
+    (NodeMetric::EphemeralCapacity, "ephemeral-storage", false),
+    (NodeMetric::PodCapacity, "pods", false),
 ];
 
 fn push_resources(
@@ -120,13 +117,13 @@ fn push_resources(
     metrics: [ResourceMetric; 4],
 ) {
     let Some(list) = list else { return };
-    for (metric, metric_name, key, is_cpu) in metrics {
+    for (metric, key, is_cpu) in metrics {
         let Some(q) = list.get(key) else { continue };
         let value =
             if is_cpu { to_milli(&q.0).map(|m| m as f64 / 1000.0) } else { to_units(&q.0).map(|v| v as f64) };
         match value {
             Some(v) => points.push(Point::new(metric, base.to_vec(), v)),
-            None => errors.push(metric_name),
+            None => errors.push(metric.declaration().name),
         }
     }
 }
@@ -154,11 +151,11 @@ fn info_attributes(node: &Node) -> Vec<KeyValue> {
         .map(|a| a.address.clone())
         .unwrap_or_default();
     vec![
-        KeyValue::new("k8s.kubelet.version", text(|i| &i.kubelet_version)),
-        KeyValue::new("container.runtime.version", text(|i| &i.container_runtime_version)),
-        KeyValue::new("os.description", text(|i| &i.os_image)),
-        KeyValue::new("k8s.node.kernel.version", text(|i| &i.kernel_version)),
-        KeyValue::new("k8s.node.roles", roles.join(",")),
-        KeyValue::new("k8s.node.internal_ip", internal_ip),
+        KeyValue::new(KUBELET_VERSION, text(|i| &i.kubelet_version)),
+        KeyValue::new(CONTAINER_RUNTIME_VERSION, text(|i| &i.container_runtime_version)),
+        KeyValue::new(OS_DESCRIPTION, text(|i| &i.os_image)),
+        KeyValue::new(KERNEL_VERSION, text(|i| &i.kernel_version)),
+        KeyValue::new(ROLES, roles.join(",")),
+        KeyValue::new(INTERNAL_IP, internal_ip),
     ]
 }

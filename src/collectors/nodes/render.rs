@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use serde_json::Value;
 
 use super::config::NodesConfig;
-use super::metrics::specs;
+use super::metrics::NodeMetric;
 use super::state::NodesState;
 use crate::series::{MetricsRegistry, TableHandle};
 
@@ -17,7 +17,7 @@ pub fn render_tables(
     objects: &[(String, &Value)],
     registry: &MetricsRegistry,
 ) -> (Vec<TableHandle>, Vec<String>) {
-    let table = registry.table("nodes", specs());
+    let table = registry.table("nodes", NodeMetric::specs());
     let mut state = NodesState::new(config.clone());
     let mut errors = Vec::new();
     let kind = |o: &Value| o.get("kind").and_then(Value::as_str).map(str::to_owned);

@@ -6,15 +6,17 @@
 //! re-created under the same name replaces its rows. Per-node pod figures are kept as running
 //! integer totals updated by each pod's old and new facts, so a pod event costs O(1).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::watcher::Event;
 use opentelemetry::KeyValue;
 
 use super::config::NodesConfig;
 use super::metrics::*;
 use super::node::{node_attributes, node_points, Readiness};
 use super::pod::{reduce_pod, Amounts, Phase, PodFacts};
+use crate::collectors::relist::{Change, Relist};
 use crate::series::{Point, SeriesTable};
 
 const CLUSTER_KEY: &str = "cluster";
@@ -56,19 +58,13 @@ pub struct NodesState {
     per_node: HashMap<Box<str>, PodTotals>,
     cluster_pods: [i64; 5],
     cluster_nodes: [i64; 3],
-    /// Keys seen since the last `Init`, to drop what vanished during a relist.
-    relist_nodes: Option<HashSet<String>>,
-    relist_pods: Option<HashSet<String>>,
-}
-
-/// Whether a relist is starting, feeding objects, or done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Relist {
-    Start,
-    Done,
+    /// Relists of the node watcher (nodes held by name) and of the pod watcher (by uid).
+    node_relist: Relist<Node>,
+    pod_relist: Relist<Pod>,
 }
 
 impl NodesState {
+    /// No node or pod known yet.
     pub fn new(config: NodesConfig) -> Self {
         NodesState {
             config,
@@ -77,8 +73,9 @@ impl NodesState {
             per_node: HashMap::new(),
             cluster_pods: [0; 5],
             cluster_nodes: [0; 3],
-            relist_nodes: None,
-            relist_pods: None,
+            // A node without uid yields no points (`node_points`), so it is never held.
+            node_relist: Relist::new(|node| node.metadata.uid.as_ref().and(node.metadata.name.clone())),
+            pod_relist: Relist::new(|pod| pod.metadata.uid.clone()),
         }
     }
 
@@ -90,9 +87,6 @@ impl NodesState {
     /// A node added or changed; returns the metrics that could not be parsed.
     pub fn apply_node(&mut self, node: &Node, table: &SeriesTable) -> Vec<&'static str> {
         let Some(extract) = node_points(node, &self.config) else { return Vec::new() };
-        if let Some(seen) = &mut self.relist_nodes {
-            seen.insert(extract.name.clone());
-        }
         table.replace(&format!("node/{}", extract.name), extract.points);
         self.cluster_nodes[extract.ready as usize] += 1;
         let entry = NodeEntry { uid: extract.uid, ready: extract.ready };
@@ -104,6 +98,7 @@ impl NodesState {
         extract.errors
     }
 
+    /// A node deleted: its rows go, and it leaves the cluster count.
     pub fn delete_node(&mut self, node: &Node, table: &SeriesTable) {
         if let Some(name) = &node.metadata.name {
             self.forget_node(name, table);
@@ -119,11 +114,9 @@ impl NodesState {
         table.remove(&format!("pods/{name}"));
     }
 
+    /// A pod added or changed: its old facts leave the totals, the new ones enter.
     pub fn apply_pod(&mut self, pod: &Pod, table: &SeriesTable) {
         let Some((uid, facts)) = reduce_pod(pod) else { return };
-        if let Some(seen) = &mut self.relist_pods {
-            seen.insert(uid.clone());
-        }
         let old = self.pods.insert(uid, facts.clone());
         if old.as_ref() == Some(&facts) {
             return;
@@ -135,6 +128,7 @@ impl NodesState {
         self.write_cluster_row(table);
     }
 
+    /// A pod deleted: its facts leave the totals.
     pub fn delete_pod(&mut self, pod: &Pod, table: &SeriesTable) {
         if let Some(uid) = &pod.metadata.uid {
             self.forget_pod(uid, table);
@@ -159,34 +153,40 @@ impl NodesState {
         self.write_pods_row(node, table);
     }
 
-    /// Relist boundaries of the node watcher.
-    pub fn node_relist(&mut self, step: Relist, table: &SeriesTable) {
-        match step {
-            Relist::Start => self.relist_nodes = Some(HashSet::new()),
-            Relist::Done => {
-                let seen = self.relist_nodes.take().unwrap_or_default();
-                let gone: Vec<String> = self.nodes.keys().filter(|n| !seen.contains(*n)).cloned().collect();
-                for name in gone {
+    /// One event of the node watcher; returns the metrics that could not be parsed.
+    pub fn node_event(&mut self, event: Event<Node>, table: &SeriesTable) -> Vec<&'static str> {
+        match self.node_relist.apply(event) {
+            Change::Apply(node) => return self.apply_node(&node, table),
+            Change::Delete(node) => self.delete_node(&node, table),
+            Change::RelistStarted => {}
+            Change::Listed(listed) => {
+                for name in listed.vanished(self.nodes.keys()) {
                     self.forget_node(&name, table);
+                }
+                self.write_cluster_row(table);
+            }
+        }
+        Vec::new()
+    }
+
+    /// One event of the pod watcher.
+    pub fn pod_event(&mut self, event: Event<Pod>, table: &SeriesTable) {
+        match self.pod_relist.apply(event) {
+            Change::Apply(pod) => self.apply_pod(&pod, table),
+            Change::Delete(pod) => self.delete_pod(&pod, table),
+            Change::RelistStarted => {}
+            Change::Listed(listed) => {
+                for uid in listed.vanished(self.pods.keys()) {
+                    self.forget_pod(&uid, table);
                 }
                 self.write_cluster_row(table);
             }
         }
     }
 
-    /// Relist boundaries of the pod watcher.
-    pub fn pod_relist(&mut self, step: Relist, table: &SeriesTable) {
-        match step {
-            Relist::Start => self.relist_pods = Some(HashSet::new()),
-            Relist::Done => {
-                let seen = self.relist_pods.take().unwrap_or_default();
-                let gone: Vec<String> = self.pods.keys().filter(|u| !seen.contains(*u)).cloned().collect();
-                for uid in gone {
-                    self.forget_pod(&uid, table);
-                }
-                self.write_cluster_row(table);
-            }
-        }
+    /// Whether both watchers have completed their first list.
+    pub fn is_listed(&self) -> bool {
+        self.node_relist.is_listed() && self.pod_relist.is_listed()
     }
 
     /// The pod figures of a known node (every phase, zeros included).
@@ -197,13 +197,13 @@ impl NodesState {
         let mut points = Vec::with_capacity(9);
         for phase in Phase::ALL {
             let attrs = phase_attributes(&base, phase);
-            points.push(Point::new(POD_COUNT, attrs, totals.phases[phase.index()] as f64));
+            points.push(Point::new(NodeMetric::PodCount, attrs, totals.phases[phase.index()] as f64));
         }
         let cpu = |m: i64| m as f64 / 1000.0;
-        points.push(Point::new(CPU_REQUEST, base.clone(), cpu(totals.requests.cpu_milli)));
-        points.push(Point::new(MEMORY_REQUEST, base.clone(), totals.requests.memory as f64));
-        points.push(Point::new(CPU_LIMIT, base.clone(), cpu(totals.limits.cpu_milli)));
-        points.push(Point::new(MEMORY_LIMIT, base, totals.limits.memory as f64));
+        points.push(Point::new(NodeMetric::CpuRequest, base.clone(), cpu(totals.requests.cpu_milli)));
+        points.push(Point::new(NodeMetric::MemoryRequest, base.clone(), totals.requests.memory as f64));
+        points.push(Point::new(NodeMetric::CpuLimit, base.clone(), cpu(totals.limits.cpu_milli)));
+        points.push(Point::new(NodeMetric::MemoryLimit, base, totals.limits.memory as f64));
         table.replace(&format!("pods/{name}"), points);
     }
 
@@ -212,14 +212,14 @@ impl NodesState {
         for ready in Readiness::ALL {
             let count = self.cluster_nodes[ready as usize];
             points.push(Point::new(
-                CLUSTER_NODES,
-                vec![KeyValue::new("ready", ready.as_str())],
+                NodeMetric::ClusterNodes,
+                vec![KeyValue::new(READY, ready.as_str())],
                 count as f64,
             ));
         }
         for phase in Phase::ALL {
             let count = self.cluster_pods[phase.index()];
-            points.push(Point::new(CLUSTER_PODS, phase_attributes(&[], phase), count as f64));
+            points.push(Point::new(NodeMetric::ClusterPods, phase_attributes(&[], phase), count as f64));
         }
         table.replace(CLUSTER_KEY, points);
     }
@@ -227,6 +227,6 @@ impl NodesState {
 
 fn phase_attributes(base: &[KeyValue], phase: Phase) -> Vec<KeyValue> {
     let mut attrs = base.to_vec();
-    attrs.push(KeyValue::new("k8s.pod.status.phase", phase.as_str()));
+    attrs.push(KeyValue::new(POD_PHASE, phase.as_str()));
     attrs
 }

@@ -1,14 +1,15 @@
 //! Table-driven tests of the pure steps: node points, pod reduction and the running totals.
 
 use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::watcher::Event;
 use serde_json::{json, Value};
 
 use super::config::NodesConfig;
-use super::metrics::*;
+use super::metrics::NodeMetric;
 use super::node::{node_points, Readiness};
 use super::pod::{reduce_pod, Amounts, Phase};
-use super::state::{NodesState, Relist};
-use crate::series::{MetricId, Point, SeriesTable};
+use super::state::NodesState;
+use crate::series::{Point, SeriesTable};
 
 fn node(name: &str, uid: &str, ready: &str) -> Value {
     json!({
@@ -43,11 +44,11 @@ fn pod(uid: &str, node: Option<&str>, phase: &str, cpu: &str, memory: &str) -> V
     })
 }
 
-fn value_of(points: &[Point], metric: MetricId, attr: Option<(&str, &str)>) -> Option<f64> {
+fn value_of(points: &[Point], metric: NodeMetric, attr: Option<(&str, &str)>) -> Option<f64> {
     points
         .iter()
         .find(|p| {
-            p.metric == metric
+            p.metric == metric.id()
                 && attr.is_none_or(|(k, v)| {
                     p.attributes.iter().any(|kv| kv.key.as_str() == k && kv.value.as_str() == v)
                 })
@@ -66,24 +67,24 @@ fn node_points_cover_every_node_metric() {
         .iter()
         .all(|p| p.attributes[0].value.as_str() == "n1" && p.attributes[1].value.as_str() == "u1"));
     let cases = [
-        (CPU_ALLOCATABLE, 3.8),
-        (MEMORY_ALLOCATABLE, 16_106_127_360.0),
-        (EPHEMERAL_ALLOCATABLE, 100_000_000.0),
-        (POD_ALLOCATABLE, 110.0),
-        (CPU_CAPACITY, 4.0),
-        (MEMORY_CAPACITY, 1000.0),
-        (EPHEMERAL_CAPACITY, 129_000_000.0),
-        (POD_CAPACITY, 1000.0),
-        (UNSCHEDULABLE, 1.0),
-        (INFO, 1.0),
+        (NodeMetric::CpuAllocatable, 3.8),
+        (NodeMetric::MemoryAllocatable, 16_106_127_360.0),
+        (NodeMetric::EphemeralAllocatable, 100_000_000.0),
+        (NodeMetric::PodAllocatable, 110.0),
+        (NodeMetric::CpuCapacity, 4.0),
+        (NodeMetric::MemoryCapacity, 1000.0),
+        (NodeMetric::EphemeralCapacity, 129_000_000.0),
+        (NodeMetric::PodCapacity, 1000.0),
+        (NodeMetric::Unschedulable, 1.0),
+        (NodeMetric::Info, 1.0),
     ];
     for (metric, want) in cases {
         assert_eq!(value_of(p, metric, None), Some(want), "{metric:?}");
     }
-    let conditions: Vec<&Point> = p.iter().filter(|p| p.metric == CONDITION).collect();
+    let conditions: Vec<&Point> = p.iter().filter(|p| p.metric == NodeMetric::Condition.id()).collect();
     assert_eq!(conditions.len(), 6, "three statuses per condition type");
-    assert_eq!(value_of(p, CONDITION, Some(("k8s.node.condition.status", "true"))), Some(1.0));
-    let info = p.iter().find(|p| p.metric == INFO).unwrap();
+    assert_eq!(value_of(p, NodeMetric::Condition, Some(("k8s.node.condition.status", "true"))), Some(1.0));
+    let info = p.iter().find(|p| p.metric == NodeMetric::Info.id()).unwrap();
     let attr = |k: &str| info.attributes.iter().find(|kv| kv.key.as_str() == k).unwrap().value.to_string();
     assert_eq!(attr("k8s.node.roles"), "infra,worker");
     assert_eq!(attr("k8s.node.internal_ip"), "10.0.0.7");
@@ -102,11 +103,11 @@ fn conditions_filter_and_bad_quantities() {
     let e = node_points(&n, &config).unwrap();
     assert_eq!(e.ready, Readiness::Unknown, "readiness is known even when Ready is filtered out");
     assert_eq!(e.errors, vec!["k8s.node.cpu.allocatable"]);
-    assert_eq!(value_of(&e.points, CPU_ALLOCATABLE, None), None);
+    assert_eq!(value_of(&e.points, NodeMetric::CpuAllocatable, None), None);
     let types: Vec<String> = e
         .points
         .iter()
-        .filter(|p| p.metric == CONDITION)
+        .filter(|p| p.metric == NodeMetric::Condition.id())
         .map(|p| p.attributes[2].value.to_string())
         .collect();
     assert_eq!(types, vec!["MemoryPressure"; 3]);
@@ -153,7 +154,7 @@ fn apply_pod(state: &mut NodesState, table: &SeriesTable, v: Value) {
 
 #[test]
 fn totals_follow_pods_and_nodes() {
-    let table = SeriesTable::new("nodes", specs());
+    let table = SeriesTable::new("nodes", NodeMetric::specs());
     let mut state = NodesState::new(NodesConfig::default());
     // A pod arriving before its node is counted once the node appears.
     apply_pod(&mut state, &table, pod("a", Some("n1"), "Running", "1", "1Gi"));
@@ -162,33 +163,43 @@ fn totals_follow_pods_and_nodes() {
     apply_pod(&mut state, &table, pod("b", Some("n1"), "Succeeded", "2", "2Gi"));
     apply_pod(&mut state, &table, pod("c", None, "Pending", "2", "2Gi"));
     let row = table.points_of("pods/n1");
-    let phase = |p: &[Point], ph: &str| value_of(p, POD_COUNT, Some(("k8s.pod.status.phase", ph)));
-    let cluster_phase = |p: &[Point], ph: &str| value_of(p, CLUSTER_PODS, Some(("k8s.pod.status.phase", ph)));
-    assert_eq!(row.iter().filter(|p| p.metric == POD_COUNT).count(), 5, "every phase");
+    let phase = |p: &[Point], ph: &str| value_of(p, NodeMetric::PodCount, Some(("k8s.pod.status.phase", ph)));
+    let cluster_phase =
+        |p: &[Point], ph: &str| value_of(p, NodeMetric::ClusterPods, Some(("k8s.pod.status.phase", ph)));
+    assert_eq!(row.iter().filter(|p| p.metric == NodeMetric::PodCount.id()).count(), 5, "every phase");
     assert_eq!(
         (phase(&row, "Running"), phase(&row, "Succeeded"), phase(&row, "Failed")),
         (Some(1.0), Some(1.0), Some(0.0))
     );
-    assert_eq!(value_of(&row, CPU_REQUEST, None), Some(1.1), "terminated pods hold nothing");
-    assert_eq!(value_of(&row, MEMORY_REQUEST, None), Some((1u64 << 30) as f64));
-    assert_eq!(value_of(&row, CPU_LIMIT, None), Some(1.0));
+    assert_eq!(value_of(&row, NodeMetric::CpuRequest, None), Some(1.1), "terminated pods hold nothing");
+    assert_eq!(value_of(&row, NodeMetric::MemoryRequest, None), Some((1u64 << 30) as f64));
+    assert_eq!(value_of(&row, NodeMetric::CpuLimit, None), Some(1.0));
     let cluster = table.points_of("cluster");
     assert_eq!(cluster_phase(&cluster, "Pending"), Some(1.0), "unscheduled pods count in the cluster");
     assert_eq!(cluster_phase(&cluster, "Running"), Some(1.0));
-    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "true"))), Some(1.0));
-    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "false"))), Some(0.0));
+    assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "true"))), Some(1.0));
+    assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "false"))), Some(0.0));
 
     // The running pod moves away, then its node relists without n1.
     apply_pod(&mut state, &table, pod("a", Some("n2"), "Running", "1", "1Gi"));
     let row = table.points_of("pods/n1");
-    assert_eq!((phase(&row, "Running"), value_of(&row, CPU_REQUEST, None)), (Some(0.0), Some(0.0)));
-    state.node_relist(Relist::Start, &table);
-    state.node_relist(Relist::Done, &table);
+    assert_eq!(
+        (phase(&row, "Running"), value_of(&row, NodeMetric::CpuRequest, None)),
+        (Some(0.0), Some(0.0))
+    );
+    state.node_event(Event::Init, &table);
+    state.node_event(Event::InitDone, &table);
     assert!(table.points_of("node/n1").is_empty() && table.points_of("pods/n1").is_empty());
-    assert_eq!(value_of(&table.points_of("cluster"), CLUSTER_NODES, Some(("ready", "true"))), Some(0.0));
-    state.pod_relist(Relist::Start, &table);
-    apply_pod(&mut state, &table, pod("c", None, "Pending", "2", "2Gi"));
-    state.pod_relist(Relist::Done, &table);
+    assert_eq!(
+        value_of(&table.points_of("cluster"), NodeMetric::ClusterNodes, Some(("ready", "true"))),
+        Some(0.0)
+    );
+    state.pod_event(Event::Init, &table);
+    state.pod_event(
+        Event::InitApply(serde_json::from_value(pod("c", None, "Pending", "2", "2Gi")).unwrap()),
+        &table,
+    );
+    state.pod_event(Event::InitDone, &table);
     assert_eq!(state.pod_count(), 1);
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Running"), Some(0.0));
     assert_eq!(cluster_phase(&table.points_of("cluster"), "Pending"), Some(1.0));
@@ -196,7 +207,7 @@ fn totals_follow_pods_and_nodes() {
 
 #[test]
 fn a_node_recreated_under_its_name_takes_the_new_uid() {
-    let table = SeriesTable::new("nodes", specs());
+    let table = SeriesTable::new("nodes", NodeMetric::specs());
     let mut state = NodesState::new(NodesConfig::default());
     let apply_node =
         |state: &mut NodesState, v: Value| state.apply_node(&serde_json::from_value(v).unwrap(), &table);
@@ -208,8 +219,8 @@ fn a_node_recreated_under_its_name_takes_the_new_uid() {
         assert!(!points.is_empty());
         assert!(points.iter().all(|p| p.attributes[1].value.as_str() == "new"), "{key}");
     }
-    assert_eq!(value_of(&table.points_of("pods/n1"), CPU_REQUEST, None), Some(1.1));
+    assert_eq!(value_of(&table.points_of("pods/n1"), NodeMetric::CpuRequest, None), Some(1.1));
     let cluster = table.points_of("cluster");
-    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "true"))), Some(0.0));
-    assert_eq!(value_of(&cluster, CLUSTER_NODES, Some(("ready", "false"))), Some(1.0));
+    assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "true"))), Some(0.0));
+    assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "false"))), Some(1.0));
 }

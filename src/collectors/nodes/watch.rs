@@ -7,9 +7,10 @@ use kube::runtime::WatchStreamExt;
 use kube::Api;
 
 use super::config::NodesConfig;
-use super::metrics::specs;
-use super::state::{NodesState, Relist};
+use super::metrics::NodeMetric;
+use super::state::NodesState;
 use crate::collectors::CollectorContext;
+use crate::telemetry::WatchEventKind;
 
 const PAGE_SIZE: u32 = 500;
 
@@ -27,14 +28,13 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
         return;
     };
-    let table = ctx.registry.table(ctx.name.clone(), specs());
+    let table = ctx.registry.table(ctx.name.clone(), NodeMetric::specs());
     let mut state = NodesState::new(config);
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
     let nodes =
         watcher(Api::<Node>::all(client.clone()), watch_config.clone()).default_backoff().map(Update::Node);
     let pods = watcher(Api::<Pod>::all(client), watch_config).default_backoff().map(Update::Pod);
     let mut updates = std::pin::pin!(stream::select(nodes, pods));
-    let (mut nodes_listed, mut pods_listed) = (false, false);
     // Which watcher last failed, so a recovered one clears its detail once, not per event.
     let (mut nodes_failing, mut pods_failing) = (false, false);
     ctx.status.set_up(true);
@@ -45,39 +45,21 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         };
         match update {
             Update::Node(Ok(event)) => {
-                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
-                match event {
-                    Event::Init => state.node_relist(Relist::Start, &table),
-                    Event::InitDone => {
-                        state.node_relist(Relist::Done, &table);
-                        nodes_listed = true;
-                    }
-                    Event::InitApply(node) | Event::Apply(node) => {
-                        for metric in state.apply_node(&node, &table) {
-                            ctx.self_metrics.extract_error(metric);
-                        }
-                    }
-                    Event::Delete(node) => state.delete_node(&node, &table),
+                ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::of(&event));
+                for metric in state.node_event(event, &table) {
+                    ctx.self_metrics.extract_error(metric);
                 }
                 recovered(&ctx, "nodes", &mut nodes_failing);
             }
             Update::Pod(Ok(event)) => {
-                ctx.self_metrics.watch_event(&ctx.name, event_type(&event));
-                match event {
-                    Event::Init => state.pod_relist(Relist::Start, &table),
-                    Event::InitDone => {
-                        state.pod_relist(Relist::Done, &table);
-                        pods_listed = true;
-                    }
-                    Event::InitApply(pod) | Event::Apply(pod) => state.apply_pod(&pod, &table),
-                    Event::Delete(pod) => state.delete_pod(&pod, &table),
-                }
+                ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::of(&event));
+                state.pod_event(event, &table);
                 recovered(&ctx, "pods", &mut pods_failing);
             }
             Update::Node(Err(e)) => report(&ctx, "nodes", &e, &mut nodes_failing),
             Update::Pod(Err(e)) => report(&ctx, "pods", &e, &mut pods_failing),
         }
-        ctx.status.set_ready(nodes_listed && pods_listed);
+        ctx.status.set_ready(state.is_listed());
     }
     ctx.status.set_up(false);
     ctx.status.set_ready(false);
@@ -91,15 +73,7 @@ fn recovered(ctx: &CollectorContext, part: &str, failing: &mut bool) {
 
 fn report(ctx: &CollectorContext, part: &str, error: &watcher::Error, failing: &mut bool) {
     *failing = true;
+    ctx.self_metrics.watch_event(&ctx.name, WatchEventKind::Error);
     tracing::warn!(collector = %ctx.name, %part, %error, "watch failed; retrying with backoff");
     ctx.status.set_detail(part, Some(format!("watch failed: {error}")));
-}
-
-fn event_type<K>(event: &Event<K>) -> &'static str {
-    match event {
-        Event::Apply(_) | Event::InitApply(_) => "apply",
-        Event::Delete(_) => "delete",
-        Event::Init => "init",
-        Event::InitDone => "init_done",
-    }
 }
