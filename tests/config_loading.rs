@@ -102,3 +102,60 @@ fn a_renew_deadline_within_the_whole_second_renew_period_is_rejected() {
     assert!(err.contains("must be longer than 1s"), "{err}");
     load("leaderElection: {leaseDuration: 2s, renewDeadline: 1500ms, retryPeriod: 300ms}\n").unwrap();
 }
+
+/// Every section is checked whether its collector runs or not, and unknown keys anywhere do not
+/// hide the errors inside collector sections.
+#[test]
+fn sections_that_are_off_are_checked_and_no_error_hides_another() {
+    let off = "\
+collectors:
+  crds:
+    enabled: false
+    resources:
+      - {name: x, gvr: {group: g, version: v1, resource: xs}, metrics: [{type: nonsense, name: a}]}
+";
+    let err = load(off).unwrap_err();
+    assert!(err.contains("collectors.crds.resources[0].metrics[0].type (line 5,"), "{err}");
+    assert!(err.contains("unknown metric type \"nonsense\""), "{err}");
+
+    let mixed = "\
+bogus: 1
+collectors:
+  nodes: {enabled: false, colour: red}
+  etcd:
+    interval: 0s
+    clusters: [{name: main, endpoints: [http://127.0.0.1:2379]}]
+  crds:
+    resources:
+      - {name: x, gvr: {group: g, version: v1, resource: xs}, metrics: [{type: nonsense, name: a}]}
+";
+    let err = load(mixed).unwrap_err();
+    for wanted in [
+        "bogus (line 1, column 1): unknown field `bogus`",
+        "collectors.nodes.colour (line 3,",
+        "collectors.etcd.interval (line 5,",
+        "collectors.crds.resources[0].metrics[0].type (line 9,",
+    ] {
+        assert!(err.contains(wanted), "missing {wanted:?} in\n{err}");
+    }
+    assert_eq!(err.lines().count(), 4, "{err}");
+}
+
+/// A collector with settings of its own and no `enabled` key runs; `enabled: false` keeps it
+/// off, and `check` says so.
+#[test]
+fn configured_sections_run_unless_turned_off() {
+    let env = Env::default();
+    let plan = |text: &str| load_str(text, &env).unwrap_or_else(|e| panic!("{e}"));
+    let section = "  etcd:\n    clusters: [{name: main, endpoints: [http://127.0.0.1:2379]}]\n";
+    let on = plan(&format!("collectors:\n{section}"));
+    let etcd = on.collectors.iter().find(|c| c.name == "etcd").unwrap();
+    assert!(etcd.enabled);
+    let off = plan(&format!("collectors:\n{section}    enabled: false\n"));
+    let etcd = off.collectors.iter().find(|c| c.name == "etcd").unwrap();
+    assert!(!etcd.enabled);
+    assert_eq!(etcd.summary(), ["etcd is off (enabled: false): its settings are checked, nothing runs"]);
+    let empty = plan("collectors:\n  etcd: {}\n");
+    let etcd = empty.collectors.iter().find(|c| c.name == "etcd").unwrap();
+    assert!(!etcd.enabled && etcd.summary().is_empty(), "an empty section stays off and unmentioned");
+}

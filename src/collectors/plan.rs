@@ -59,7 +59,11 @@ pub struct ReadAccess {
 pub struct CollectorPlan {
     /// The key under `collectors:`; the status board and self-metrics name.
     pub name: &'static str,
+    /// Only enabled plans run, render, or need RBAC rules; every plan was checked.
     pub enabled: bool,
+    /// The section has settings of its own (resources, clusters, ...), so `check` mentions it
+    /// even when it is off.
+    configured: bool,
     /// Runs only on the Lease holder (`leaderElection: true`).
     pub leader_only: bool,
     /// The section with its defaults, to compare plans.
@@ -72,6 +76,7 @@ impl CollectorPlan {
     pub fn new(
         name: &'static str,
         enabled: bool,
+        configured: bool,
         leader_only: bool,
         section: &impl serde::Serialize,
         compiled: impl Compiled,
@@ -79,14 +84,21 @@ impl CollectorPlan {
         CollectorPlan {
             name,
             enabled,
+            configured,
             leader_only,
             section: serde_json::to_value(section).unwrap_or(serde_json::Value::Null),
             compiled: Arc::new(compiled),
         }
     }
 
-    /// Lines for `check`, each saying who runs it.
+    /// Lines for `check`, each saying who runs it; a configured section that is off says so.
     pub fn summary(&self) -> Vec<String> {
+        if !self.enabled {
+            return match self.configured {
+                true => vec![format!("{} is off (enabled: false): its settings are checked, nothing runs", self.name)],
+                false => Vec::new(),
+            };
+        }
         let election = if self.leader_only { "leader only" } else { "every replica" };
         self.compiled.summary(election)
     }
@@ -95,17 +107,23 @@ impl CollectorPlan {
         self.compiled.needs_kubernetes()
     }
 
+    /// What it lists and watches; nothing when it is off.
     pub fn read_access(&self) -> Vec<ReadAccess> {
-        self.compiled.read_access()
+        if self.enabled {
+            self.compiled.read_access()
+        } else {
+            Vec::new()
+        }
     }
 
+    /// `render` over `objects`; `None` when it is off or does not work on objects.
     pub fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        self.compiled.render(objects, registry, warnings)
+        self.enabled.then(|| self.compiled.render(objects, registry, warnings)).flatten()
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

@@ -26,17 +26,15 @@ pub struct CollectorsConfig {
 }
 
 impl CollectorsConfig {
-    /// Compiles every enabled section into its plan, in a fixed order; `path` is `collectors`.
-    /// Every problem goes into `issues`; a plan is only meant to run when there are none.
+    /// Compiles every section, enabled or not, into its plan, in a fixed order; `path` is
+    /// `collectors`. Every problem goes into `issues`; a plan is only meant to run when there
+    /// are none, and only when it is enabled.
     pub fn compile(&self, path: &str, issues: &mut ConfigIssues) -> Vec<CollectorPlan> {
-        [
+        vec![
             crds::plan(&self.crds, &join(path, "crds"), issues),
             nodes::plan(&self.nodes, &join(path, "nodes"), issues),
             etcd::plan(&self.etcd, &join(path, "etcd"), issues),
         ]
-        .into_iter()
-        .flatten()
-        .collect()
     }
 }
 

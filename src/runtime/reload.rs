@@ -105,7 +105,7 @@ mod tests {
         let mut new = old.clone();
         new.export.otlp.endpoint = "http://elsewhere:4317".into();
         new.export.otlp.headers.insert("x-tenant".into(), "a".into());
-        new.collectors.etcd.enabled = true;
+        new.collectors.etcd.enabled = Some(true);
         assert!(needs_restart(&old, &new).is_empty());
         assert!(otlp_changed(&old, &new));
 

@@ -60,11 +60,12 @@ impl Supervisor {
 
     /// Replaces the plans: collectors no longer planned stop, new ones start, changed ones
     /// restart (the old run has stopped before the new one starts), equal ones keep running.
+    /// Plans that are off count as not planned.
     pub async fn apply(&mut self, plans: Vec<CollectorPlan>) -> Changes {
         let mut changes = Changes::default();
         let mut old: Vec<Entry> = std::mem::take(&mut self.entries);
         let mut to_stop = Vec::new();
-        for plan in plans {
+        for plan in plans.into_iter().filter(|p| p.enabled) {
             match old.iter().position(|e| e.plan.name == plan.name) {
                 Some(i) if old[i].plan == plan => self.entries.push(old.remove(i)),
                 Some(i) => {

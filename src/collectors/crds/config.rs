@@ -12,9 +12,10 @@ use crate::config_parts::Duration;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrdsConfig {
-    /// Whether the collector runs. Default: false.
-    #[serde(default = "default_enabled")]
-    pub enabled: bool,
+    /// Whether the collector runs. Default: on when `resources` lists any, off otherwise. The
+    /// section is checked either way.
+    #[serde(default)]
+    pub enabled: Option<bool>,
     /// Only the leader-election lease holder runs the collector (true) or every replica does
     /// (false). Default: true.
     #[serde(default = "default_leader_election")]
@@ -28,10 +29,17 @@ pub struct CrdsConfig {
     pub resources: Vec<ResourceConfig>,
 }
 
+impl CrdsConfig {
+    /// Whether it runs: as `enabled` says, or when it lists resources.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(!self.resources.is_empty())
+    }
+}
+
 impl Default for CrdsConfig {
     fn default() -> Self {
         CrdsConfig {
-            enabled: default_enabled(),
+            enabled: None,
             leader_election: default_leader_election(),
             metrics_namespace: String::new(),
             resources: Vec::new(),
@@ -39,9 +47,6 @@ impl Default for CrdsConfig {
     }
 }
 
-fn default_enabled() -> bool {
-    false
-}
 
 fn default_leader_election() -> bool {
     true
@@ -233,7 +238,7 @@ resources:
       - {type: conditions, name: condition, path: status.conditions, reasonLabel: why}
 "#;
         let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
-        assert!(config.enabled);
+        assert!(config.is_enabled());
         assert!(config.leader_election);
         let resource = &config.resources[0];
         assert_eq!(resource.resync_period, Duration::from_secs(600));
@@ -249,7 +254,11 @@ resources:
 
         let empty: CrdsConfig = serde_saphyr::from_str("{}").unwrap();
         assert_eq!(empty, CrdsConfig::default());
-        assert!(!empty.enabled);
+        assert!(!empty.is_enabled());
+        let listed: CrdsConfig = serde_saphyr::from_str("resources: [{name: a}]").unwrap();
+        assert!(listed.is_enabled(), "resources without `enabled` turn it on");
+        let off: CrdsConfig = serde_saphyr::from_str("enabled: false\nresources: [{name: a}]").unwrap();
+        assert!(!off.is_enabled());
     }
 
     #[test]

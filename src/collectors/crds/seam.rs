@@ -14,13 +14,12 @@ use crate::config_parts::ConfigIssues;
 use crate::objects::SourcedObject;
 use crate::series::{MetricsRegistry, TableHandle};
 
-/// The plan of `section` (found at `path`) when it is enabled.
-pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> Option<CollectorPlan> {
-    if !section.enabled {
-        return None;
-    }
+/// The plan of `section` (found at `path`), checked whether it is enabled or not.
+pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> CollectorPlan {
     let resources = compile(section, path, issues);
-    Some(CollectorPlan::new("crds", true, section.leader_election, section, Crds { resources }))
+    let configured = !section.resources.is_empty();
+    let crds = Crds { resources };
+    CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, section, crds)
 }
 
 /// The compiled resources.

@@ -11,9 +11,10 @@ use crate::config_parts::{index, join, ConfigIssues, Duration};
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EtcdConfig {
-    /// Whether the etcd collector runs at all.
-    #[serde(default = "default_enabled")]
-    pub enabled: bool,
+    /// Whether the etcd collector runs. Default: on when `clusters` lists any, off otherwise.
+    /// The section is checked either way.
+    #[serde(default)]
+    pub enabled: Option<bool>,
     /// Whether only the replica holding the leader Lease polls (one set of series for the
     /// fleet); `false` makes every replica poll.
     #[serde(default = "default_leader_election")]
@@ -64,9 +65,6 @@ pub struct EtcdTlsConfig {
     pub key_file: Option<PathBuf>,
 }
 
-fn default_enabled() -> bool {
-    false
-}
 
 fn default_leader_election() -> bool {
     true
@@ -83,7 +81,7 @@ fn default_timeout() -> Duration {
 impl Default for EtcdConfig {
     fn default() -> Self {
         EtcdConfig {
-            enabled: default_enabled(),
+            enabled: None,
             leader_election: default_leader_election(),
             interval: default_interval(),
             timeout: default_timeout(),
@@ -93,6 +91,11 @@ impl Default for EtcdConfig {
 }
 
 impl EtcdConfig {
+    /// Whether it runs: as `enabled` says, or when it lists clusters.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.unwrap_or(!self.clusters.is_empty())
+    }
+
     /// Records every problem of this section; `path` is where it sits (`collectors.etcd`).
     pub fn validate(&self, path: &str, issues: &mut ConfigIssues) {
         if self.interval.get().is_zero() {
@@ -101,7 +104,7 @@ impl EtcdConfig {
         if self.timeout.get().is_zero() {
             issues.push(join(path, "timeout"), "must be greater than zero");
         }
-        if self.enabled && self.clusters.is_empty() {
+        if self.enabled == Some(true) && self.clusters.is_empty() {
             issues.push(join(path, "clusters"), "the etcd collector is enabled but lists no cluster");
         }
         let mut names = HashSet::new();
@@ -229,7 +232,7 @@ mod tests {
     fn defaults_follow_the_spec() {
         let config = parse("{}");
         assert_eq!(config, EtcdConfig::default());
-        assert!(!config.enabled && config.leader_election);
+        assert!(!config.is_enabled() && config.leader_election);
         assert_eq!(config.interval, Duration::from_secs(30));
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert!(messages(&config).is_empty());

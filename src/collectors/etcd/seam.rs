@@ -8,13 +8,12 @@ use crate::collectors::context::CollectorContext;
 use crate::collectors::plan::{CollectorPlan, Compiled};
 use crate::config_parts::ConfigIssues;
 
-/// The plan of `section` (found at `path`) when it is enabled.
-pub fn plan(section: &EtcdConfig, path: &str, issues: &mut ConfigIssues) -> Option<CollectorPlan> {
-    if !section.enabled {
-        return None;
-    }
+/// The plan of `section` (found at `path`), checked whether it is enabled or not.
+pub fn plan(section: &EtcdConfig, path: &str, issues: &mut ConfigIssues) -> CollectorPlan {
     section.validate(path, issues);
-    Some(CollectorPlan::new("etcd", true, section.leader_election, section, Etcd(section.clone())))
+    let configured = !section.clusters.is_empty();
+    let etcd = Etcd(section.clone());
+    CollectorPlan::new("etcd", section.is_enabled(), configured, section.leader_election, section, etcd)
 }
 
 struct Etcd(EtcdConfig);

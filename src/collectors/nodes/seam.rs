@@ -12,13 +12,12 @@ use crate::config_parts::ConfigIssues;
 use crate::objects::SourcedObject;
 use crate::series::{MetricsRegistry, TableHandle};
 
-/// The plan of `section` (found at `path`) when it is enabled.
-pub fn plan(section: &NodesConfig, path: &str, issues: &mut ConfigIssues) -> Option<CollectorPlan> {
-    if !section.enabled {
-        return None;
-    }
+/// The plan of `section` (found at `path`), checked whether it is enabled or not.
+pub fn plan(section: &NodesConfig, path: &str, issues: &mut ConfigIssues) -> CollectorPlan {
     section.validate(path, issues);
-    Some(CollectorPlan::new("nodes", true, section.leader_election, section, Nodes(section.clone())))
+    let configured = !section.conditions.is_empty();
+    let nodes = Nodes(section.clone());
+    CollectorPlan::new("nodes", section.enabled, configured, section.leader_election, section, nodes)
 }
 
 struct Nodes(NodesConfig);
