@@ -7,7 +7,9 @@ use std::time::Duration;
 use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
 use kube_state_otel::config::OtlpConfig;
 use kube_state_otel::telemetry::SelfMetrics;
-use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
+use kube_state_otel_testkit::fake_apiserver::{
+    FakeApiServer, FakeApiServerOptions, RecordedRequest, ResourceSpec,
+};
 use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -77,7 +79,11 @@ struct Harness {
 impl Harness {
     /// Starts the collector; `register` says whether the CRD is installed from the start.
     async fn start(plan: CollectorPlan, register: bool) -> Harness {
-        let server = FakeApiServer::start().await;
+        Harness::start_on(FakeApiServer::start().await, plan, register).await
+    }
+
+    /// Starts the collector against `server`.
+    async fn start_on(server: FakeApiServer, plan: CollectorPlan, register: bool) -> Harness {
         if register {
             server.register_resource(databases());
         }
@@ -395,5 +401,28 @@ async fn resync_period_lists_again_and_keeps_the_points() {
     }
     h.expect("test.db.replicas", &["name=a,namespace=prod 3"]).await;
     h.expect("test.db.by_engine", &["value=postgres 1"]).await;
+    h.stop().await;
+}
+
+/// A resource's series reach an export only once its first list is complete: while a list of
+/// three slow pages arrives, exports leave the resource out rather than count a fraction of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_export_carries_a_partly_listed_resource() {
+    let options = FakeApiServerOptions { list_page_delay: Duration::from_millis(1500), ..Default::default() };
+    let server = FakeApiServer::start_with(options).await;
+    server.register_resource(databases());
+    let objects = 1200;
+    for i in 0..objects {
+        server.apply(database("prod", &format!("db-{i:04}"), "postgres", json!(1), "Running")).unwrap();
+    }
+    let h = Harness::start_on(server, config(""), true).await;
+    h.expect("test.db.by_engine", &[&format!("value=postgres {objects}")]).await;
+    let received = h.receiver.received();
+    let count_of = |r: &kube_state_otel_testkit::otlp_receiver::Received| {
+        find_metric(&r.request, "test.db.by_engine").map(|m| points(m).iter().map(|p| p.value).sum::<f64>())
+    };
+    let seen: Vec<Option<f64>> = received.iter().map(count_of).collect();
+    assert!(seen.iter().all(|c| c.is_none() || *c == Some(objects as f64)), "partial counts: {seen:?}");
+    assert!(seen.iter().any(Option::is_none), "exports during the list leave the resource out: {seen:?}");
     h.stop().await;
 }

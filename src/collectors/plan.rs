@@ -95,7 +95,10 @@ impl CollectorPlan {
     pub fn summary(&self) -> Vec<String> {
         if !self.enabled {
             return match self.configured {
-                true => vec![format!("{} is off (enabled: false): its settings are checked, nothing runs", self.name)],
+                true => vec![format!(
+                    "{} is off (enabled: false): its settings are checked, nothing runs",
+                    self.name
+                )],
                 false => Vec::new(),
             };
         }

@@ -36,11 +36,12 @@ pub(super) struct TableReader {
 }
 
 impl TableReader {
-    /// Starts reading every table attached to `registry` now.
+    /// Starts reading every table attached to `registry` now whose objects have been listed.
     pub(super) fn new(registry: &MetricsRegistry) -> Self {
         let mut cursors: Vec<Cursor> = registry
             .tables()
             .into_iter()
+            .filter(|table| table.is_listed())
             .map(|table| {
                 let specs = table.specs().iter().map(|s| registry.exported_spec(s)).collect();
                 Cursor { table, specs, keys: None, next_key: 0 }

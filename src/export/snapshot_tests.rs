@@ -109,6 +109,17 @@ fn a_detached_table_is_not_exported() {
     assert_eq!(super::count_points(&snapshot(&registry).into_request()), 0);
 }
 
+#[test]
+fn a_table_awaiting_its_list_is_not_exported_until_listed() {
+    let registry = MetricsRegistry::new();
+    let table = registry.table_after_list("t", vec![MetricSpec::gauge("t.count", "1", "objects").summed()]);
+    table.replace("a", vec![Point::new(MetricId(0), vec![], 1.0)]);
+    assert!(snapshot(&registry).next_request().is_none(), "half a list is no count at all");
+    assert_eq!(super::count_points(&snapshot(&registry).into_request()), 0);
+    table.mark_listed();
+    assert_eq!(snapshot(&registry).next_request().unwrap().points, 1);
+}
+
 /// The whole request a scrape or `render` gets is the encoded chunks' content, merged into one
 /// metric per name, under the same resource and scope.
 #[test]

@@ -49,6 +49,12 @@ impl MetricsRegistry {
         self.attach(Arc::new(SeriesTable::new(owner, specs)))
     }
 
+    /// Like [`MetricsRegistry::table`], for a collector that lists its objects first: the
+    /// table is exported only once [`SeriesTable::mark_listed`] is called.
+    pub fn table_after_list(&self, owner: impl Into<String>, specs: Vec<MetricSpec>) -> TableHandle {
+        self.attach(Arc::new(SeriesTable::new(owner, specs).awaiting_list()))
+    }
+
     /// Attaches an existing table.
     pub fn attach(&self, table: Arc<SeriesTable>) -> TableHandle {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed) + 1;

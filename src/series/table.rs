@@ -1,6 +1,7 @@
 //! One collector's (or one resource's) points, keyed by object.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
@@ -12,6 +13,9 @@ use super::spec::{Aggregation, MetricId, MetricSpec, Point};
 #[derive(Debug)]
 pub struct SeriesTable {
     owner: String,
+    /// Whether every object has been listed once; the export leaves the table out until then,
+    /// so a count or a sum never shows a fraction of a resource after a (re)start.
+    listed: AtomicBool,
     specs: Vec<MetricSpec>,
     rows: RwLock<Rows>,
 }
@@ -19,7 +23,28 @@ pub struct SeriesTable {
 impl SeriesTable {
     /// `owner` names the collector (or collector/resource) in self-metrics.
     pub fn new(owner: impl Into<String>, specs: Vec<MetricSpec>) -> Self {
-        SeriesTable { owner: owner.into(), specs, rows: RwLock::new(Rows::default()) }
+        SeriesTable {
+            owner: owner.into(),
+            listed: AtomicBool::new(true),
+            specs,
+            rows: RwLock::new(Rows::default()),
+        }
+    }
+
+    /// The same table, left out of exports until [`SeriesTable::mark_listed`].
+    pub fn awaiting_list(self) -> Self {
+        self.listed.store(false, Ordering::Relaxed);
+        self
+    }
+
+    /// Every object has been listed once: the table is exported from now on.
+    pub fn mark_listed(&self) {
+        self.listed.store(true, Ordering::Release);
+    }
+
+    /// Whether the table is exported.
+    pub fn is_listed(&self) -> bool {
+        self.listed.load(Ordering::Acquire)
     }
 
     pub fn owner(&self) -> &str {

@@ -23,7 +23,7 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     for resource in resources {
-        let table = ctx.registry.table(format!("crds/{}", resource.name), resource.specs.clone());
+        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
         let (remaining, status) = (remaining.clone(), ctx.status.clone());
         let synced = move || {
             if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {

@@ -47,7 +47,6 @@ impl Default for CrdsConfig {
     }
 }
 
-
 fn default_leader_election() -> bool {
     true
 }

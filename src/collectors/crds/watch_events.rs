@@ -82,7 +82,12 @@ impl ResourceEvents {
                     owned.remove(&key);
                 }
             }
-            Change::Listed(listed) => self.forget_unlisted(stream, listed),
+            Change::Listed(listed) => {
+                self.forget_unlisted(stream, listed);
+                if self.is_synced() {
+                    self.table.mark_listed();
+                }
+            }
         }
     }
 

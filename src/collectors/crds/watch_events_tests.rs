@@ -17,7 +17,7 @@ fn events(streams: usize) -> (ResourceEvents, Arc<SeriesTable>) {
     let yaml = "resources:\n  - name: db\n    gvr: {group: example.com, version: v1, resource: dbs}\n    commonLabels: {name: metadata.name}\n    metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
     let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
     let resource = Arc::new(compile_crds(&config).unwrap().remove(0));
-    let table = Arc::new(SeriesTable::new("crds/db", resource.specs.clone()));
+    let table = Arc::new(SeriesTable::new("crds/db", resource.specs.clone()).awaiting_list());
     (ResourceEvents::new(resource, table.clone(), SelfMetrics::noop(), streams), table)
 }
 
@@ -107,4 +107,21 @@ fn an_object_becomes_the_value_it_serializes_to() {
     object.metadata.labels = Some([("app".to_string(), "db".to_string())].into());
     let want = serde_json::to_value(&object).unwrap();
     assert_eq!(into_value(object).unwrap(), want);
+}
+
+/// The table is exported only once every stream has listed all its objects.
+#[test]
+fn the_table_is_exported_once_every_stream_has_listed() {
+    let (mut events, table) = events(2);
+    let now = Instant::now();
+    for stream in 0..2 {
+        events.handle(stream, Event::Init, now);
+    }
+    events.handle(0, Event::InitApply(db("a", "x", 1)), now);
+    events.handle(0, Event::InitDone, now);
+    events.handle(1, Event::InitApply(db("b", "y", 2)), now);
+    assert!(!table.is_listed(), "namespace b is still listing");
+    events.handle(1, Event::InitDone, now);
+    assert!(table.is_listed());
+    assert_eq!(values(&table), [1.0, 2.0]);
 }

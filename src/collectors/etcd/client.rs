@@ -16,9 +16,9 @@ use super::config::EtcdTlsConfig;
 pub enum EtcdError {
     #[error("cannot read {what} {}: {source}", path.display())]
     TlsFile { what: &'static str, path: PathBuf, source: std::io::Error },
-    #[error("cannot set up a client for {endpoint}: {}", describe(source))]
+    #[error("cannot set up a client for {endpoint}: {}", error_text(source))]
     Connect { endpoint: String, source: etcd_client::Error },
-    #[error("{what} failed: {}", describe(source))]
+    #[error("{what} failed: {}", error_text(source))]
     Request { what: &'static str, source: etcd_client::Error },
     #[error("{what}: no answer within {}", humantime::format_duration(*after))]
     Timeout { what: &'static str, after: Duration },
@@ -97,7 +97,7 @@ const CLOSED: [&str; 4] = ["connection closed", "broken pipe", "connection reset
 pub fn tls_hint(tls: Option<&EtcdTlsConfig>, error: &EtcdError) -> Option<&'static str> {
     let tls = tls?;
     let EtcdError::Request { source, .. } = error else { return None };
-    let text = describe(source).to_lowercase();
+    let text = error_text(source).to_lowercase();
     if text.contains("tcp connect error") || !CLOSED.iter().any(|closed| text.contains(closed)) {
         return None;
     }
@@ -113,7 +113,7 @@ pub fn tls_hint(tls: Option<&EtcdTlsConfig>, error: &EtcdError) -> Option<&'stat
 /// An etcd client error and its causes on one line, for status details. tonic's own text for a
 /// gRPC status embeds the Debug form of its source; the message and the Display form of each
 /// cause (connection refused, certificate required) read better.
-pub fn describe(error: &etcd_client::Error) -> String {
+pub fn error_text(error: &etcd_client::Error) -> String {
     match error {
         etcd_client::Error::GRpcStatus(status) => {
             let head = match status.message() {
@@ -143,13 +143,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn describe_reads_like_a_sentence() {
+    fn error_text_reads_like_a_sentence() {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
         let status = tonic::Status::from_error(Box::new(io));
-        let text = describe(&etcd_client::Error::GRpcStatus(status));
+        let text = error_text(&etcd_client::Error::GRpcStatus(status));
         assert_eq!(text, "Connection refused (Unknown)");
         let status = tonic::Status::unavailable("tcp connect error");
-        assert_eq!(describe(&etcd_client::Error::GRpcStatus(status)), "tcp connect error (Unavailable)");
+        assert_eq!(error_text(&etcd_client::Error::GRpcStatus(status)), "tcp connect error (Unavailable)");
     }
 
     #[test]

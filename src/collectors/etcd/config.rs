@@ -65,7 +65,6 @@ pub struct EtcdTlsConfig {
     pub key_file: Option<PathBuf>,
 }
 
-
 fn default_leader_election() -> bool {
     true
 }

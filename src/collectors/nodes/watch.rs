@@ -28,7 +28,7 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
         return;
     };
-    let table = ctx.registry.table(ctx.name.clone(), NodeMetric::specs());
+    let table = ctx.registry.table_after_list(ctx.name.clone(), NodeMetric::specs());
     let mut state = NodesState::new(config);
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
     let nodes =
@@ -58,6 +58,9 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
             }
             Update::Node(Err(e)) => report(&ctx, "nodes", &e, &mut nodes_failing),
             Update::Pod(Err(e)) => report(&ctx, "pods", &e, &mut pods_failing),
+        }
+        if state.is_listed() {
+            table.mark_listed();
         }
         ctx.status.set_ready(state.is_listed());
     }

@@ -51,11 +51,17 @@ pub struct FakeApiServerOptions {
     pub history_limit: usize,
     /// Period of BOOKMARK events on watches that allow them.
     pub bookmark_interval: Duration,
+    /// How long each list page after the first takes to arrive (a big list over a slow link).
+    pub list_page_delay: Duration,
 }
 
 impl Default for FakeApiServerOptions {
     fn default() -> Self {
-        Self { history_limit: 10_000, bookmark_interval: Duration::from_secs(1) }
+        Self {
+            history_limit: 10_000,
+            bookmark_interval: Duration::from_secs(1),
+            list_page_delay: Duration::ZERO,
+        }
     }
 }
 
@@ -81,6 +87,7 @@ impl FakeApiServer {
             changed: signal::Sender::new(0),
             control: signal::Sender::new(Control::default()),
             bookmark_interval: options.bookmark_interval,
+            list_page_delay: options.list_page_delay,
             requests: Mutex::new(Vec::new()),
             kube_system_uid: KUBE_SYSTEM_UID.to_string(),
             addr,

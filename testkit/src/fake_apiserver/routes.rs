@@ -39,8 +39,12 @@ async fn dispatch(
         path: uri.path().to_string(),
         query: query.clone(),
     });
-    let request =
-        Request { shared: &shared, method, headers, params: form_pairs(&query).into_iter().collect(), body };
+    let params: HashMap<String, String> = form_pairs(&query).into_iter().collect();
+    let next_page = method == Method::GET && params.get("continue").is_some_and(|c| !c.is_empty());
+    if next_page && !shared.list_page_delay.is_zero() {
+        tokio::time::sleep(shared.list_page_delay).await;
+    }
+    let request = Request { shared: &shared, method, headers, params, body };
     request.handle(uri.path()).unwrap_or_else(IntoResponse::into_response)
 }
 

@@ -78,6 +78,7 @@ pub(crate) struct Shared {
     pub changed: watch::Sender<u64>,
     pub control: watch::Sender<Control>,
     pub bookmark_interval: Duration,
+    pub list_page_delay: Duration,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub kube_system_uid: String,
     pub addr: SocketAddr,
