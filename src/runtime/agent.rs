@@ -218,6 +218,11 @@ async fn follow_changes(
     supervisor: &mut Supervisor,
 ) {
     let mut leadership = election.map(|e| e.leader.clone());
+    // The watch saw the file only once it started: an edit made after the file was loaded
+    // and before then would otherwise wait for the next edit.
+    if let Some((_, reloader)) = &reload {
+        reloader.reload(&mut current, supervisor).await;
+    }
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
