@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::default_true;
 use super::Duration;
 
 /// Where and how metrics are exported.
@@ -64,7 +63,7 @@ impl Default for ExportConfig {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OtlpConfig {
     /// Whether metrics are pushed over OTLP.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::config_parts::default_true")]
     pub enabled: bool,
     /// Base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`: for `http/protobuf`, `/v1/metrics` is appended.
     #[serde(default = "default_endpoint")]

@@ -130,7 +130,7 @@ pub enum LogFormat {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeaderElectionConfig {
     /// Whether replicas elect a leader. When false, every replica runs every collector.
-    #[serde(default = "default_true")]
+    #[serde(default = "crate::config_parts::default_true")]
     pub enabled: bool,
     /// Namespace of the Lease; empty: the pod's namespace (`POD_NAMESPACE`).
     #[serde(default = "default_lease_namespace")]
@@ -150,10 +150,6 @@ pub struct LeaderElectionConfig {
     /// before retrying after a failed Lease request.
     #[serde(default = "default_retry_period")]
     pub retry_period: Duration,
-}
-
-pub(crate) fn default_true() -> bool {
-    true
 }
 
 fn default_lease_namespace() -> String {

@@ -7,3 +7,8 @@ mod issues;
 
 pub use duration::Duration;
 pub use issues::{index, join, ConfigIssue, ConfigIssues};
+
+/// The default of switches that are on unless turned off (`#[serde(default = ...)]`).
+pub fn default_true() -> bool {
+    true
+}

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use super::metrics::Identity;
-
 /// An etcd alarm the collector reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alarm {
@@ -61,6 +59,13 @@ pub struct ListedMember {
 /// active alarm of the cluster among a member's Status errors.
 pub fn healthy(sample: &MemberSample) -> bool {
     sample.leader != 0 && sample.errors.is_empty() && sample.alarms.as_ref().is_none_or(|a| a.is_empty())
+}
+
+/// Who a member is, as far as the member list tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub id: u64,
+    pub name: String,
 }
 
 /// The name of the member with this id in the member list (empty for a member not started yet).

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use etcd_client::{AlarmAction, AlarmType, Client, GetOptions};
 
 use super::client::{call, connect, EtcdError, Purpose};
-use super::cluster::{identity_by_endpoint, identity_by_id, Alarm, ListedMember, MemberSample};
+use super::cluster::{identity_by_endpoint, identity_by_id, Alarm, Identity, ListedMember, MemberSample};
 use super::config::EtcdTlsConfig;
-use super::metrics::Identity;
 use crate::backoff::{Attempts, Backoff};
 
 /// The agent's backoff counted in poll intervals rather than time (one second stands for one

@@ -2,7 +2,7 @@
 
 use opentelemetry::KeyValue;
 
-use super::cluster::{healthy, Alarm, ClusterView, MemberSample};
+use super::cluster::{healthy, Alarm, ClusterView, Identity, MemberSample};
 use crate::collectors::declare::declare_metrics;
 use crate::series::Point;
 
@@ -165,13 +165,6 @@ declare_metrics! {
             attributes: [CLUSTER_NAME, KEY_PREFIX, EVENT_TYPE],
         },
     }
-}
-
-/// Who a member is, as far as the member list tells.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub id: u64,
-    pub name: String,
 }
 
 /// The attributes that name a member; id and name are left out until the member is known.
