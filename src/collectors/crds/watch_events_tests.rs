@@ -14,7 +14,7 @@ use crate::series::SeriesTable;
 use crate::telemetry::SelfMetrics;
 
 fn events(streams: usize) -> (ResourceEvents, Arc<SeriesTable>) {
-    let yaml = "resources:\n  - name: db\n    gvr: {group: example.com, version: v1, resource: dbs}\n    commonLabels: {name: metadata.name}\n    metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
+    let yaml = "resources:\n  - name: db\n    gvr: {group: example.com, version: v1, resource: dbs}\n    metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
     let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
     let resource = Arc::new(compile_crds(&config).unwrap().remove(0));
     let table = Arc::new(SeriesTable::new("crds/db", resource.specs.clone()));
