@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
 use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -14,7 +14,7 @@ mod exporter_support;
 #[path = "support/crds_harness.rs"]
 mod harness;
 
-use harness::{config, config_selecting, database, databases, list_requests, Harness, WAIT};
+use harness::{config, config_selecting, database, databases, list_requests, Harness, API_VERSION, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_type_is_exported_updated_and_removed() {
@@ -371,5 +371,37 @@ async fn a_kind_is_resolved_through_discovery_with_default_identity() {
     .await;
     h.apply(database("prod", "a", "postgres", json!(4), "Running"));
     h.expect("test.db.replicas", &["name=a,namespace=prod 4"]).await;
+    h.stop().await;
+}
+
+/// A built-in resource named by kind (core group, served at `/api/v1`) works like a custom one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_built_in_kind_is_watched_like_a_custom_one() {
+    let select = "    gvk: {group: \"\", version: v1, kind: PersistentVolumeClaim}\n";
+    let h = Harness::start(config_selecting(select, ""), false).await;
+    h.server.register_resource(ResourceSpec::new(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ));
+    let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": "prod"}, "spec": {"replicas": 2}});
+    h.apply(claim);
+    h.expect("test.db.replicas", &["name=data,namespace=prod 2"]).await;
+    let paths: Vec<String> = h.server.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == "/api/v1/persistentvolumeclaims"), "{paths:?}");
+    h.stop().await;
+}
+
+/// Objects of a cluster-scoped resource have no namespace, so the default identity is `name`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_scoped_objects_get_no_namespace_attribute() {
+    let select = "    gvr: {group: example.com, version: v1, resource: shards}\n";
+    let h = Harness::start(config_selecting(select, ""), false).await;
+    h.server.register_resource(ResourceSpec::new("example.com", "v1", "Shard", "shards", false));
+    h.apply(json!({"apiVersion": API_VERSION, "kind": "Shard", "metadata": {"name": "s1"}, "spec": {"replicas": 5}}));
+    h.expect("test.db.replicas", &["name=s1 5"]).await;
     h.stop().await;
 }
