@@ -303,6 +303,11 @@ const SELECTING: &str = r#"collectors:
         commonLabels: {}
         metrics:
           - {type: info, name: info}
+      - name: capped
+        gvr: {version: v1, resource: persistentvolumeclaims}
+        maxSeries: 1
+        metrics:
+          - {type: info, name: info}
 "#;
 
 fn claim(namespace: &str, name: &str, app: &str) -> String {
@@ -312,7 +317,8 @@ fn claim(namespace: &str, name: &str, app: &str) -> String {
 }
 
 /// Namespaces globs and exclusions, both selectors and the default commonLabels, as `run`
-/// would apply them; a resource without identity attributes warns about its collisions.
+/// would apply them; a resource without identity attributes warns about its collisions, and
+/// one over its `maxSeries` about the points dropped.
 #[test]
 fn render_selects_objects_like_the_watch_and_warns_about_collisions() {
     let dir = tempfile::tempdir().unwrap();
@@ -343,4 +349,9 @@ fn render_selects_objects_like_the_watch_and_warns_about_collisions() {
     let want = format!("warning: {second}: metric claim.info: collision with {first}");
     assert!(stderr.contains(&want), "{want}\nnot in\n{stderr}");
     assert_eq!(stdout.lines().filter(|l| l.starts_with("claim_info{")).count(), 1, "{stdout}");
+    let dropped = format!(
+        "warning: {second}: crds/capped: 1 points dropped beyond maxSeriesPerObject (1000) or maxSeries (1)"
+    );
+    assert!(stderr.contains(&dropped), "{dropped}\nnot in\n{stderr}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("capped_info{")).count(), 1, "{stdout}");
 }

@@ -80,9 +80,10 @@ impl Compiled for Crds {
                 warnings.extend(
                     extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
                 );
-                let admitted = admission.admit(&i.to_string(), extracted.points);
+                let key = i.to_string();
+                let admitted = admission.admit(&key, extracted.points);
                 warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
-                table.replace(&i.to_string(), admitted.points);
+                table.replace(&key, admitted.points);
             }
             if matched == 0 {
                 warnings.push(format!(
