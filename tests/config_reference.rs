@@ -25,6 +25,7 @@ collectors:
     resources:
       - name: r
         gvr: {group: g, version: v1, resource: rs, kind: R}
+        gvk: {group: g, version: v1, kind: R}
         commonLabels: {a: metadata.name}
         metrics:
           - type: map_state

@@ -4,161 +4,17 @@
 
 use std::time::Duration;
 
-use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
-use kube_state_otel::config::OtlpConfig;
-use kube_state_otel::telemetry::SelfMetrics;
-use kube_state_otel_testkit::fake_apiserver::{
-    FakeApiServer, FakeApiServerOptions, RecordedRequest, ResourceSpec,
-};
-use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver};
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
+use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 #[path = "support/exporter.rs"]
 mod exporter_support;
+#[path = "support/crds_harness.rs"]
+mod harness;
 
-const WAIT: Duration = Duration::from_secs(20);
-const API_VERSION: &str = "example.com/v1";
-
-fn databases() -> ResourceSpec {
-    ResourceSpec::new("example.com", "v1", "Database", "databases", true)
-}
-
-/// The compiled `collectors.crds` section with every metric type over `databases`, with
-/// `extra` resource fields (namespaces, selector).
-fn config(extra: &str) -> CollectorPlan {
-    let yaml = format!(
-        r#"enabled: true
-metricsNamespace: test
-resources:
-  - name: db
-    gvr: {{group: example.com, version: v1, resource: databases}}
-    commonLabels: {{name: metadata.name, namespace: metadata.namespace}}
-{extra}    metrics:
-      - {{type: info, name: info, labels: {{engine: spec.engine}}}}
-      - {{type: state, name: phase, path: status.phase, states: [Running, Failed]}}
-      - {{type: gauge, name: replicas, unit: "{{replica}}", help: "Desired replicas", path: spec.replicas}}
-      - {{type: count, name: by_engine, path: spec.engine}}
-      - {{type: map_state, name: component, path: status.components}}
-      - {{type: map_gauge, name: component_replicas, path: status.componentReplicas}}
-      - {{type: conditions, name: condition, path: status.conditions}}
-"#
-    );
-    let section: String = yaml.lines().map(|line| format!("    {line}\n")).collect();
-    let file = format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n{section}");
-    let plan = kube_state_otel::config::load_str(&file, &kube_state_otel::config::Env::default())
-        .unwrap_or_else(|e| panic!("{file}\n{e}"));
-    plan.collectors.into_iter().find(|c| c.name == "crds").expect("crds is enabled")
-}
-
-fn database(ns: &str, name: &str, engine: &str, replicas: Value, phase: &str) -> Value {
-    json!({
-        "apiVersion": API_VERSION, "kind": "Database",
-        "metadata": {"name": name, "namespace": ns, "labels": {"app": "db"}},
-        "spec": {"engine": engine, "replicas": replicas},
-        "status": {
-            "phase": phase,
-            "components": {"primary": "Ready", "replica": "Starting"},
-            "componentReplicas": {"primary": 1, "replica": "2"},
-            "conditions": [
-                {"type": "Ready", "status": "True", "reason": "Ok"},
-                {"type": "Synced", "status": "false"}
-            ]
-        }
-    })
-}
-
-struct Harness {
-    server: FakeApiServer,
-    receiver: OtlpReceiver,
-    status: CollectorStatus,
-    cancel: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Harness {
-    /// Starts the collector; `register` says whether the CRD is installed from the start.
-    async fn start(plan: CollectorPlan, register: bool) -> Harness {
-        Harness::start_on(FakeApiServer::start().await, plan, register).await
-    }
-
-    /// Starts the collector against `server`.
-    async fn start_on(server: FakeApiServer, plan: CollectorPlan, register: bool) -> Harness {
-        if register {
-            server.register_resource(databases());
-        }
-        let receiver = OtlpReceiver::start().await;
-        let otlp = OtlpConfig { endpoint: receiver.grpc_endpoint(), ..OtlpConfig::default() };
-        let exporter = exporter_support::exporter(&otlp, &[], 5);
-        let registry = exporter.registry().clone();
-        let meter = exporter.own_metrics().meter();
-        let status = CollectorStatus::default();
-        let cancel = CancellationToken::new();
-        let stop = cancel.clone();
-        tokio::spawn(async move { exporter.run(Duration::from_millis(200), stop).await });
-        let ctx = CollectorContext {
-            name: "crds".into(),
-            cancel: cancel.clone(),
-            registry,
-            status: status.clone(),
-            self_metrics: SelfMetrics::new(&meter),
-            kube: Some(server.client()),
-        };
-        let task = plan.spawn(ctx);
-        Harness { server, receiver, status, cancel, task }
-    }
-
-    fn apply(&self, object: Value) {
-        self.server.apply(object).unwrap();
-    }
-
-    fn delete(&self, ns: &str, name: &str) {
-        self.server.delete(API_VERSION, "Database", Some(ns), name).unwrap();
-    }
-
-    /// Waits until the newest export's points of `metric`, as sorted `k=v,... value` lines,
-    /// equal `want` (empty: the metric has no points).
-    async fn expect(&self, metric: &str, want: &[&str]) {
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while self.latest(metric) != want {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{metric}: wanted {want:?}; the last export had {:?}",
-                self.latest(metric)
-            );
-            // Woken by the next export, or re-checked shortly.
-            let next = self.receiver.received().len() + 1;
-            let _ = tokio::time::timeout(
-                Duration::from_millis(500),
-                self.receiver.wait_for(WAIT, "next export", |r| r.len() >= next),
-            )
-            .await;
-        }
-    }
-
-    fn latest(&self, metric: &str) -> Vec<String> {
-        let received = self.receiver.received();
-        let Some(last) = received.last() else { return vec!["<no export yet>".into()] };
-        let mut lines: Vec<String> = find_metric(&last.request, metric)
-            .map(points)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| {
-                let attrs: Vec<String> = p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{} {}", attrs.join(","), p.value)
-            })
-            .collect();
-        lines.sort();
-        lines
-    }
-
-    async fn stop(self) {
-        self.cancel.cancel();
-        self.task.await.unwrap();
-    }
-}
+use harness::{config, config_selecting, database, databases, list_requests, Harness, API_VERSION, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_type_is_exported_updated_and_removed() {
@@ -258,12 +114,6 @@ async fn objects_deleted_before_a_410_relist_lose_their_points() {
     h.apply(database("prod", "c", "postgres", json!(7), "Running"));
     h.expect("test.db.replicas", &["name=b,namespace=prod 4", "name=c,namespace=prod 7"]).await;
     h.stop().await;
-}
-
-/// List (not watch) requests for databases.
-fn list_requests(server: &FakeApiServer) -> usize {
-    let is_list = |r: &&RecordedRequest| r.path.ends_with("/databases") && r.query_param("watch").is_none();
-    server.requests().iter().filter(is_list).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,25 +254,154 @@ async fn resync_period_lists_again_and_keeps_the_points() {
     h.stop().await;
 }
 
-/// A resource's series reach an export only once its first list is complete: while a list of
-/// three slow pages arrives, exports leave the resource out rather than count a fraction of it.
+/// Paths of the requests for databases (lists and watches).
+fn database_paths(server: &FakeApiServer) -> Vec<String> {
+    server.requests().into_iter().filter(|r| r.path.ends_with("/databases")).map(|r| r.path).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_export_carries_a_partly_listed_resource() {
-    let options = FakeApiServerOptions { list_page_delay: Duration::from_millis(1500), ..Default::default() };
-    let server = FakeApiServer::start_with(options).await;
-    server.register_resource(databases());
-    let objects = 1200;
-    for i in 0..objects {
-        server.apply(database("prod", &format!("db-{i:04}"), "postgres", json!(1), "Running")).unwrap();
+async fn globs_and_exclusions_watch_cluster_wide_and_filter_in_the_agent() {
+    let selecting =
+        "    namespaces: [\"prod-*\", staging, \"!prod-test\"]\n    excludeNamespaces: [\"prod-old*\"]\n";
+    let h = Harness::start(config(selecting), true).await;
+    for ns in ["prod-a", "prod-test", "prod-old1", "staging", "dev"] {
+        h.apply(database(ns, "a", "postgres", json!(1), "Running"));
     }
-    let h = Harness::start_on(server, config(""), true).await;
-    h.expect("test.db.by_engine", &[&format!("value=postgres {objects}")]).await;
-    let received = h.receiver.received();
-    let count_of = |r: &kube_state_otel_testkit::otlp_receiver::Received| {
-        find_metric(&r.request, "test.db.by_engine").map(|m| points(m).iter().map(|p| p.value).sum::<f64>())
-    };
-    let seen: Vec<Option<f64>> = received.iter().map(count_of).collect();
-    assert!(seen.iter().all(|c| c.is_none() || *c == Some(objects as f64)), "partial counts: {seen:?}");
-    assert!(seen.iter().any(Option::is_none), "exports during the list leave the resource out: {seen:?}");
+    h.expect("test.db.replicas", &["name=a,namespace=prod-a 1", "name=a,namespace=staging 1"]).await;
+    h.expect("test.db.by_engine", &["value=postgres 2"]).await;
+    let paths = database_paths(&h.server);
+    assert!(paths.iter().all(|p| p == "/apis/example.com/v1/databases"), "{paths:?}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exact_namespaces_are_watched_one_by_one() {
+    let h = Harness::start(config("    namespaces: [prod, dev]\n"), true).await;
+    h.apply(database("prod", "a", "postgres", json!(1), "Running"));
+    h.expect("test.db.replicas", &["name=a,namespace=prod 1"]).await;
+    let mut paths = database_paths(&h.server);
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        ["/apis/example.com/v1/namespaces/dev/databases", "/apis/example.com/v1/namespaces/prod/databases"]
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_and_field_selectors_are_sent_to_the_api_server() {
+    let selecting = "    labelSelector: \"app in (db)\"\n    fieldSelector: metadata.name!=skip\n";
+    let h = Harness::start(config(selecting), true).await;
+    h.apply(database("prod", "a", "postgres", json!(1), "Running"));
+    h.apply(database("prod", "skip", "postgres", json!(2), "Running"));
+    let mut cache = database("prod", "c", "postgres", json!(3), "Running");
+    cache["metadata"]["labels"]["app"] = json!("cache");
+    h.apply(cache);
+    h.expect("test.db.replicas", &["name=a,namespace=prod 1"]).await;
+    let requests: Vec<_> =
+        h.server.requests().into_iter().filter(|r| r.path.ends_with("/databases")).collect();
+    assert!(!requests.is_empty());
+    for request in requests {
+        assert_eq!(request.query_param("labelSelector").as_deref(), Some("app in (db)"), "{}", request.path);
+        assert_eq!(
+            request.query_param("fieldSelector").as_deref(),
+            Some("metadata.name!=skip"),
+            "{}",
+            request.path
+        );
+    }
+    h.stop().await;
+}
+
+/// Without `namespace` in `commonLabels`, `a` in two namespaces gives one series: the first
+/// object written keeps it until it is deleted, and the other takes it at its next update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colliding_series_keep_the_first_object_and_are_counted() {
+    let select = "    gvr: {group: example.com, version: v1, resource: databases}\n    commonLabels: {name: metadata.name}\n";
+    let h = Harness::start(config_selecting(select, ""), true).await;
+    h.apply(database("prod", "a", "postgres", json!(1), "Running"));
+    h.expect("test.db.replicas", &["name=a 1"]).await;
+    h.apply(database("dev", "a", "postgres", json!(2), "Running"));
+    let collisions = [
+        "metric=test.db.info 1",
+        "metric=test.db.phase 2",
+        "metric=test.db.replicas 1",
+        "metric=test.db.component 2",
+        "metric=test.db.component_replicas 2",
+        "metric=test.db.condition 2",
+    ];
+    h.expect("kube_state_otel.series.collisions", &collisions).await;
+    h.expect("test.db.replicas", &["name=a 1"]).await;
+    h.delete("prod", "a");
+    h.expect("test.db.replicas", &[]).await;
+    h.apply(database("dev", "a", "postgres", json!(3), "Running"));
+    h.expect("test.db.replicas", &["name=a 3"]).await;
+    h.stop().await;
+}
+
+/// Each object yields 11 points (7 metrics); at most 5 per object and 8 in all are kept, in
+/// extraction order: `a` keeps info, both phase points, replicas and by_engine; `b` only the
+/// first 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guards_drop_points_beyond_the_limits_and_count_them() {
+    let h = Harness::start(config("    maxSeriesPerObject: 5\n    maxSeries: 8\n"), true).await;
+    h.apply(database("prod", "a", "postgres", json!(1), "Running"));
+    h.expect("test.db.replicas", &["name=a,namespace=prod 1"]).await;
+    h.apply(database("prod", "b", "postgres", json!(2), "Running"));
+    h.expect(
+        "test.db.info",
+        &["engine=postgres,name=a,namespace=prod 1", "engine=postgres,name=b,namespace=prod 1"],
+    )
+    .await;
+    h.expect("kube_state_otel.series.dropped", &["table=crds/db 14"]).await;
+    h.expect("test.db.replicas", &["name=a,namespace=prod 1"]).await;
+    h.expect("test.db.condition", &[]).await;
+    h.stop().await;
+}
+
+/// `gvk` finds the plural through discovery; without `commonLabels` the identity is `name`
+/// and `namespace`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_is_resolved_through_discovery_with_default_identity() {
+    let h = Harness::start(
+        config_selecting("    gvk: {group: example.com, version: v1, kind: Database}\n", ""),
+        true,
+    )
+    .await;
+    h.apply(database("prod", "a", "postgres", json!(4), "Running"));
+    h.expect("test.db.replicas", &["name=a,namespace=prod 4"]).await;
+    h.stop().await;
+}
+
+/// A built-in resource named by kind (core group, served at `/api/v1`) works like a custom one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_built_in_kind_is_watched_like_a_custom_one() {
+    let select = "    gvk: {group: \"\", version: v1, kind: PersistentVolumeClaim}\n";
+    let h = Harness::start(config_selecting(select, ""), false).await;
+    h.server.register_resource(ResourceSpec::new(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ));
+    let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": "prod"}, "spec": {"replicas": 2}});
+    h.apply(claim);
+    h.expect("test.db.replicas", &["name=data,namespace=prod 2"]).await;
+    let paths: Vec<String> = h.server.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.iter().any(|p| p == "/api/v1/persistentvolumeclaims"), "{paths:?}");
+    h.stop().await;
+}
+
+/// Objects of a cluster-scoped resource have no namespace, so the default identity is `name`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_scoped_objects_get_no_namespace_attribute() {
+    let select = "    gvr: {group: example.com, version: v1, resource: shards}\n";
+    let h = Harness::start(config_selecting(select, ""), false).await;
+    h.server.register_resource(ResourceSpec::new("example.com", "v1", "Shard", "shards", false));
+    h.apply(json!({"apiVersion": API_VERSION, "kind": "Shard", "metadata": {"name": "s1"}, "spec": {"replicas": 5}}));
+    h.expect("test.db.replicas", &["name=s1 5"]).await;
     h.stop().await;
 }

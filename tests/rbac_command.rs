@@ -122,3 +122,37 @@ fn the_deployed_cluster_role_covers_the_deployed_config() {
         }
     }
 }
+
+/// A resource named by kind gets a rule for the guessed plural, and the comments say how each
+/// resource is watched.
+#[test]
+fn kinds_get_the_guessed_plural_and_comments_tell_the_watch() {
+    let config = r#"
+leaderElection: {enabled: false}
+collectors:
+  nodes: {enabled: false}
+  crds:
+    enabled: true
+    resources:
+      - name: pvc
+        gvk: {group: "", version: v1, kind: PersistentVolumeClaim}
+        namespaces: ["prod-*"]
+        metrics: [{type: info, name: info}]
+      - name: cluster
+        gvr: {group: apps.kubeblocks.io, version: v1alpha1, resource: clusters}
+        namespaces: [shop]
+        metrics: [{type: info, name: info}]
+"#;
+    let docs = manifests(config);
+    assert_eq!(
+        docs[0]["rules"][1],
+        json!({"apiGroups": [""], "resources": ["persistentvolumeclaims"], "verbs": ["list", "watch"]})
+    );
+    let stdout = String::from_utf8_lossy(&rbac(config).stdout).into_owned();
+    for comment in [
+        "# crds/pvc: cluster-wide watch filtered in the agent; \"persistentvolumeclaims\" is the plural guessed from kind PersistentVolumeClaim",
+        "# crds/cluster: watch per namespace (a Role in each of these namespaces would be enough)",
+    ] {
+        assert!(stdout.contains(comment), "{comment}\nnot in\n{stdout}");
+    }
+}

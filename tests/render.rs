@@ -285,3 +285,73 @@ fn a_bad_config_fails_naming_the_file_and_path() {
         "{stderr}"
     );
 }
+
+const SELECTING: &str = r#"collectors:
+  nodes: {enabled: false}
+  crds:
+    enabled: true
+    resources:
+      - name: pvc
+        gvk: {group: "", version: v1, kind: PersistentVolumeClaim}
+        namespaces: ["prod-*", "!prod-test"]
+        labelSelector: "app in (db)"
+        fieldSelector: metadata.name!=skip
+        metrics:
+          - {type: gauge, name: requested, path: spec.resources.requests.storage}
+      - name: claim
+        gvr: {version: v1, resource: persistentvolumeclaims}
+        commonLabels: {}
+        metrics:
+          - {type: info, name: info}
+      - name: capped
+        gvr: {version: v1, resource: persistentvolumeclaims}
+        maxSeries: 1
+        metrics:
+          - {type: info, name: info}
+"#;
+
+fn claim(namespace: &str, name: &str, app: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: {name}, namespace: {namespace}, labels: {{app: {app}}}}}\nspec: {{resources: {{requests: {{storage: 1Gi}}}}}}\n"
+    )
+}
+
+/// Namespaces globs and exclusions, both selectors and the default commonLabels, as `run`
+/// would apply them; a resource without identity attributes warns about its collisions, and
+/// one over its `maxSeries` about the points dropped.
+#[test]
+fn render_selects_objects_like_the_watch_and_warns_about_collisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, SELECTING).unwrap();
+    let objects = dir.path().join("claims.yaml");
+    let claims = [
+        claim("prod-a", "keep", "db"),
+        claim("prod-test", "excluded", "db"),
+        claim("dev", "elsewhere", "db"),
+        claim("prod-a", "skip", "db"),
+        claim("prod-b", "cache", "cache"),
+    ];
+    std::fs::write(&objects, claims.join("---\n")).unwrap();
+    let out = render(config.to_str().unwrap(), std::slice::from_ref(&objects), &[]);
+    let stdout = stdout_of(&out);
+    let series: Vec<&str> = stdout.lines().filter(|l| l.starts_with("pvc_requested{")).collect();
+    assert_eq!(
+        series,
+        [
+            r#"pvc_requested{instance="kso-0",job="kube-state-otel",name="keep",namespace="prod-a"} 1.073741824e+09"#
+        ],
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = format!("{}: PersistentVolumeClaim prod-a/keep", objects.display());
+    let second = format!("{}: PersistentVolumeClaim prod-test/excluded", objects.display());
+    let want = format!("warning: {second}: metric claim.info: collision with {first}");
+    assert!(stderr.contains(&want), "{want}\nnot in\n{stderr}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("claim_info{")).count(), 1, "{stdout}");
+    let dropped = format!(
+        "warning: {second}: crds/capped: 1 points dropped beyond maxSeriesPerObject (1000) or maxSeries (1)"
+    );
+    assert!(stderr.contains(&dropped), "{dropped}\nnot in\n{stderr}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("capped_info{")).count(), 1, "{stdout}");
+}

@@ -51,6 +51,9 @@ pub struct ReadAccess {
     pub group: String,
     /// Plurals (`nodes`, `clusters`).
     pub resources: Vec<String>,
+    /// How the access is used, printed by `rbac` as a YAML comment (e.g. a plural guessed
+    /// from a kind, or a cluster-wide watch filtered in the agent).
+    pub note: Option<String>,
 }
 
 /// A compiled section, kept from load to spawn. Two plans are equal when the collector's whole

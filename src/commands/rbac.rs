@@ -15,7 +15,9 @@ const LEASE_ROLE_NAME: &str = "kube-state-otel-leader-election";
 /// The ClusterRole the enabled collectors need and, when leader election is on, the Role for
 /// its Lease; multi-document YAML.
 pub fn rbac(plan: &Plan) -> String {
-    let mut out = to_yaml(&cluster_role(plan));
+    let notes = plan.collectors.iter().flat_map(|c| c.read_access()).filter_map(|a| a.note);
+    let mut out: String = notes.map(|note| format!("# {note}\n")).collect();
+    out.push_str(&to_yaml(&cluster_role(plan)));
     if plan.config.leader_election.enabled {
         out.push_str("---\n");
         out.push_str(&to_yaml(&lease_role(&plan.config)));

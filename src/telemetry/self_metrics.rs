@@ -87,6 +87,8 @@ pub struct SelfMetrics {
     watch_events: Counter<u64>,
     extract_errors: Counter<u64>,
     config_reloads: Counter<u64>,
+    series_collisions: Counter<u64>,
+    series_dropped: Counter<u64>,
     collector_duration: Histogram<f64>,
 }
 
@@ -111,6 +113,16 @@ impl SelfMetrics {
                 "kube_state_otel.config.reloads",
                 "{reload}",
                 "Configuration reloads, by result (success, failure)",
+            ),
+            series_collisions: counter(
+                "kube_state_otel.series.collisions",
+                "{point}",
+                "Points dropped because another object holds a series with the same attributes, by metric",
+            ),
+            series_dropped: counter(
+                "kube_state_otel.series.dropped",
+                "{point}",
+                "Points dropped beyond maxSeriesPerObject or maxSeries, by table",
             ),
             collector_duration: meter
                 .f64_histogram("kube_state_otel.collector.duration")
@@ -137,6 +149,16 @@ impl SelfMetrics {
     /// A value of `metric` could not be extracted or converted.
     pub fn extract_error(&self, metric: &str) {
         self.extract_errors.add(1, &[KeyValue::new("metric", metric.to_owned())]);
+    }
+
+    /// A point of `metric` was dropped: another object holds a series with its attributes.
+    pub fn series_collision(&self, metric: &str) {
+        self.series_collisions.add(1, &[KeyValue::new("metric", metric.to_owned())]);
+    }
+
+    /// `points` points of `table` were dropped by its cardinality guards.
+    pub fn series_dropped(&self, table: &str, points: u64) {
+        self.series_dropped.add(points, &[KeyValue::new("table", table.to_owned())]);
     }
 
     /// One poll of `collector` (etcd) took `seconds`.

@@ -7,6 +7,7 @@ use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
 use super::names::{metric_name, name_prefix};
 use super::path::Path;
 use super::plan::{CompiledResource, LabelPath};
+use super::selection::{common_labels, compile_selection};
 use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part};
 use crate::config_parts::{index, join, ConfigIssues};
 use crate::series::MetricId;
@@ -68,16 +69,11 @@ fn compile_resource(
     } else if let Err(e) = validate_name_part(&name, namespace.is_empty()) {
         issues.push(join(at, "name"), e);
     }
-    check_gvr(resource, at, issues);
-    for (i, ns) in resource.namespaces.iter().enumerate() {
-        if ns.trim().is_empty() {
-            issues.push(
-                index(&join(at, "namespaces"), i),
-                "empty namespace name (leave the list empty for all)",
-            );
-        }
+    let selection = compile_selection(resource, at, issues);
+    if !selection.by_kind {
+        check_gvr(resource, at, issues);
     }
-    let common_labels = compile_label_paths(&resource.common_labels, &join(at, "commonLabels"), issues);
+    let common_labels = compile_label_paths(&common_labels(resource), &join(at, "commonLabels"), issues);
     let prefix = name_prefix(namespace, &resource.name);
     let scope = MetricScope { namespace, resource: &resource.name, prefix: &prefix, common: &common_labels };
     let mut metrics = Vec::new();
@@ -104,13 +100,17 @@ fn compile_resource(
         metrics.push(compiled);
         specs.push(spec);
     }
-    let label_selector = Some(resource.label_selector.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     CompiledResource {
         name: resource.name.clone(),
         prefix,
-        gvr: resource.gvr.clone(),
-        namespaces: resource.namespaces.clone(),
-        label_selector,
+        gvr: selection.gvr,
+        by_kind: selection.by_kind,
+        namespaces: selection.namespaces,
+        label_selector: selection.label_selector,
+        field_selector: selection.field_selector,
+        label_filter: selection.label_filter,
+        field_filter: selection.field_filter,
+        limits: selection.limits,
         resync_period: resource.resync_period,
         common_labels,
         metrics,

@@ -175,3 +175,50 @@ fn names_and_units_follow_opentelemetry_rules() {
         &["collectors.crds.resources[0].name: required", "collectors.crds.resources[1].gvr.kind: empty kind"],
     );
 }
+
+#[test]
+fn selection_keys_are_checked_with_their_paths() {
+    let at = "collectors.crds.resources[0]";
+    let resource = |fields: &str| format!("resources:\n  - {{name: x, {fields}, metrics: []}}\n");
+    assert_issues(
+        &resource(&format!("gvr: {GVR}, labelSelector: 'tier in (a,', fieldSelector: 'metadata.name'")),
+        &[
+            &format!("{at}.labelSelector: malformed label selector \"tier in (a,\": column 12: expected `,` or `)`"),
+            &format!("{at}.fieldSelector: malformed field selector \"metadata.name\": column 14"),
+        ],
+    );
+    assert_issues(
+        &resource(&format!("gvr: {GVR}, gvk: {{version: v1, kind: Thing}}, namespaces: ['a-[']")),
+        &[
+            &format!("{at}.gvk: give either gvr or gvk, not both"),
+            &format!("{at}.namespaces[0]: malformed namespace glob"),
+        ],
+    );
+    assert_issues(
+        &resource("gvk: {group: g.io, kind: ''}, maxSeries: 0"),
+        &[
+            &format!("{at}.gvk.version: required"),
+            &format!("{at}.gvk.kind: expected a kind"),
+            &format!("{at}.maxSeries: must be at least 1"),
+        ],
+    );
+}
+
+#[test]
+fn gvk_guesses_the_plural_and_common_labels_default_to_the_identity() {
+    let yaml = "resources:\n  - name: pvc\n    gvk: {version: v1, kind: PersistentVolumeClaim}\n    excludeNamespaces: [kube-system]\n  - name: none\n    gvr: {version: v1, resource: pods}\n    commonLabels: {}\n";
+    let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
+    let resources = compile_crds(&config).unwrap();
+    let pvc = &resources[0];
+    assert!(pvc.by_kind);
+    assert_eq!(pvc.gvr.resource, "persistentvolumeclaims");
+    assert_eq!(pvc.gvr.kind.as_deref(), Some("PersistentVolumeClaim"));
+    assert_eq!(pvc.namespaces.mode(), super::namespaces::WatchMode::Filtered);
+    let identity: Vec<_> = pvc.common_labels.iter().map(|l| (l.name.as_str(), l.path.to_string())).collect();
+    assert_eq!(
+        identity,
+        [("name", "metadata.name".to_owned()), ("namespace", "metadata.namespace".to_owned())]
+    );
+    assert!(resources[1].common_labels.is_empty());
+    assert!(!resources[1].by_kind);
+}

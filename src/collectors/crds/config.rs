@@ -58,22 +58,46 @@ pub struct ResourceConfig {
     /// Second part of the metric names (`-` becomes `_`); unique among resources. Required.
     #[serde(default)]
     pub name: String,
-    /// Which API resource to watch.
+    /// Which API resource to watch, by its plural. Give `gvr` or `gvk`, not both.
     #[serde(default)]
     pub gvr: GvrConfig,
-    /// Namespaces to watch; empty: all namespaces (and cluster-scoped resources).
+    /// Which API resource to watch, by its kind; resolved to the plural through discovery at
+    /// run time. Give `gvr` or `gvk`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gvk: Option<GvkConfig>,
+    /// Namespaces to watch: exact names, globs (`prod-*`, `team-?`) and exclusions starting
+    /// with `!` (`!kube-*`); with exclusions only, every other namespace. Exact names only: one
+    /// watch per namespace; any glob or exclusion: one cluster-wide watch filtered in the
+    /// agent. Empty: all namespaces. Ignored for cluster-scoped resources.
     #[serde(default)]
     pub namespaces: Vec<String>,
-    /// Server-side label selector, e.g. `app=db,tier!=test`; empty: every object.
+    /// Namespaces (names or globs) left out, the same as `!` entries in `namespaces`.
+    #[serde(default)]
+    pub exclude_namespaces: Vec<String>,
+    /// Server-side label selector, e.g. `app=db,tier!=test`; empty: every object. Checked at
+    /// load; `render` applies it too.
     #[serde(default)]
     pub label_selector: String,
+    /// Server-side field selector, e.g. `metadata.name!=x`; empty: every object. Checked at
+    /// load; `render` applies it too (`metadata.name`, `metadata.namespace`, any other field by
+    /// its dotted path on the object).
+    #[serde(default)]
+    pub field_selector: String,
     /// How often the full list is fetched again to correct drift. Default: `10m`.
     #[serde(default = "default_resync_period")]
     pub resync_period: Duration,
     /// Attributes on every per-object metric of this resource (not on `count`): attribute name
-    /// → path. Order is kept.
-    #[serde(default)]
-    pub common_labels: LabelPaths,
+    /// → path. Order is kept. Absent: `{name: metadata.name, namespace: metadata.namespace}`
+    /// (objects without a namespace, as cluster-scoped ones, get no `namespace`); `{}`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_labels: Option<LabelPaths>,
+    /// Most points one object may hold; the rest are dropped and counted. Default: 1000.
+    #[serde(default = "default_max_series_per_object")]
+    pub max_series_per_object: usize,
+    /// Most points the resource may hold across its objects; the rest are dropped and counted.
+    /// Default: 100000.
+    #[serde(default = "default_max_series")]
+    pub max_series: usize,
     /// The metrics made from each object.
     #[serde(default)]
     pub metrics: Vec<MetricConfig>,
@@ -81,6 +105,29 @@ pub struct ResourceConfig {
 
 fn default_resync_period() -> Duration {
     Duration::from_secs(600)
+}
+
+fn default_max_series_per_object() -> usize {
+    1000
+}
+
+fn default_max_series() -> usize {
+    100_000
+}
+
+/// Group, version and kind of the watched API resource (`kind` in CamelCase, as in objects).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GvkConfig {
+    /// API group; empty for the core group.
+    #[serde(default)]
+    pub group: String,
+    /// API version, e.g. `v1`. Required.
+    #[serde(default)]
+    pub version: String,
+    /// Kind, e.g. `PersistentVolumeClaim`. Required.
+    #[serde(default)]
+    pub kind: String,
 }
 
 /// Group, version and resource (plural) of the watched API resource.
@@ -244,12 +291,14 @@ resources:
         assert!(resource.namespaces.is_empty());
         assert_eq!(resource.gvr.kind, None);
         // Order as written, not alphabetical.
-        let labels: Vec<_> = resource.common_labels.iter().collect();
+        let labels: Vec<_> = resource.common_labels.as_ref().unwrap().iter().collect();
         assert_eq!(labels, [("namespace", "metadata.namespace"), ("cluster", "metadata.name")]);
         assert_eq!(resource.metrics[0].kind, "state");
         assert_eq!(resource.metrics[0].path.as_deref(), Some("status.phase"));
         assert_eq!(resource.metrics[1].reason_label.as_deref(), Some("why"));
         assert!(!resource.metrics[1].nil_is_zero);
+
+        assert_eq!((resource.max_series_per_object, resource.max_series), (1000, 100_000));
 
         let empty: CrdsConfig = serde_saphyr::from_str("{}").unwrap();
         assert_eq!(empty, CrdsConfig::default());
@@ -275,5 +324,13 @@ resources:
         assert!(json.contains(r#""commonLabels":{"b":"spec.b","a":"spec.a"}"#), "{json}");
         let back: CrdsConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(back, config);
+    }
+
+    #[test]
+    fn tells_absent_common_labels_from_empty_ones() {
+        let config: CrdsConfig =
+            serde_saphyr::from_str("resources:\n  - name: a\n  - name: b\n    commonLabels: {}\n").unwrap();
+        assert_eq!(config.resources[0].common_labels, None);
+        assert_eq!(config.resources[1].common_labels, Some(LabelPaths::default()));
     }
 }

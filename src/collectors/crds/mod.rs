@@ -12,10 +12,15 @@ mod config;
 mod extract;
 #[cfg(test)]
 mod extract_tests;
+mod guards;
+mod identity;
 mod names;
+mod namespaces;
 mod path;
 mod plan;
 mod seam;
+mod selection;
+mod selectors;
 mod value;
 mod watch;
 mod watch_discovery;

@@ -6,7 +6,10 @@ use opentelemetry::Key;
 use serde_json::Value;
 
 use super::config::GvrConfig;
+use super::guards::SeriesLimits;
+use super::namespaces::NamespaceSelection;
 use super::path::Path;
+use super::selectors::{FieldSelector, LabelSelector};
 use crate::config_parts::Duration;
 use crate::series::{MetricId, MetricSpec};
 
@@ -25,11 +28,20 @@ pub struct CompiledResource {
     /// `<namespace>.<resource>` with `-` → `_`: the prefix of its metrics' names, and the
     /// `metric` of extraction errors not tied to one metric (commonLabels).
     pub prefix: String,
+    /// From `gvk`: `resource` is the guessed plural and `kind` is set.
     pub gvr: GvrConfig,
-    /// Empty: all namespaces.
-    pub namespaces: Vec<String>,
+    /// Configured by `gvk`: discovery finds the resource by `gvr.kind`, not by the plural.
+    pub by_kind: bool,
+    pub namespaces: NamespaceSelection,
     /// `None` when the config left it empty.
     pub label_selector: Option<String>,
+    /// `None` when the config left it empty.
+    pub field_selector: Option<String>,
+    /// `label_selector` parsed, for `render`.
+    pub label_filter: LabelSelector,
+    /// `field_selector` parsed, for `render`.
+    pub field_filter: FieldSelector,
+    pub limits: SeriesLimits,
     pub resync_period: Duration,
     pub common_labels: Vec<LabelPath>,
     /// In the order of `specs`: `metrics[i]` has `MetricId(i)`.
@@ -48,6 +60,14 @@ impl CompiledResource {
             &self.gvr.resource,
             self.gvr.kind.as_deref(),
         )
+    }
+
+    /// Whether `object` passes `namespaces` and both selectors, as the watch would return it.
+    pub fn selects(&self, object: &Value) -> bool {
+        let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
+        self.namespaces.admits(namespace)
+            && self.label_filter.matches(object)
+            && self.field_filter.matches(object)
     }
 }
 

@@ -1,12 +1,13 @@
 //! The custom-resource collector as the agent sees it: `collectors.crds` compiled once into the
 //! plan that `check`, `rbac`, `render` and the runtime use.
 
-use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::compile::compile;
 use super::config::CrdsConfig;
 use super::extract::extract;
+use super::guards::{Admission, Admitted};
+use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
 use crate::collectors::context::CollectorContext;
 use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
@@ -33,7 +34,12 @@ impl Compiled for Crds {
             .iter()
             .map(|r| {
                 let names: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
-                format!("crds/{} ({}; {election}): {}", r.name, r.gvr, names.join(", "))
+                let resource = match (r.by_kind, &r.gvr.kind) {
+                    (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
+                    _ => r.gvr.to_string(),
+                };
+                let mode = r.namespaces.mode().describe();
+                format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
             })
             .collect()
     }
@@ -45,7 +51,11 @@ impl Compiled for Crds {
     fn read_access(&self) -> Vec<ReadAccess> {
         self.resources
             .iter()
-            .map(|r| ReadAccess { group: r.gvr.group.clone(), resources: vec![r.gvr.resource.clone()] })
+            .map(|r| ReadAccess {
+                group: r.gvr.group.clone(),
+                resources: vec![r.gvr.resource.clone()],
+                note: Some(access_note(r)),
+            })
             .collect()
     }
 
@@ -60,9 +70,8 @@ impl Compiled for Crds {
         let mut tables = Vec::new();
         for resource in &self.resources {
             let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
-            let wanted = |o: &SourcedObject| {
-                resource.matches(&o.object) && in_namespaces(&resource.namespaces, &o.object)
-            };
+            let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
+            let mut admission = Admission::new(resource);
             let mut matched = 0usize;
             for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
                 matched += 1;
@@ -70,7 +79,10 @@ impl Compiled for Crds {
                 warnings.extend(
                     extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
                 );
-                table.replace(&i.to_string(), extracted.points);
+                let key = i.to_string();
+                let admitted = admission.admit(&key, extracted.points);
+                warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
+                table.replace(&key, admitted.points);
             }
             if matched == 0 {
                 warnings.push(format!(
@@ -88,8 +100,43 @@ impl Compiled for Crds {
     }
 }
 
-/// Whether `object` is in one of `namespaces` (empty: all), as the watch would see it.
-fn in_namespaces(namespaces: &[String], object: &Value) -> bool {
-    let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-    namespaces.is_empty() || namespaces.iter().any(|n| n == namespace)
+/// What `rbac` says about one resource: how it is watched and whether its plural is a guess.
+fn access_note(resource: &CompiledResource) -> String {
+    let mut note = format!("crds/{}: {}", resource.name, resource.namespaces.mode().describe());
+    if resource.namespaces.mode() == WatchMode::PerNamespace {
+        note.push_str(" (a Role in each of these namespaces would be enough)");
+    }
+    if let (true, Some(kind)) = (resource.by_kind, &resource.gvr.kind) {
+        note.push_str(&format!(
+            "; {:?} is the plural guessed from kind {kind}, discovery resolves the real one at run time",
+            resource.gvr.resource
+        ));
+    }
+    note
+}
+
+/// `render`'s words for the points `admit` dropped from `sourced` (keys are positions in `objects`).
+fn admission_warnings(
+    resource: &CompiledResource,
+    objects: &[SourcedObject],
+    sourced: &SourcedObject,
+    admitted: &Admitted,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if admitted.dropped > 0 {
+        warnings.push(format!(
+            "{sourced}: crds/{}: {} points dropped beyond maxSeriesPerObject ({}) or maxSeries ({})",
+            resource.name, admitted.dropped, resource.limits.per_object, resource.limits.total
+        ));
+    }
+    for collision in &admitted.collisions {
+        let metric = &resource.specs[collision.metric.0 as usize].name;
+        let owner = collision.owner.parse::<usize>().ok().and_then(|i| objects.get(i));
+        let owner = owner.map_or_else(|| collision.owner.to_string(), ToString::to_string);
+        warnings.push(format!(
+            "{sourced}: metric {metric}: collision with {owner}: both give a point the same attributes; \
+             the point of {owner} is kept"
+        ));
+    }
+    warnings
 }

@@ -1,5 +1,6 @@
 //! One resource's life: wait until its CRD is served, then watch it (one stream per configured
-//! namespace, merged), restarting the watch every `resyncPeriod` so it lists afresh.
+//! namespace, merged, when `namespaces` are exact names; else one cluster-wide stream whose
+//! objects `ResourceEvents` filters), restarting the watch every `resyncPeriod` so it lists afresh.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +11,7 @@ use kube::core::ApiResource;
 use kube::discovery::Scope;
 use kube::runtime::{watcher, WatchStreamExt};
 
+use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
 use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
@@ -73,8 +75,11 @@ async fn discover(
     let mut logged = false;
     let mut failures = Attempts::default();
     loop {
-        let error = match resolve(client, &resource.gvr).await {
+        let error = match resolve(client, &resource.gvr, resource.by_kind).await {
             Ok(found) => {
+                if resource.by_kind {
+                    tracing::info!(resource = %resource.name, plural = %found.0.plural, "kind resolved");
+                }
                 if logged {
                     tracing::info!(resource = %resource.name, "CRD {} is now served", resource.gvr);
                 }
@@ -106,10 +111,13 @@ fn apis(
     scope: &Scope,
 ) -> Vec<Api<DynamicObject>> {
     match scope {
-        Scope::Namespaced if !resource.namespaces.is_empty() => {
-            resource.namespaces.iter().map(|ns| Api::namespaced_with(client.clone(), ns, ar)).collect()
-        }
-        Scope::Cluster if !resource.namespaces.is_empty() => {
+        Scope::Namespaced if !resource.namespaces.exact().is_empty() => resource
+            .namespaces
+            .exact()
+            .iter()
+            .map(|ns| Api::namespaced_with(client.clone(), ns, ar))
+            .collect(),
+        Scope::Cluster if resource.namespaces.mode() != WatchMode::All => {
             tracing::warn!(resource = %resource.name, "cluster-scoped resource; `namespaces` ignored");
             vec![Api::all_with(client.clone(), ar)]
         }
@@ -118,11 +126,14 @@ fn apis(
 }
 
 fn watch_config(resource: &CompiledResource) -> watcher::Config {
-    let config = watcher::Config::default().page_size(LIST_PAGE_SIZE);
-    match &resource.label_selector {
-        Some(selector) => config.labels(selector),
-        None => config,
+    let mut config = watcher::Config::default().page_size(LIST_PAGE_SIZE);
+    if let Some(selector) = &resource.label_selector {
+        config = config.labels(selector);
     }
+    if let Some(selector) = &resource.field_selector {
+        config = config.fields(selector);
+    }
+    config
 }
 
 /// Every namespace's watch in one stream, each event tagged with its stream's index.

@@ -15,8 +15,13 @@ pub enum DiscoveryError {
     Failed { gvr: GvrConfig, source: kube::Error },
 }
 
-/// The served resource and whether its objects live in namespaces.
-pub async fn resolve(client: &kube::Client, gvr: &GvrConfig) -> Result<(ApiResource, Scope), DiscoveryError> {
+/// The served resource and whether its objects live in namespaces: the one named `gvr.resource`,
+/// or with `by_kind` the one of kind `gvr.kind` (its plural comes from discovery).
+pub async fn resolve(
+    client: &kube::Client,
+    gvr: &GvrConfig,
+    by_kind: bool,
+) -> Result<(ApiResource, Scope), DiscoveryError> {
     let gv = GroupVersion::gv(&gvr.group, &gvr.version);
     let group = match discovery::pinned_group(client, &gv).await {
         Ok(group) => group,
@@ -28,7 +33,10 @@ pub async fn resolve(client: &kube::Client, gvr: &GvrConfig) -> Result<(ApiResou
     group
         .versioned_resources(&gvr.version)
         .into_iter()
-        .find(|(ar, _)| ar.plural == gvr.resource)
+        .find(|(ar, _)| match (by_kind, &gvr.kind) {
+            (true, Some(kind)) => ar.kind == *kind,
+            _ => ar.plural == gvr.resource,
+        })
         .map(|(ar, caps)| (ar, caps.scope))
         .ok_or_else(|| DiscoveryError::NotInstalled(gvr.clone()))
 }

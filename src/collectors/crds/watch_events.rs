@@ -11,6 +11,7 @@ use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 
 use super::extract::{extract, ExtractError};
+use super::guards::{Admission, Admitted};
 use super::plan::CompiledResource;
 use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
 use crate::collectors::relist::{Change, Listed, Relist};
@@ -32,6 +33,7 @@ pub struct ResourceEvents {
     collector: String,
     limiter: LogLimiter,
     streams: Vec<StreamState>,
+    admission: Admission,
 }
 
 impl ResourceEvents {
@@ -50,6 +52,7 @@ impl ResourceEvents {
             .collect();
         let collector = format!("crds/{}", resource.name);
         ResourceEvents {
+            admission: Admission::new(&resource),
             resource,
             table,
             self_metrics,
@@ -78,6 +81,7 @@ impl ResourceEvents {
             Change::Delete(object) => {
                 let key = object_key(&object);
                 self.table.remove(&key);
+                self.admission.forget(&key);
                 if let Some(owned) = &mut self.streams[stream].owned {
                     owned.remove(&key);
                 }
@@ -96,6 +100,10 @@ impl ResourceEvents {
     }
 
     fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {
+        // A cluster-wide watch for globs or exclusions returns every namespace's objects.
+        if !self.resource.namespaces.admits(object.metadata.namespace.as_deref()) {
+            return;
+        }
         let key = object_key(&object);
         let value = match into_value(object) {
             Ok(value) => value,
@@ -109,7 +117,9 @@ impl ResourceEvents {
         for error in &extracted.errors {
             self.report(error, &key, now);
         }
-        self.table.replace(&key, extracted.points);
+        let admitted = self.admission.admit(&key, extracted.points);
+        self.report_admission(&admitted, &key, now);
+        self.table.replace(&key, admitted.points);
         if let Some(owned) = &mut self.streams[stream].owned {
             owned.insert(key);
         }
@@ -127,16 +137,49 @@ impl ResourceEvents {
         }
     }
 
+    /// Counts and logs (at most once a minute each) the points the guards or identity dropped.
+    fn report_admission(&mut self, admitted: &Admitted, key: &str, now: Instant) {
+        if admitted.dropped > 0 {
+            self.self_metrics.series_dropped(&self.collector, admitted.dropped as u64);
+            if self.limiter.allow(&format!("dropped {}", self.collector), now) {
+                tracing::warn!(
+                    table = %self.collector,
+                    object = %key,
+                    dropped = admitted.dropped,
+                    limits = ?self.resource.limits,
+                    "points beyond maxSeriesPerObject or maxSeries dropped (logged at most once a minute)"
+                );
+            }
+        }
+        for collision in &admitted.collisions {
+            let metric = &self.resource.specs[collision.metric.0 as usize].name;
+            self.self_metrics.series_collision(metric);
+            if self.limiter.allow(&format!("collision {metric}"), now) {
+                tracing::warn!(
+                    %metric,
+                    object = %key,
+                    kept = %collision.owner,
+                    "two objects give a series the same attributes; the first one's point is kept \
+                     (logged at most once a minute per metric)"
+                );
+            }
+        }
+    }
+
     /// After a (re)list: objects not listed were deleted meanwhile and lose their points.
     fn forget_unlisted(&mut self, stream: usize, listed: Listed) {
         match &mut self.streams[stream].owned {
             Some(owned) => {
                 for gone in listed.vanished(owned.iter()) {
                     self.table.remove(&gone);
+                    self.admission.forget(&gone);
                 }
                 *owned = listed.into_keys();
             }
-            None => self.table.retain(|key| listed.contains(key)),
+            None => {
+                self.table.retain(|key| listed.contains(key));
+                self.admission.retain(|key| listed.contains(key));
+            }
         }
     }
 }

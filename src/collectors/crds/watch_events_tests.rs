@@ -14,8 +14,13 @@ use crate::series::SeriesTable;
 use crate::telemetry::SelfMetrics;
 
 fn events(streams: usize) -> (ResourceEvents, Arc<SeriesTable>) {
-    let yaml = "resources:\n  - name: db\n    gvr: {group: example.com, version: v1, resource: dbs}\n    commonLabels: {name: metadata.name}\n    metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
-    let config: CrdsConfig = serde_saphyr::from_str(yaml).unwrap();
+    events_with("", streams)
+}
+
+/// Events of a resource with `extra` fields (one line, indented as a resource field).
+fn events_with(extra: &str, streams: usize) -> (ResourceEvents, Arc<SeriesTable>) {
+    let yaml = format!("resources:\n  - name: db\n    gvr: {{group: example.com, version: v1, resource: dbs}}\n{extra}    metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n");
+    let config: CrdsConfig = serde_saphyr::from_str(&yaml).unwrap();
     let resource = Arc::new(compile_crds(&config).unwrap().remove(0));
     let table = Arc::new(SeriesTable::new("crds/db", resource.specs.clone()).awaiting_list());
     (ResourceEvents::new(resource, table.clone(), SelfMetrics::noop(), streams), table)
@@ -124,4 +129,30 @@ fn the_table_is_exported_once_every_stream_has_listed() {
     events.handle(1, Event::InitDone, now);
     assert!(table.is_listed());
     assert_eq!(values(&table), [1.0, 2.0]);
+}
+
+#[test]
+fn a_cluster_wide_watch_keeps_only_the_selected_namespaces() {
+    let (mut ev, table) = events_with("    namespaces: [\"prod-*\", \"!prod-test\"]\n", 1);
+    let now = Instant::now();
+    for (ns, replicas) in [("prod-a", 1), ("prod-test", 2), ("dev", 3)] {
+        ev.handle(0, Event::Apply(db(ns, "x", replicas)), now);
+    }
+    assert_eq!(values(&table), [1.0]);
+    assert_eq!(table.object_count(), 1);
+}
+
+#[test]
+fn guards_and_identity_follow_updates_and_deletes() {
+    let (mut ev, table) = events_with("    commonLabels: {name: metadata.name}\n    maxSeries: 2\n", 1);
+    let now = Instant::now();
+    ev.handle(0, Event::Apply(db("a", "x", 1)), now);
+    ev.handle(0, Event::Apply(db("b", "x", 2)), now);
+    assert_eq!(values(&table), [1.0], "b/x collides with a/x, which keeps the series");
+    ev.handle(0, Event::Apply(db("a", "y", 3)), now);
+    ev.handle(0, Event::Apply(db("a", "z", 4)), now);
+    assert_eq!(values(&table), [1.0, 3.0], "maxSeries: 2");
+    ev.handle(0, Event::Delete(db("a", "x", 1)), now);
+    ev.handle(0, Event::Apply(db("b", "x", 5)), now);
+    assert_eq!(values(&table), [3.0, 5.0], "the delete freed both the series and the room");
 }

@@ -34,7 +34,7 @@ impl Compiled for Nodes {
     }
 
     fn read_access(&self) -> Vec<ReadAccess> {
-        vec![ReadAccess { group: String::new(), resources: vec!["nodes".into(), "pods".into()] }]
+        vec![ReadAccess { group: String::new(), resources: vec!["nodes".into(), "pods".into()], note: None }]
     }
 
     /// One table from the Node and Pod objects among `objects`. With none of them the table is

@@ -1,0 +1,173 @@
+//! The custom-resource collector under test: the fake API server serving `databases`, the
+//! collector exporting to the OTLP test receiver, and waits on what the receiver got.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
+use kube_state_otel::config::OtlpConfig;
+use kube_state_otel::telemetry::SelfMetrics;
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
+use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::exporter_support;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+pub const API_VERSION: &str = "example.com/v1";
+
+pub fn databases() -> ResourceSpec {
+    ResourceSpec::new("example.com", "v1", "Database", "databases", true)
+}
+
+/// `gvr` of `databases` and explicit identity attributes, the resource fields `config` uses.
+pub const DATABASES: &str = "    gvr: {group: example.com, version: v1, resource: databases}
+    commonLabels: {name: metadata.name, namespace: metadata.namespace}
+";
+
+/// The compiled `collectors.crds` section with every metric type over `databases`, with
+/// `extra` resource fields (namespaces, selector).
+pub fn config(extra: &str) -> CollectorPlan {
+    config_selecting(DATABASES, extra)
+}
+
+/// Like `config`, with `select` (the resource and `commonLabels` fields) in place of
+/// `DATABASES`.
+pub fn config_selecting(select: &str, extra: &str) -> CollectorPlan {
+    let yaml = format!(
+        r#"enabled: true
+metricsNamespace: test
+resources:
+  - name: db
+{select}{extra}    metrics:
+      - {{type: info, name: info, labels: {{engine: spec.engine}}}}
+      - {{type: state, name: phase, path: status.phase, states: [Running, Failed]}}
+      - {{type: gauge, name: replicas, unit: "{{replica}}", help: "Desired replicas", path: spec.replicas}}
+      - {{type: count, name: by_engine, path: spec.engine}}
+      - {{type: map_state, name: component, path: status.components}}
+      - {{type: map_gauge, name: component_replicas, path: status.componentReplicas}}
+      - {{type: conditions, name: condition, path: status.conditions}}
+"#
+    );
+    let section: String = yaml.lines().map(|line| format!("    {line}\n")).collect();
+    let file = format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n{section}");
+    let plan = kube_state_otel::config::load_str(&file, &kube_state_otel::config::Env::default())
+        .unwrap_or_else(|e| panic!("{file}\n{e}"));
+    plan.collectors.into_iter().find(|c| c.name == "crds").expect("crds is enabled")
+}
+
+pub fn database(ns: &str, name: &str, engine: &str, replicas: Value, phase: &str) -> Value {
+    json!({
+        "apiVersion": API_VERSION, "kind": "Database",
+        "metadata": {"name": name, "namespace": ns, "labels": {"app": "db"}},
+        "spec": {"engine": engine, "replicas": replicas},
+        "status": {
+            "phase": phase,
+            "components": {"primary": "Ready", "replica": "Starting"},
+            "componentReplicas": {"primary": 1, "replica": "2"},
+            "conditions": [
+                {"type": "Ready", "status": "True", "reason": "Ok"},
+                {"type": "Synced", "status": "false"}
+            ]
+        }
+    })
+}
+
+pub struct Harness {
+    pub server: FakeApiServer,
+    pub receiver: OtlpReceiver,
+    pub status: CollectorStatus,
+    pub cancel: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Harness {
+    /// Starts the collector; `register` says whether the CRD is installed from the start.
+    pub async fn start(plan: CollectorPlan, register: bool) -> Harness {
+        Harness::start_on(FakeApiServer::start().await, plan, register).await
+    }
+
+    /// Starts the collector against `server`.
+    pub async fn start_on(server: FakeApiServer, plan: CollectorPlan, register: bool) -> Harness {
+        if register {
+            server.register_resource(databases());
+        }
+        let receiver = OtlpReceiver::start().await;
+        let otlp = OtlpConfig { endpoint: receiver.grpc_endpoint(), ..OtlpConfig::default() };
+        let exporter = exporter_support::exporter(&otlp, &[], 5);
+        let registry = exporter.registry().clone();
+        let meter = exporter.own_metrics().meter();
+        let status = CollectorStatus::default();
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move { exporter.run(Duration::from_millis(200), stop).await });
+        let ctx = CollectorContext {
+            name: "crds".into(),
+            cancel: cancel.clone(),
+            registry,
+            status: status.clone(),
+            self_metrics: SelfMetrics::new(&meter),
+            kube: Some(server.client()),
+        };
+        let task = plan.spawn(ctx);
+        Harness { server, receiver, status, cancel, task }
+    }
+
+    pub fn apply(&self, object: Value) {
+        self.server.apply(object).unwrap();
+    }
+
+    pub fn delete(&self, ns: &str, name: &str) {
+        self.server.delete(API_VERSION, "Database", Some(ns), name).unwrap();
+    }
+
+    /// Waits until the newest export's points of `metric`, as sorted `k=v,... value` lines,
+    /// equal `want` (empty: the metric has no points).
+    pub async fn expect(&self, metric: &str, want: &[&str]) {
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.latest(metric) != want {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{metric}: wanted {want:?}; the last export had {:?}",
+                self.latest(metric)
+            );
+            // Woken by the next export, or re-checked shortly.
+            let next = self.receiver.received().len() + 1;
+            let _ = tokio::time::timeout(
+                Duration::from_millis(500),
+                self.receiver.wait_for(WAIT, "next export", |r| r.len() >= next),
+            )
+            .await;
+        }
+    }
+
+    pub fn latest(&self, metric: &str) -> Vec<String> {
+        let received = self.receiver.received();
+        let Some(last) = received.last() else { return vec!["<no export yet>".into()] };
+        let mut lines: Vec<String> = find_metric(&last.request, metric)
+            .map(points)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let attrs: Vec<String> = p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{} {}", attrs.join(","), p.value)
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+/// List (not watch) requests for databases.
+pub fn list_requests(server: &FakeApiServer) -> usize {
+    let is_list = |r: &&RecordedRequest| r.path.ends_with("/databases") && r.query_param("watch").is_none();
+    server.requests().iter().filter(is_list).count()
+}
