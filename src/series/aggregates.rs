@@ -73,7 +73,8 @@ pub fn reduce(reducer: Reducer, values: &mut [f64]) -> Option<f64> {
     let n = values.len();
     match reducer {
         Reducer::Count => return Some(n as f64),
-        Reducer::Sum => return Some(values.iter().sum()),
+        // Not `Iterator::sum`, whose empty f64 sum is -0, exported as `-0`.
+        Reducer::Sum => return Some(values.iter().fold(0.0, |total, v| total + v)),
         Reducer::Distinct => {
             let bits: HashSet<u64> = values.iter().map(|v| v.to_bits()).collect();
             return Some(bits.len() as f64);
@@ -105,7 +106,10 @@ mod tests {
 
     fn approx(got: Option<f64>, want: Option<f64>) {
         match (got, want) {
-            (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "got {g}, want {w}"),
+            (Some(g), Some(w)) => {
+                assert!((g - w).abs() < 1e-9, "got {g}, want {w}");
+                assert_eq!(g.is_sign_negative(), w.is_sign_negative(), "got {g}, want {w}");
+            }
             _ => assert_eq!(got, want),
         }
     }
