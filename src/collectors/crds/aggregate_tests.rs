@@ -153,14 +153,17 @@ fn conversion_errors_are_counted_and_defaults_apply() {
         "    fields:
       - {name: size, path: spec.size, type: quantity, default: 1Ki}
       - {name: count, path: spec.count, type: integer}
+      - {name: kind, path: kind, type: string}
     metrics:
       - {type: gauge, name: size, field: size}
       - {type: gauge, name: count, field: count, nilIsZero: true}
+      - {type: gauge, name: kind, field: kind}
 ",
     )
     .unwrap();
     let table = SeriesTable::new("t", resource.specs.clone());
-    let object = json!({"metadata": {"name": "x"}, "spec": {"size": "lots", "count": "many"}});
+    let object =
+        json!({"kind": "Claim", "metadata": {"name": "x"}, "spec": {"size": "lots", "count": "many"}});
     let (lines, errors) = read(&resource, &table, &[("x", object)]);
     assert_eq!(lines, ["pvc.count{name=x} 0", "pvc.size{name=x} 1024"]);
     assert_eq!(
@@ -168,6 +171,7 @@ fn conversion_errors_are_counted_and_defaults_apply() {
         [
             "pvc: field size (path spec.size): expected a quantity such as \"250m\" or \"5Gi\", found \"lots\"",
             "pvc: field count (path spec.count): expected an integer, found \"many\"",
+            "pvc.kind: field value \"Claim\" is not a number",
         ]
     );
 }

@@ -141,7 +141,13 @@ impl Sink<'_> {
             MetricKind::FieldGauge { field, nil_is_zero } => {
                 let value = match self.fields.get(*field) {
                     None => nil_is_zero.then_some(0.0),
-                    Some(value) => value.as_number(),
+                    Some(value) => {
+                        let number = value.as_number();
+                        if number.is_none() {
+                            self.error(format!("field value {:?} is not a number", value.to_string()));
+                        }
+                        number
+                    }
                 };
                 if let Some(v) = value {
                     self.point(base.to_vec(), v);

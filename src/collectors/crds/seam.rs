@@ -33,7 +33,9 @@ impl Compiled for Crds {
         self.resources
             .iter()
             .map(|r| {
-                let names: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
+                let metrics = r.metrics.iter().map(|m| m.name.as_str());
+                let names: Vec<&str> =
+                    metrics.chain(r.aggregations.iter().map(|a| a.name.as_str())).collect();
                 format!("crds/{} ({}; {election}): {}", r.name, r.gvr, names.join(", "))
             })
             .collect()
