@@ -40,6 +40,21 @@ collectors:
             typeLabel: t
             statusLabel: s
             reasonLabel: r
+          - {type: gauge, name: g, field: f}
+        fields:
+          - {name: f, path: spec.f, type: integer, default: 0}
+        computed:
+          - {name: c, expression: "f + 1"}
+        celCostLimit: 1000
+        aggregations:
+          - name: a
+            help: h
+            unit: By
+            function: percentile
+            field: c
+            percentile: 95
+            filter: {field: f, operator: equals, value: 1}
+            groupBy: [f]
   etcd:
     clusters:
       - name: c

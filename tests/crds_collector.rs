@@ -183,6 +183,50 @@ async fn odd_field_types_are_counted_and_do_not_stop_the_watch() {
     h.stop().await;
 }
 
+/// SPEC §4.2 live: fields, a computed field, and aggregations recomputed at each
+/// export as objects change and go; a group that empties disappears, an empty count is 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_computed_fields_and_aggregations_follow_the_objects() {
+    let extra = r#"    fields:
+      - {name: replicas, path: spec.replicas, type: integer}
+      - {name: phase, path: status.phase, type: string}
+      - {name: engine, path: spec.engine, type: string}
+    computed:
+      - {name: doubled, expression: "replicas * 2"}
+    aggregations:
+      - {name: total_replicas, function: sum, field: replicas, groupBy: engine}
+      - {name: running, function: count, filter: "phase == 'Running'"}
+      - {name: max_replicas, function: max, field: replicas}
+      - {name: engines, function: distinct, field: engine}
+      - {name: doubled_total, function: sum, field: doubled}
+"#;
+    let h = Harness::start(config(extra), true).await;
+    h.apply(database("prod", "a", "postgres", json!(3), "Running"));
+    h.apply(database("prod", "b", "mysql", json!(2), "Failed"));
+    h.expect("test.db.total_replicas", &["engine=mysql 2", "engine=postgres 3"]).await;
+    h.expect("test.db.running", &[" 1"]).await;
+    h.expect("test.db.max_replicas", &[" 3"]).await;
+    h.expect("test.db.engines", &[" 2"]).await;
+    h.expect("test.db.doubled_total", &[" 10"]).await;
+
+    h.apply(database("prod", "b", "mysql", json!(5), "Running"));
+    h.expect("test.db.total_replicas", &["engine=mysql 5", "engine=postgres 3"]).await;
+    h.expect("test.db.running", &[" 2"]).await;
+    h.expect("test.db.max_replicas", &[" 5"]).await;
+    h.expect("test.db.doubled_total", &[" 16"]).await;
+
+    h.delete("prod", "b");
+    h.expect("test.db.total_replicas", &["engine=postgres 3"]).await;
+    h.expect("test.db.engines", &[" 1"]).await;
+    h.delete("prod", "a");
+    h.expect("test.db.total_replicas", &[]).await;
+    h.expect("test.db.running", &[" 0"]).await;
+    h.expect("test.db.max_replicas", &[]).await;
+    h.expect("test.db.engines", &[" 0"]).await;
+    h.expect("test.db.doubled_total", &[" 0"]).await;
+    h.stop().await;
+}
+
 /// The whole agent (`runtime::run`) with the collector enabled in YAML: `/readyz` says why it
 /// is not ready while the CRD is missing, and the metrics flow once it is installed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

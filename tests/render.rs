@@ -151,6 +151,46 @@ fn argocd_applications_give_sync_and_health_states_and_counts() {
 }
 
 #[test]
+fn pvc_fields_computed_fields_and_aggregations_render_as_in_the_spec_example() {
+    let out = render("config/examples/pvc/config.yaml", &[example("config/examples/pvc/objects.yaml")], &[]);
+    let stdout = stdout_of(&out);
+    let series = |name: &str, attributes: &str, value: &str| {
+        let attributes = if attributes.is_empty() { String::new() } else { format!(",{attributes}") };
+        format!("storage_pvc_{name}{{{SCOPE}{attributes}}} {value}")
+    };
+    let over = |name: &str, ns: &str, value: &str| {
+        series("overprovision", &format!(r#"name="{name}",namespace="{ns}""#), value)
+    };
+    assert_lines(
+        &stdout,
+        &[
+            "# TYPE storage_pvc_bound_bytes gauge".into(),
+            series("bound_bytes", r#"ns="team-a""#, "3.221225472e+09"),
+            series("bound_bytes", r#"ns="team-b""#, "2.3622320128e+10"),
+            series("claims", "", "5"),
+            series("pending", "", "1"),
+            // numpy.percentile([1, 2, 3, 4], 95) is 3.8499999999999996 in floating point too.
+            series("p95_overprovision", "", "3.8499999999999996"),
+            over("data-a", "team-a", "1"),
+            over("data-b", "team-a", "2"),
+            over("data-c", "team-b", "3"),
+            over("data-d", "team-b", "4"),
+            series("info", r#"name="data-e",namespace="team-b",phase="Pending""#, "1"),
+        ],
+    );
+    let aggregated: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            ["bound_bytes{", "claims{", "pending{", "p95_overprovision{"].iter().any(|m| l.contains(m))
+        })
+        .collect();
+    assert_eq!(aggregated.len(), 5, "one point per group, no commonLabels:\n{stdout}");
+    assert!(!stdout.contains(r#"name="data-e",namespace="team-b"} "#), "data-e has no overprovision");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("data-e") && stderr.contains("computed field overprovision"), "{stderr}");
+}
+
+#[test]
 fn the_main_example_config_renders_the_kubeblocks_objects() {
     let stdout = stdout_of(&render(
         "config/kube-state-otel.yaml",

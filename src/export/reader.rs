@@ -1,7 +1,8 @@
-//! One read of the series tables: every attached table, summed metrics first (whole, they have
-//! few series), then the per-object rows a batch at a time. The read is paced by its consumer:
-//! an export encodes one bounded chunk and sends it before asking for more, a scrape or
-//! `render` takes everything at once. Table locks are held only while one batch is copied.
+//! One read of the series tables: every attached table, summed and aggregated metrics first
+//! (whole, they have few series), then the per-object rows a batch at a time. The read is paced
+//! by its consumer: an export encodes one bounded chunk and sends it before asking for more, a
+//! scrape or `render` takes everything at once. Table locks are held only while one batch is
+//! copied.
 
 use std::sync::Arc;
 
@@ -59,7 +60,7 @@ impl TableReader {
             if cursor.keys.is_none() {
                 for (i, spec) in cursor.specs.iter().enumerate() {
                     let id = MetricId(i as u32);
-                    if cursor.table.spec(id).aggregation == Aggregation::SumAcrossObjects {
+                    if cursor.table.spec(id).aggregation != Aggregation::PerObject {
                         cursor.table.observe(id, |value, attributes| sink.push(spec, value, attributes, &[]));
                     }
                 }

@@ -2,6 +2,8 @@
 
 use opentelemetry::KeyValue;
 
+use super::aggregates::Reduction;
+
 /// Which OpenTelemetry instrument carries a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InstrumentKind {
@@ -14,13 +16,15 @@ pub enum InstrumentKind {
 }
 
 /// How points of one metric from different objects combine at export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aggregation {
     /// Each object's point is its own series (attributes identify the object).
     PerObject,
     /// Points with equal attributes across all objects are summed into one series
     /// (the `count` type: one series per distinct value, vanishing at 0).
     SumAcrossObjects,
+    /// Each object's point is an input of an aggregation, computed at each read.
+    Reduce(Reduction),
 }
 
 /// A metric a collector produces.
@@ -48,6 +52,12 @@ impl MetricSpec {
     /// A per-object monotonic counter.
     pub fn counter(name: impl Into<String>, unit: impl Into<String>, description: impl Into<String>) -> Self {
         MetricSpec { kind: InstrumentKind::Counter, ..Self::gauge(name, unit, description) }
+    }
+
+    /// Same metric, computed by `reduction` from its objects' input points.
+    pub fn reduced(mut self, reduction: Reduction) -> Self {
+        self.aggregation = Aggregation::Reduce(reduction);
+        self
     }
 
     /// Same metric, with points summed across objects.

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 
+use super::aggregates::DISTINCT_VALUE;
 use super::rows::Rows;
 use super::spec::{Aggregation, MetricId, MetricSpec, Point};
 
@@ -132,7 +133,11 @@ impl SeriesTable {
                 if self.per_object(p.metric) {
                     per_object += 1;
                 } else {
-                    summed.insert((p.metric, row.attributes(p).into_owned()));
+                    let mut attributes = row.attributes(p).into_owned();
+                    if attributes.last().is_some_and(|kv| kv.key.as_str() == DISTINCT_VALUE) {
+                        attributes.pop();
+                    }
+                    summed.insert((p.metric, attributes));
                 }
             }
         }
@@ -166,6 +171,14 @@ impl SeriesTable {
                 }
                 drop(rows);
                 for (attrs, value) in sums.into_iter().filter(|(_, v)| *v != 0.0) {
+                    observe(value, &attrs);
+                }
+            }
+            Aggregation::Reduce(reduction) => {
+                let inputs: Vec<_> =
+                    points.map(|(row, p)| (row.attributes(p).into_owned(), p.value)).collect();
+                drop(rows);
+                for (attrs, value) in reduction.reduce(inputs) {
                     observe(value, &attrs);
                 }
             }

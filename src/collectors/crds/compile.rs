@@ -2,11 +2,14 @@
 
 use opentelemetry::Key;
 
+use super::compile_aggregations::{compile_aggregations, AggregationScope};
+use super::compile_fields::{compile_fields, resolve_field};
 use super::compile_metric::{compile_metric, MetricScope};
 use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
 use super::names::{metric_name, name_prefix};
+use super::object_fields::FieldPlan;
 use super::path::Path;
-use super::plan::{CompiledResource, LabelPath};
+use super::plan::{CompiledResource, LabelPath, LabelSource};
 use super::selection::{common_labels, compile_selection};
 use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part};
 use crate::config_parts::{index, join, ConfigIssues};
@@ -14,6 +17,9 @@ use crate::series::MetricId;
 
 /// Where the section lives in the config file.
 pub const CRDS_CONFIG_PATH: &str = "collectors.crds";
+
+/// How a label names a field or computed field instead of a path: `field:<name>`.
+pub const FIELD_LABEL_PREFIX: &str = "field:";
 
 /// Compiles the section found at `CRDS_CONFIG_PATH`; every issue is reported, not only the first.
 pub fn compile_crds(config: &CrdsConfig) -> Result<Vec<CompiledResource>, ConfigIssues> {
@@ -73,9 +79,17 @@ fn compile_resource(
     if !selection.by_kind {
         check_gvr(resource, at, issues);
     }
-    let common_labels = compile_label_paths(&common_labels(resource), &join(at, "commonLabels"), issues);
+    let fields = compile_fields(resource, at, issues);
+    let common_labels =
+        compile_label_paths(&common_labels(resource), &join(at, "commonLabels"), &fields.plan, issues);
     let prefix = name_prefix(namespace, &resource.name);
-    let scope = MetricScope { namespace, resource: &resource.name, prefix: &prefix, common: &common_labels };
+    let scope = MetricScope {
+        namespace,
+        resource: &resource.name,
+        prefix: &prefix,
+        common: &common_labels,
+        fields: &fields.plan,
+    };
     let mut metrics = Vec::new();
     let mut specs = Vec::new();
     let mut seen: Vec<(String, usize)> = Vec::new();
@@ -100,6 +114,22 @@ fn compile_resource(
         metrics.push(compiled);
         specs.push(spec);
     }
+    let metric_names: Vec<String> = seen.into_iter().map(|(name, _)| name).collect();
+    let aggregation_scope = AggregationScope {
+        namespace,
+        resource: &resource.name,
+        fields: &fields,
+        metric_names: &metric_names,
+        first_id: metrics.len(),
+    };
+    let mut aggregations = Vec::new();
+    let aggregations_at = join(at, "aggregations");
+    for (aggregation, spec) in
+        compile_aggregations(&resource.aggregations, &aggregation_scope, &aggregations_at, issues)
+    {
+        aggregations.push(aggregation);
+        specs.push(spec);
+    }
     CompiledResource {
         name: resource.name.clone(),
         prefix,
@@ -114,6 +144,8 @@ fn compile_resource(
         resync_period: resource.resync_period,
         common_labels,
         metrics,
+        fields: fields.plan,
+        aggregations,
         specs,
     }
 }
@@ -137,10 +169,12 @@ fn check_gvr(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) {
     }
 }
 
-/// Compiles attribute name → path pairs, reporting empty names and malformed paths at `at.<name>`.
+/// Compiles attribute name → path (or `field:<name>`) pairs, reporting empty names, malformed
+/// paths and unknown fields at `at.<name>`.
 pub(super) fn compile_label_paths(
     labels: &LabelPaths,
     at: &str,
+    fields: &FieldPlan,
     issues: &mut ConfigIssues,
 ) -> Vec<LabelPath> {
     let mut compiled = Vec::new();
@@ -150,10 +184,20 @@ pub(super) fn compile_label_paths(
             issues.push(label_at, "empty attribute name");
             continue;
         }
-        match Path::compile(path) {
-            Ok(path) => compiled.push(LabelPath { name: Key::new(name.to_owned()), path }),
-            Err(e) => issues.push(label_at, e),
-        }
+        let source = match path.strip_prefix(FIELD_LABEL_PREFIX).map(str::trim) {
+            Some(field) => match resolve_field(fields, field, &label_at, issues) {
+                Some(index) => LabelSource::Field(index, field.to_owned()),
+                None => continue,
+            },
+            None => match Path::compile(path) {
+                Ok(path) => LabelSource::Path(path),
+                Err(e) => {
+                    issues.push(label_at, e);
+                    continue;
+                }
+            },
+        };
+        compiled.push(LabelPath { name: Key::new(name.to_owned()), source });
     }
     compiled
 }

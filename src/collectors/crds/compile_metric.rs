@@ -5,8 +5,10 @@ use std::sync::Arc;
 use opentelemetry::Key;
 
 use super::compile::{compile_label_paths, key_path};
+use super::compile_fields::resolve_field;
 use super::config::MetricConfig;
 use super::names::metric_name;
+use super::object_fields::{FieldIndex, FieldPlan};
 use super::path::Path;
 use super::plan::{CompiledMetric, LabelPath, MetricKind};
 use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part, validate_unit};
@@ -23,6 +25,7 @@ pub(super) struct MetricScope<'a> {
     pub resource: &'a str,
     pub prefix: &'a str,
     pub common: &'a [LabelPath],
+    pub fields: &'a FieldPlan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +68,8 @@ pub(super) fn compile_metric(
     if let Err(e) = validate_unit(&metric.unit) {
         issues.push(join(at, "unit"), e);
     }
-    let labels = compile_label_paths(&metric.labels, &join(at, "labels"), issues);
+    let labels = compile_label_paths(&metric.labels, &join(at, "labels"), scope.fields, issues);
+    let field = metric_field(metric, scope.fields, at, issues);
     let path = metric.path.as_deref().and_then(|p| compile_path(p, &join(at, "path"), issues));
     let key_path = metric.key_path.as_deref().and_then(|p| compile_path(p, &join(at, "keyPath"), issues));
     let value_path =
@@ -76,7 +80,9 @@ pub(super) fn compile_metric(
         if metric.path.is_some() {
             issues.push(join(at, "path"), "not used by info metrics (their attributes come from labels)");
         }
-    } else if metric.path.is_none() {
+    } else if metric.field.is_some() && ty != Type::Gauge {
+        issues.push(join(at, "field"), format!("only gauge metrics take field:, not {}", metric.kind));
+    } else if metric.path.is_none() && metric.field.is_none() {
         issues.push(join(at, "path"), format!("required for {} metrics", metric.kind));
     }
     if ty == Type::Count && !labels.is_empty() {
@@ -96,7 +102,10 @@ pub(super) fn compile_metric(
     let kind = match ty {
         Type::Info => MetricKind::Info,
         Type::State => MetricKind::State { path: path?, value_label: key(0), states },
-        Type::Gauge => MetricKind::Gauge { path: path?, nil_is_zero: metric.nil_is_zero },
+        Type::Gauge => match field {
+            Some(field) => MetricKind::FieldGauge { field, nil_is_zero: metric.nil_is_zero },
+            None => MetricKind::Gauge { path: path?, nil_is_zero: metric.nil_is_zero },
+        },
         Type::Count => MetricKind::Count { path: path?, value_label: key(0) },
         Type::MapState => {
             MetricKind::MapState { path: path?, key_label: key(0), value_label: key(1), key_path, value_path }
@@ -120,6 +129,21 @@ pub(super) fn compile_metric(
         spec = spec.summed();
     }
     Some((CompiledMetric { id: MetricId(0), name, labels, kind }, spec))
+}
+
+/// The field a gauge's `field:` names; both `path` and `field` is an error.
+fn metric_field(
+    metric: &MetricConfig,
+    fields: &FieldPlan,
+    at: &str,
+    issues: &mut ConfigIssues,
+) -> Option<FieldIndex> {
+    let name = metric.field.as_deref()?;
+    if metric.path.is_some() {
+        issues.push(join(at, "field"), "set path or field, not both");
+        return None;
+    }
+    resolve_field(fields, name, &join(at, "field"), issues)
 }
 
 fn parse_type(text: &str, at: &str, issues: &mut ConfigIssues) -> Option<Type> {

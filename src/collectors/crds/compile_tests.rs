@@ -214,7 +214,11 @@ fn gvk_guesses_the_plural_and_common_labels_default_to_the_identity() {
     assert_eq!(pvc.gvr.resource, "persistentvolumeclaims");
     assert_eq!(pvc.gvr.kind.as_deref(), Some("PersistentVolumeClaim"));
     assert_eq!(pvc.namespaces.mode(), super::namespaces::WatchMode::Filtered);
-    let identity: Vec<_> = pvc.common_labels.iter().map(|l| (l.name.as_str(), l.path.to_string())).collect();
+    let path_of = |source: &super::plan::LabelSource| match source {
+        super::plan::LabelSource::Path(path) => path.to_string(),
+        super::plan::LabelSource::Field(_, name) => format!("field:{name}"),
+    };
+    let identity: Vec<_> = pvc.common_labels.iter().map(|l| (l.name.as_str(), path_of(&l.source))).collect();
     assert_eq!(
         identity,
         [("name", "metadata.name".to_owned()), ("namespace", "metadata.namespace".to_owned())]

@@ -6,6 +6,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
 use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.
@@ -87,8 +88,9 @@ pub struct ResourceConfig {
     #[serde(default = "default_resync_period")]
     pub resync_period: Duration,
     /// Attributes on every per-object metric of this resource (not on `count`): attribute name
-    /// → path. Order is kept. Absent: `{name: metadata.name, namespace: metadata.namespace}`
-    /// (objects without a namespace, as cluster-scoped ones, get no `namespace`); `{}`: none.
+    /// → path, or `field:<name>` for a field or computed field. Order is kept. Absent:
+    /// `{name: metadata.name, namespace: metadata.namespace}` (objects without a namespace, as
+    /// cluster-scoped ones, get no `namespace`); `{}`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_labels: Option<LabelPaths>,
     /// Most points one object may hold; the rest are dropped and counted. Default: 1000.
@@ -98,9 +100,22 @@ pub struct ResourceConfig {
     /// Default: 100000.
     #[serde(default = "default_max_series")]
     pub max_series: usize,
+    /// Typed fields read from each object, in order (SPEC §4.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldConfig>,
+    /// CEL expressions over the fields and `object`, in order; later ones may use earlier ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub computed: Vec<ComputedConfig>,
+    /// Most (estimated) cost of one CEL evaluation; a costlier one is not run and leaves its
+    /// computed field absent (or its object out of a filtered aggregation). Default: 1000000.
+    #[serde(default = "default_cel_cost_limit")]
+    pub cel_cost_limit: u64,
     /// The metrics made from each object.
     #[serde(default)]
     pub metrics: Vec<MetricConfig>,
+    /// Gauges computed over all objects of the resource at each export.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregations: Vec<AggregationConfig>,
 }
 
 fn default_resync_period() -> Duration {
@@ -128,6 +143,10 @@ pub struct GvkConfig {
     /// Kind, e.g. `PersistentVolumeClaim`. Required.
     #[serde(default)]
     pub kind: String,
+}
+
+fn default_cel_cost_limit() -> u64 {
+    DEFAULT_CEL_COST_LIMIT
 }
 
 /// Group, version and resource (plural) of the watched API resource.
@@ -177,7 +196,11 @@ pub struct MetricConfig {
     /// Where the value is: required by every type except `info`, which does not use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Extra attributes of this metric: attribute name → path. Not with `count`.
+    /// For `gauge`, instead of `path`: the field or computed field whose value it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Extra attributes of this metric: attribute name → path, or `field:<name>` for a field or
+    /// computed field. Not with `count`.
     #[serde(default)]
     pub labels: LabelPaths,
     /// Attribute holding the value: `state`, `count` (default `value`) and `map_state`

@@ -6,8 +6,10 @@
 use opentelemetry::{Key, KeyValue};
 use serde_json::Value;
 
+use super::aggregate::aggregation_inputs;
+use super::object_fields::ObjectFields;
 use super::path::Path;
-use super::plan::{CompiledMetric, CompiledResource, LabelPath, MetricKind};
+use super::plan::{CompiledMetric, CompiledResource, LabelPath, LabelSource, MetricKind};
 use super::value::{attribute_text, scalar_text, to_number};
 use crate::objects::json_kind;
 use crate::series::Point;
@@ -27,19 +29,23 @@ pub struct Extracted {
     pub errors: Vec<ExtractError>,
 }
 
-/// Extracts every metric of `resource` from `object`.
+/// Extracts every metric of `resource` from `object`, and its aggregation inputs.
 pub fn extract(resource: &CompiledResource, object: &Value) -> Extracted {
     let mut out = Extracted::default();
+    let mut field_errors = Vec::new();
+    let mut fields = resource.fields.evaluate(object, &mut field_errors);
+    let prefix_error = |reason| ExtractError { metric: resource.prefix.clone(), reason };
+    out.errors.extend(field_errors.into_iter().map(prefix_error));
     let mut common = Vec::with_capacity(resource.common_labels.len());
     for label in &resource.common_labels {
-        match read_attribute(label, object) {
+        match read_attribute(label, object, &fields) {
             Ok(Some(kv)) => common.push(kv),
             Ok(None) => {}
             Err(reason) => out.errors.push(ExtractError { metric: resource.prefix.clone(), reason }),
         }
     }
     for metric in &resource.metrics {
-        let mut sink = Sink { metric, out: &mut out };
+        let mut sink = Sink { metric, fields: &fields, out: &mut out };
         if let MetricKind::Count { path, value_label } = &metric.kind {
             if let Some(text) = sink.text_at(path, object) {
                 sink.point(vec![KeyValue::new(value_label.clone(), text)], 1.0);
@@ -48,7 +54,7 @@ pub fn extract(resource: &CompiledResource, object: &Value) -> Extracted {
         }
         let mut base = common.clone();
         for label in &metric.labels {
-            match read_attribute(label, object) {
+            match read_attribute(label, object, &fields) {
                 Ok(Some(kv)) => base.push(kv),
                 Ok(None) => {}
                 Err(reason) => sink.error(reason),
@@ -56,19 +62,28 @@ pub fn extract(resource: &CompiledResource, object: &Value) -> Extracted {
         }
         sink.extract(&base, object);
     }
+    aggregation_inputs(&resource.aggregations, &mut fields, &mut out.points, &mut out.errors);
     out
 }
 
 /// The attribute of `label` for `object`: none when the field is missing.
-fn read_attribute(label: &LabelPath, object: &Value) -> Result<Option<KeyValue>, String> {
-    attribute_text(label.path.get(object))
-        .map(|text| text.map(|t| KeyValue::new(label.name.clone(), t)))
-        .map_err(|e| format!("label {} (path {}): {e}", label.name, label.path))
+fn read_attribute(
+    label: &LabelPath,
+    object: &Value,
+    fields: &ObjectFields<'_>,
+) -> Result<Option<KeyValue>, String> {
+    let text = match &label.source {
+        LabelSource::Path(path) => attribute_text(path.get(object))
+            .map_err(|e| format!("label {} (path {path}): {e}", label.name))?,
+        LabelSource::Field(index, _) => fields.get(*index).map(ToString::to_string),
+    };
+    Ok(text.map(|t| KeyValue::new(label.name.clone(), t)))
 }
 
 /// Collects one metric's points and errors.
 struct Sink<'a> {
     metric: &'a CompiledMetric,
+    fields: &'a ObjectFields<'a>,
     out: &'a mut Extracted,
 }
 
@@ -120,6 +135,21 @@ impl Sink<'_> {
             }
             MetricKind::Gauge { path, nil_is_zero } => {
                 if let Some(v) = self.number(path.get(object), *nil_is_zero, &|| format!("path {path}")) {
+                    self.point(base.to_vec(), v);
+                }
+            }
+            MetricKind::FieldGauge { field, nil_is_zero } => {
+                let value = match self.fields.get(*field) {
+                    None => nil_is_zero.then_some(0.0),
+                    Some(value) => {
+                        let number = value.as_number();
+                        if number.is_none() {
+                            self.error(format!("field value {:?} is not a number", value.to_string()));
+                        }
+                        number
+                    }
+                };
+                if let Some(v) = value {
                     self.point(base.to_vec(), v);
                 }
             }

@@ -3,19 +3,31 @@
 //! `config` is the section as written, `compile` turns it into `plan` types before any I/O,
 //! and `extract` is the pure per-object step the watch loop and `render` share.
 
+mod aggregate;
+#[cfg(test)]
+mod aggregate_tests;
+mod cel;
 mod collector;
 mod compile;
+mod compile_aggregations;
+mod compile_fields;
 mod compile_metric;
 #[cfg(test)]
 mod compile_tests;
 mod config;
+mod config_fields;
 mod extract;
 #[cfg(test)]
 mod extract_tests;
+mod fields;
+#[cfg(test)]
+mod fields_tests;
+mod filter;
 mod guards;
 mod identity;
 mod names;
 mod namespaces;
+mod object_fields;
 mod path;
 mod plan;
 mod seam;

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use opentelemetry::Key;
 use serde_json::Value;
 
+use super::aggregate::CompiledAggregation;
 use super::config::GvrConfig;
 use super::guards::SeriesLimits;
 use super::namespaces::NamespaceSelection;
+use super::object_fields::{FieldIndex, FieldPlan};
 use super::path::Path;
 use super::selectors::{FieldSelector, LabelSelector};
 use crate::config_parts::Duration;
@@ -17,7 +19,16 @@ use crate::series::{MetricId, MetricSpec};
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelPath {
     pub name: Key,
-    pub path: Path,
+    pub source: LabelSource,
+}
+
+/// Where an attribute's value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelSource {
+    /// A path in the object.
+    Path(Path),
+    /// A field or computed field (`field:<name>`), with its name.
+    Field(FieldIndex, String),
 }
 
 /// One watched resource with its compiled metrics.
@@ -46,6 +57,10 @@ pub struct CompiledResource {
     pub common_labels: Vec<LabelPath>,
     /// In the order of `specs`: `metrics[i]` has `MetricId(i)`.
     pub metrics: Vec<CompiledMetric>,
+    /// Typed and computed fields, evaluated per object before the metrics.
+    pub fields: FieldPlan,
+    /// In the order of `specs`, after the metrics.
+    pub aggregations: Vec<CompiledAggregation>,
     /// The specs of this resource's series table.
     pub specs: Vec<MetricSpec>,
 }
@@ -91,6 +106,8 @@ pub enum MetricKind {
     State { path: Path, value_label: Key, states: Option<Vec<Arc<str>>> },
     /// The number at `path`.
     Gauge { path: Path, nil_is_zero: bool },
+    /// The value of a field or computed field, as a number.
+    FieldGauge { field: FieldIndex, nil_is_zero: bool },
     /// One point, value 1, attribute `value_label` only; summed across objects.
     Count { path: Path, value_label: Key },
     /// One point per map entry or list element, value 1.

@@ -33,7 +33,9 @@ impl Compiled for Crds {
         self.resources
             .iter()
             .map(|r| {
-                let names: Vec<&str> = r.metrics.iter().map(|m| m.name.as_str()).collect();
+                let metrics = r.metrics.iter().map(|m| m.name.as_str());
+                let names: Vec<&str> =
+                    metrics.chain(r.aggregations.iter().map(|a| a.name.as_str())).collect();
                 let resource = match (r.by_kind, &r.gvr.kind) {
                     (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
                     _ => r.gvr.to_string(),

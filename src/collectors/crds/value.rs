@@ -81,7 +81,7 @@ fn parse_percentage(s: &str) -> Option<f64> {
 }
 
 /// An RFC 3339 timestamp as Unix seconds, with the fraction.
-fn parse_timestamp(s: &str) -> Option<f64> {
+pub(super) fn parse_timestamp(s: &str) -> Option<f64> {
     let ts: jiff::Timestamp = s.parse().ok()?;
     Some(ts.as_second() as f64 + f64::from(ts.subsec_nanosecond()) / 1e9)
 }
