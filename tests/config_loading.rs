@@ -159,3 +159,36 @@ fn configured_sections_run_unless_turned_off() {
     let etcd = empty.collectors.iter().find(|c| c.name == "etcd").unwrap();
     assert!(!etcd.enabled && etcd.summary().is_empty(), "an empty section stays off and unmentioned");
 }
+
+/// A YAML 1.1 boolean where text is expected says to quote it; names Kubernetes could never
+/// serve and paths holding control characters are config errors, not run-time failures.
+#[test]
+fn unquoted_booleans_and_impossible_names_are_explained() {
+    let err = load("cluster:\n  name: off\nexport:\n  resource:\n    tier: n\n").unwrap_err();
+    assert!(err.contains("cluster.name (line 2, column 3): invalid type: boolean `false`"), "{err}");
+    assert!(err.contains("quote the text to keep it (\"off\")"), "{err}");
+    assert!(err.contains("export.resource.tier (line 5, column 5)"), "{err}");
+
+    let names = "\
+collectors:
+  crds:
+    resources:
+      - name: a
+        gvr: {group: \"[[[\", version: \"v 1\", resource: \"a_b\"}
+        metrics: [{type: gauge, name: x, path: \"spec.\\u0001a\"}]
+      - name: b
+        gvk: {group: Apps, version: v1, kind: Pod-x}
+        metrics: [{type: info, name: i}]
+";
+    let err = load(names).unwrap_err();
+    for wanted in [
+        "collectors.crds.resources[0].gvr.group (line 5, column 15): \"[[[\" is not a DNS subdomain",
+        "collectors.crds.resources[0].gvr.version (line 5, column 29): \"v 1\" is not a DNS label",
+        "collectors.crds.resources[0].gvr.resource (line 5, column 45): \"a_b\" is not a DNS subdomain",
+        "collectors.crds.resources[0].metrics[0].path (line 6, column 42): malformed path \"spec.\\u{1}a\": control character",
+        "collectors.crds.resources[1].gvk.group (line 8, column 15): \"Apps\" is not a DNS subdomain",
+        "collectors.crds.resources[1].gvk.kind (line 8, column 41): \"Pod-x\" is not a kind",
+    ] {
+        assert!(err.contains(wanted), "missing {wanted:?} in\n{err}");
+    }
+}

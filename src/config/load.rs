@@ -108,6 +108,13 @@ fn path_string(path: &serde_path_to_error::Path) -> String {
 fn hint(message: &str) -> String {
     if message.starts_with("unknown field") {
         format!("{message} (the config is strict: remove the key or fix its spelling)")
+    } else if message.starts_with("invalid type: boolean") && message.ends_with("expected a string") {
+        format!(
+            "{message}: YAML reads an unquoted y, n, yes, no, on, off, true or false as a boolean; \
+             quote the text to keep it (\"off\")"
+        )
+    } else if message.starts_with("invalid type:") && message.ends_with("expected a string") {
+        format!("{message}: quote the value to keep it as text")
     } else {
         message.to_owned()
     }

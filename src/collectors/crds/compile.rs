@@ -12,6 +12,7 @@ use super::path::Path;
 use super::plan::{CompiledResource, LabelPath, LabelSource};
 use super::selection::{common_labels, compile_selection};
 use crate::collectors::shared::instrument::{validate_instrument_name, validate_name_part};
+use crate::collectors::shared::k8s_names;
 use crate::config_parts::{index, join, ConfigIssues};
 use crate::series::MetricId;
 
@@ -155,6 +156,13 @@ fn check_gvr(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) {
     let at = join(at, "gvr");
     if gvr.version.trim().is_empty() {
         issues.push(join(&at, "version"), "required: the API version, e.g. v1alpha1");
+    } else if let Err(e) = k8s_names::dns_label(&gvr.version, "an API version") {
+        issues.push(join(&at, "version"), e);
+    }
+    if !gvr.group.is_empty() {
+        if let Err(e) = k8s_names::dns_subdomain(&gvr.group, "an API group") {
+            issues.push(join(&at, "group"), e);
+        }
     }
     if gvr.resource.trim().is_empty() {
         issues.push(join(&at, "resource"), "required: the lowercase plural resource name, e.g. clusters");
@@ -163,6 +171,13 @@ fn check_gvr(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) {
             join(&at, "resource"),
             format!("expected the lowercase plural resource name (e.g. clusters), found {:?}", gvr.resource),
         );
+    } else if let Err(e) = k8s_names::dns_subdomain(&gvr.resource, "a resource name") {
+        issues.push(join(&at, "resource"), e);
+    }
+    if let Some(kind) = gvr.kind.as_deref().filter(|k| !k.trim().is_empty()) {
+        if let Err(e) = k8s_names::kind(kind) {
+            issues.push(join(&at, "kind"), e);
+        }
     }
     if gvr.kind.as_deref().is_some_and(|k| k.trim().is_empty()) {
         issues.push(join(&at, "kind"), "empty kind; leave it out to guess it from the resource name");

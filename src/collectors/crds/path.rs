@@ -40,6 +40,8 @@ pub enum PathProblem {
     Unterminated { open: usize, quote: char },
     #[error("expected an integer index at position {position}, found {text:?}")]
     NotAnIndex { position: usize, text: String },
+    #[error("control character {found:?} at position {position}; a path holds printable text only")]
+    Control { position: usize, found: char },
 }
 
 /// What the parser found where it expected something else.
@@ -116,6 +118,9 @@ impl Parser {
     fn parse(mut self) -> Result<Vec<Segment>, PathProblem> {
         if self.chars.is_empty() {
             return Err(PathProblem::Empty);
+        }
+        if let Some(i) = self.chars.iter().position(|c| c.is_control()) {
+            return Err(PathProblem::Control { position: i + 1, found: self.chars[i] });
         }
         let mut segments = Vec::new();
         if self.peek() == Some('[') {
@@ -331,6 +336,8 @@ mod tests {
             ("metadata.labels['a']x", "expected '.' or '[' at position 21, found 'x'"),
             ("metadata name", "expected '.' or '[' at position 9, found ' '"),
             ("spec.items[99999999999999999999]", "expected an integer index"),
+            ("spec.\u{0}name", "control character '\\0' at position 6"),
+            ("metadata.labels[\"a\u{1}\"]", "control character '\\u{1}' at position 19"),
         ];
         for (source, want) in cases {
             let err = Path::compile(source).unwrap_err().to_string();

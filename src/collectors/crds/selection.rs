@@ -5,6 +5,7 @@ use super::config::{GvrConfig, LabelPaths, ResourceConfig};
 use super::guards::SeriesLimits;
 use super::namespaces::NamespaceSelection;
 use super::selectors::{FieldSelector, LabelSelector};
+use crate::collectors::shared::k8s_names;
 use crate::config_parts::{join, ConfigIssues};
 use crate::objects::plural_candidates;
 
@@ -31,12 +32,21 @@ pub(super) fn compile_selection(resource: &ResourceConfig, at: &str, issues: &mu
             let gvk_at = join(at, "gvk");
             if gvk.version.trim().is_empty() {
                 issues.push(join(&gvk_at, "version"), "required: the API version, e.g. v1");
+            } else if let Err(e) = k8s_names::dns_label(&gvk.version, "an API version") {
+                issues.push(join(&gvk_at, "version"), e);
+            }
+            if !gvk.group.is_empty() {
+                if let Err(e) = k8s_names::dns_subdomain(&gvk.group, "an API group") {
+                    issues.push(join(&gvk_at, "group"), e);
+                }
             }
             if gvk.kind.trim().is_empty() || gvk.kind.chars().any(char::is_whitespace) {
                 issues.push(
                     join(&gvk_at, "kind"),
                     format!("expected a kind, e.g. Cluster, found {:?}", gvk.kind),
                 );
+            } else if let Err(e) = k8s_names::kind(&gvk.kind) {
+                issues.push(join(&gvk_at, "kind"), e);
             }
             // The plural is resolved through discovery at run time; until then (check, rbac)
             // the usual lowercase plural stands for it.
