@@ -108,7 +108,10 @@ async fn run_agent(
     follow_changes(plan, &stop, reload, election.as_ref(), &leader, &mut supervisor).await;
 
     shutting_down.store(true, Ordering::Relaxed);
+    // An export still waiting on an unreachable Collector would eat the shutdown deadline; its
+    // requests stay queued (a send is only dequeued once accepted) for the last export below.
     export_stop.cancel();
+    timer.abort();
     let _ = timer.await;
     shut_down(pipeline, collectors_stop, supervisor, election).await;
     servers_stop.cancel();
