@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+#[path = "support/check.rs"]
+mod check;
+
 const SCOPE: &str = r#"instance="kso-0",job="kube-state-otel""#;
 
 fn example(path: &str) -> PathBuf {
@@ -150,6 +153,101 @@ fn argocd_applications_give_sync_and_health_states_and_counts() {
     assert_eq!(stdout.lines().filter(|l| l.starts_with("argocd_app_health_status{")).count(), 18);
 }
 
+/// Cookbook recipe (docs/cookbook.md): Argo CD applications out of sync, per project.
+#[test]
+fn cookbook_argocd_counts_applications_out_of_sync_per_project() {
+    check::check_accepts(&example("config/examples/argocd/config.yaml"));
+    let stdout =
+        stdout_of(&render("config/examples/argocd/config.yaml", &[example("config/examples/argocd")], &[]));
+    let out_of_sync: Vec<&str> = stdout.lines().filter(|l| l.starts_with("argocd_app_out_of_sync")).collect();
+    // Only payments (project shop) is OutOfSync: a project with none has no point.
+    assert_eq!(out_of_sync, [format!(r#"argocd_app_out_of_sync{{{SCOPE},project="shop"}} 1"#)], "{stdout}");
+}
+
+/// Cookbook recipe (docs/cookbook.md): certificate expiry and certificates not Ready.
+#[test]
+fn cookbook_cert_expiry_gives_expiry_earliest_per_namespace_and_not_ready_counts() {
+    check::check_accepts(&example("config/examples/cert-expiry/config.yaml"));
+    let out = render(
+        "config/examples/cert-expiry/config.yaml",
+        &[example("config/examples/cert-expiry/objects.yaml")],
+        &[],
+    );
+    let stdout = stdout_of(&out);
+    let aggregated: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("certs_certificate_not_ready") || l.starts_with("certs_certificate_earliest")
+        })
+        .collect();
+    assert_eq!(
+        aggregated,
+        [
+            // 2025-12-10T08:03:14Z and 2026-02-28T10:41:49Z; api-internal has no notAfter.
+            format!(
+                r#"certs_certificate_earliest_not_after_seconds{{{SCOPE},ns="billing"}} 1.765353794e+09"#
+            ),
+            format!(r#"certs_certificate_earliest_not_after_seconds{{{SCOPE},ns="web"}} 1.772275309e+09"#),
+            format!(r#"certs_certificate_not_ready{{{SCOPE},ns="web"}} 1"#),
+        ],
+        "{stdout}"
+    );
+    assert_lines(
+        &stdout,
+        &[
+            "# TYPE certs_certificate_not_after_seconds gauge".into(),
+            format!(
+                r#"certs_certificate_not_after_seconds{{{SCOPE},name="billing-example-com",namespace="billing"}} 1.765353794e+09"#
+            ),
+            r#"certs_certificate_info{instance="kso-0",issuer="internal-ca",job="kube-state-otel",name="api-internal",namespace="web",ready="False"} 1"#.into(),
+        ],
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("certs_certificate_not_after_seconds{")).count(), 2);
+}
+
+/// Cookbook recipe (docs/cookbook.md): Deployments with unavailable replicas.
+#[test]
+fn cookbook_deployments_give_unavailable_ratio_and_degraded_counts_per_namespace() {
+    check::check_accepts(&example("config/examples/deployments/config.yaml"));
+    let out = render(
+        "config/examples/deployments/config.yaml",
+        &[example("config/examples/deployments/objects.yaml")],
+        &[],
+    );
+    let stdout = stdout_of(&out);
+    let aggregated: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("workloads_deployment_degraded")
+                || l.starts_with("workloads_deployment_unavailable_replicas")
+        })
+        .collect();
+    assert_eq!(
+        aggregated,
+        [
+            format!(r#"workloads_deployment_degraded{{{SCOPE},ns="batch"}} 1"#),
+            format!(r#"workloads_deployment_degraded{{{SCOPE},ns="shop"}} 1"#),
+            format!(r#"workloads_deployment_unavailable_replicas{{{SCOPE},ns="batch"}} 1"#),
+            format!(r#"workloads_deployment_unavailable_replicas{{{SCOPE},ns="shop"}} 2"#),
+        ],
+        "{stdout}"
+    );
+    let ratio = |name: &str, ns: &str, value: &str| {
+        format!(r#"workloads_deployment_unavailable_ratio{{{SCOPE},name="{name}",namespace="{ns}"}} {value}"#)
+    };
+    assert_lines(
+        &stdout,
+        &[
+            "# TYPE workloads_deployment_unavailable_ratio gauge".into(),
+            ratio("web", "shop", "0"),
+            ratio("api", "shop", "0.5"),
+            ratio("worker", "batch", "1"),
+            // replicas: 0 divides by nothing: the expression gives 0, not NaN.
+            ratio("scaled-down", "batch", "0"),
+        ],
+    );
+}
+
 #[test]
 fn pvc_fields_computed_fields_and_aggregations_render_as_in_the_spec_example() {
     let out = render("config/examples/pvc/config.yaml", &[example("config/examples/pvc/objects.yaml")], &[]);
@@ -188,6 +286,7 @@ fn pvc_fields_computed_fields_and_aggregations_render_as_in_the_spec_example() {
     assert!(!stdout.contains(r#"name="data-e",namespace="team-b"} "#), "data-e has no overprovision");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("data-e") && stderr.contains("computed field overprovision"), "{stderr}");
+    check::check_accepts(&example("config/examples/pvc/config.yaml"));
 }
 
 #[test]
