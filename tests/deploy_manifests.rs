@@ -1,9 +1,11 @@
 //! The Kubernetes manifests in `deploy/kubernetes/`: each kustomization is rendered the way
 //! `kubectl kustomize` renders one made of `namespace`, `resources` (files and directories)
-//! and strategic-merge `patches` (kubectl is not installable here), every rendered object is
+//! and strategic-merge `patches`, every rendered object is
 //! checked by `kubernetes-validate --strict`, and the agent config in the ConfigMap passes
 //! `kube-state-otel check`.
 
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/check.rs"]
 mod support;
 #[path = "support/validate.rs"]
@@ -50,9 +52,7 @@ fn render(dir: &Path) -> Vec<Value> {
         } else {
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            let docs: Vec<Value> =
-                serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            objects.extend(docs.into_iter().filter(|d| !d.is_null()));
+            objects.extend(manifests::documents(&text, &path.display().to_string()));
         }
     }
     for patch in kustomization["patches"].as_array().into_iter().flatten() {
