@@ -23,7 +23,9 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
   python3 -m pip install --quiet kubernetes-validate || python3 -m pip install --quiet --break-system-packages kubernetes-validate
 fi
 
-for tool in protoc etcd etcdctl prometheus victoria-metrics openssl kubernetes-validate; do
+# kubectl (with its built-in kustomize) renders the shipped kustomizations; Debian 12 has no
+# package for it, so it must come with the machine.
+for tool in protoc etcd etcdctl prometheus promtool victoria-metrics openssl kubernetes-validate kubectl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "required tool not found after install: $tool" >&2; exit 1; }
 done
 
