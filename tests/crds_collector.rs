@@ -191,6 +191,7 @@ async fn fields_computed_fields_and_aggregations_follow_the_objects() {
       - {name: replicas, path: spec.replicas, type: integer}
       - {name: phase, path: status.phase, type: string}
       - {name: engine, path: spec.engine, type: string}
+      - {name: ns, path: metadata.namespace, type: string}
     computed:
       - {name: doubled, expression: "replicas * 2"}
     aggregations:
@@ -199,31 +200,35 @@ async fn fields_computed_fields_and_aggregations_follow_the_objects() {
       - {name: max_replicas, function: max, field: replicas}
       - {name: engines, function: distinct, field: engine}
       - {name: doubled_total, function: sum, field: doubled}
+      - {name: per_namespace, function: count, groupBy: ns}
 "#;
     let h = Harness::start(config(extra), true).await;
     h.apply(database("prod", "a", "postgres", json!(3), "Running"));
-    h.apply(database("prod", "b", "mysql", json!(2), "Failed"));
+    h.apply(database("dev", "b", "mysql", json!(2), "Failed"));
     h.expect("test.db.total_replicas", &["engine=mysql 2", "engine=postgres 3"]).await;
+    h.expect("test.db.per_namespace", &["ns=dev 1", "ns=prod 1"]).await;
     h.expect("test.db.running", &[" 1"]).await;
     h.expect("test.db.max_replicas", &[" 3"]).await;
     h.expect("test.db.engines", &[" 2"]).await;
     h.expect("test.db.doubled_total", &[" 10"]).await;
 
-    h.apply(database("prod", "b", "mysql", json!(5), "Running"));
+    h.apply(database("dev", "b", "mysql", json!(5), "Running"));
     h.expect("test.db.total_replicas", &["engine=mysql 5", "engine=postgres 3"]).await;
     h.expect("test.db.running", &[" 2"]).await;
     h.expect("test.db.max_replicas", &[" 5"]).await;
     h.expect("test.db.doubled_total", &[" 16"]).await;
 
-    h.delete("prod", "b");
+    h.delete("dev", "b");
     h.expect("test.db.total_replicas", &["engine=postgres 3"]).await;
     h.expect("test.db.engines", &[" 1"]).await;
+    h.expect("test.db.per_namespace", &["ns=prod 1"]).await;
     h.delete("prod", "a");
     h.expect("test.db.total_replicas", &[]).await;
     h.expect("test.db.running", &[" 0"]).await;
     h.expect("test.db.max_replicas", &[]).await;
     h.expect("test.db.engines", &[" 0"]).await;
     h.expect("test.db.doubled_total", &[" 0"]).await;
+    h.expect("test.db.per_namespace", &[]).await;
     h.stop().await;
 }
 
