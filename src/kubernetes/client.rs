@@ -1,10 +1,12 @@
 //! The Kubernetes client from config: an explicit kubeconfig, else in-cluster, then
-//! `$KUBECONFIG`, then `~/.kube/config` (kube's inference order), with QPS and burst applied.
+//! `$KUBECONFIG`, then `~/.kube/config` (kube's inference order), with QPS and burst applied and
+//! over-deep objects pruned.
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
 
+use super::depth::DepthLimitLayer;
 use super::rate_limit::RateLimitLayer;
 use crate::config::KubernetesConfig;
 
@@ -33,6 +35,8 @@ pub async fn client(config: &KubernetesConfig) -> Result<Client, ClientError> {
     };
     let builder =
         kube::client::ClientBuilder::try_from(kube_config).map_err(|e| ClientError::Build(e.to_string()))?;
+    // Pruning sits below the rate limit, next to the connection, so kube parses pruned bodies.
+    let builder = builder.with_layer(&DepthLimitLayer);
     Ok(builder.with_layer(&RateLimitLayer::new(config.qps, config.burst)).build())
 }
 

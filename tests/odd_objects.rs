@@ -1,0 +1,73 @@
+//! Odd objects never stop their resource: the whole agent, through its own Kubernetes client,
+//! against the fake API server holding an object nested 300 levels deep (beyond serde_json's
+//! recursion limit) and one of 5 MB beside an ordinary one. Every object is listed and exported,
+//! and the watch goes on.
+
+use std::time::Duration;
+
+use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
+use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+#[path = "support/exporter.rs"]
+mod exporter_support;
+#[path = "support/crds_harness.rs"]
+mod harness;
+
+use harness::{database, databases, WAIT};
+
+fn nested(levels: usize) -> Value {
+    (0..levels).fold(json!({"leaf": 1}), |inner, _| json!({"n": inner}))
+}
+
+/// Replicas of each exported object, by name, in the newest export.
+fn replicas(receiver: &OtlpReceiver) -> Vec<(String, f64)> {
+    let Some(metric) = receiver.latest_metric("test.db.replicas") else { return Vec::new() };
+    let mut found: Vec<(String, f64)> = points(&metric)
+        .iter()
+        .map(|p| {
+            let name = p.attributes.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone());
+            (name.unwrap_or_default(), p.value)
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_too_deep_or_huge_object_is_exported_with_the_others() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(databases());
+    server.apply(database("prod", "a", "postgres", json!(1), "Running")).unwrap();
+    let mut deep = database("prod", "deep", "postgres", json!(2), "Running");
+    deep["spec"]["nested"] = nested(300);
+    server.apply(deep).unwrap();
+    let mut big = database("prod", "big", "postgres", json!(3), "Running");
+    big["spec"]["blob"] = Value::String("x".repeat(5 * 1024 * 1024));
+    server.apply(big).unwrap();
+
+    let receiver = OtlpReceiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
+    let port = kube_state_otel_testkit::free_port();
+    let yaml = format!(
+        "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  nodes: {{enabled: false}}\n  crds:\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {{group: example.com, version: v1, resource: databases}}\n        metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n",
+        kubeconfig.display(),
+        receiver.grpc_endpoint()
+    );
+    let env = kube_state_otel::config::Env::from_pairs([("HOME", dir.path().to_str().unwrap())]);
+    let plan = kube_state_otel::config::load_str(&yaml, &env).unwrap_or_else(|e| panic!("{e}"));
+    let stop = CancellationToken::new();
+    let agent = tokio::spawn(kube_state_otel::runtime::run(plan, env, stop.clone()));
+
+    let listed = vec![("a".to_owned(), 1.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 2.0)];
+    receiver.wait_for(WAIT, "every listed object", |_| replicas(&receiver) == listed).await;
+    // The watch goes on for the others after the deep object was listed.
+    server.apply(database("prod", "a", "postgres", json!(7), "Running")).unwrap();
+    let watched = vec![("a".to_owned(), 7.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 2.0)];
+    receiver.wait_for(WAIT, "the watched change", |_| replicas(&receiver) == watched).await;
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(15), agent).await.unwrap().unwrap().unwrap();
+}
