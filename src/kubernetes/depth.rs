@@ -21,30 +21,63 @@ use tower::{Layer, Service};
 /// room for the envelope (`{"items": [...]}`, `{"type": ..., "object": ...}`).
 pub const MAX_DEPTH: usize = 100;
 
-/// Nesting depth of the JSON in `text` (strings and their escapes skipped).
-fn max_depth(text: &[u8]) -> usize {
-    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in text {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
+/// Where a JSON text's bytes sit: inside a string or not, and how deeply nested.
+#[derive(Debug, Default)]
+struct Nesting {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+/// What one byte does to the nesting.
+enum Step {
+    /// `{` or `[` outside a string: one level deeper.
+    Open,
+    /// `}` or `]` outside a string: one level out.
+    Close,
+    Other,
+}
+
+impl Nesting {
+    /// Moves past `b`; `depth` is then the nesting after it.
+    fn step(&mut self, b: u8) -> Step {
+        if self.in_string {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.in_string = false,
                 _ => {}
             }
-            continue;
+            return Step::Other;
         }
         match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                deepest = deepest.max(depth);
+            b'"' => {
+                self.in_string = true;
+                Step::Other
             }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
+            b'{' | b'[' => {
+                self.depth += 1;
+                Step::Open
+            }
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                Step::Close
+            }
+            _ => Step::Other,
         }
     }
-    deepest
+}
+
+/// Nesting depth of the JSON in `text` (strings and their escapes skipped).
+fn max_depth(text: &[u8]) -> usize {
+    let mut nesting = Nesting::default();
+    text.iter()
+        .map(|&b| {
+            nesting.step(b);
+            nesting.depth
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// `text` with every object or list nested deeper than `max` replaced by `null`; `None` when
@@ -54,43 +87,19 @@ pub fn prune_depth(text: &[u8], max: usize) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(text.len());
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut nesting = Nesting::default();
     // The depth a pruned value started at; its bytes are dropped until it closes.
     let mut pruned_at: Option<usize> = None;
     for &b in text {
-        let keep = pruned_at.is_none();
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+        let step = nesting.step(b);
+        match (pruned_at, step) {
+            (None, Step::Open) if nesting.depth > max => {
+                pruned_at = Some(nesting.depth - 1);
+                out.extend_from_slice(b"null");
             }
-            if keep {
-                out.push(b);
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                if keep && depth + 1 > max {
-                    pruned_at = Some(depth);
-                    out.extend_from_slice(b"null");
-                }
-                depth += 1;
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if pruned_at == Some(depth) {
-                    pruned_at = None;
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        if keep && pruned_at.is_none() {
-            out.push(b);
+            (None, _) => out.push(b),
+            (Some(at), Step::Close) if nesting.depth == at => pruned_at = None,
+            (Some(_), _) => {}
         }
     }
     Some(out)
