@@ -7,14 +7,15 @@ use std::time::Duration;
 use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
 use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
 #[path = "support/exporter.rs"]
 mod exporter_support;
 #[path = "support/crds_harness.rs"]
 mod harness;
 
-use harness::{config, config_selecting, database, databases, list_requests, Harness, API_VERSION, WAIT};
+use harness::{
+    config, config_selecting, database, databases, list_requests, start_agent, Harness, API_VERSION, WAIT,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_metric_type_is_exported_updated_and_removed() {
@@ -238,19 +239,9 @@ async fn fields_computed_fields_and_aggregations_follow_the_objects() {
 async fn the_agent_runs_the_collector_and_reports_a_missing_crd_in_readyz() {
     let server = FakeApiServer::start().await;
     let receiver = OtlpReceiver::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
-    let port = kube_state_otel_testkit::free_port();
-    let yaml = format!(
-        "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  nodes: {{enabled: false}}\n  crds:\n    enabled: true\n    leaderElection: false\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {{group: example.com, version: v1, resource: databases}}\n        commonLabels: {{name: metadata.name}}\n        metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n",
-        kubeconfig.display(),
-        receiver.grpc_endpoint()
-    );
-    let env = kube_state_otel::config::Env::from_pairs([("HOME", dir.path().to_str().unwrap())]);
-    let config = kube_state_otel::config::load_str(&yaml, &env).unwrap_or_else(|e| panic!("{e}"));
-    let stop = CancellationToken::new();
-    let agent = tokio::spawn(kube_state_otel::runtime::run(config, env, stop.clone()));
+    let crds = "    enabled: true\n    leaderElection: false\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {group: example.com, version: v1, resource: databases}\n        commonLabels: {name: metadata.name}\n        metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
+    let agent = start_agent(&server, &receiver, crds);
+    let port = agent.port;
 
     let detail = "CRD example.com/v1 databases not installed; retrying";
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -275,8 +266,8 @@ async fn the_agent_runs_the_collector_and_reports_a_missing_crd_in_readyz() {
         .await;
     let (status, body) = readyz(port).await.expect("readyz answers");
     assert_eq!(status, 200, "{body}");
-    stop.cancel();
-    agent.await.unwrap().unwrap();
+    agent.stop.cancel();
+    agent.task.await.unwrap().unwrap();
 }
 
 /// `/readyz`, or `None` while the server is not listening yet.

@@ -8,14 +8,13 @@ use std::time::Duration;
 use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
 use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
 #[path = "support/exporter.rs"]
 mod exporter_support;
 #[path = "support/crds_harness.rs"]
 mod harness;
 
-use harness::{database, databases, WAIT};
+use harness::{database, databases, start_agent, WAIT};
 
 fn nested(levels: usize) -> Value {
     (0..levels).fold(json!({"leaf": 1}), |inner, _| json!({"n": inner}))
@@ -48,19 +47,8 @@ async fn a_too_deep_or_huge_object_is_exported_with_the_others() {
     server.apply(big).unwrap();
 
     let receiver = OtlpReceiver::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
-    let port = kube_state_otel_testkit::free_port();
-    let yaml = format!(
-        "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  nodes: {{enabled: false}}\n  crds:\n    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {{group: example.com, version: v1, resource: databases}}\n        metrics: [{{type: gauge, name: replicas, path: spec.replicas}}]\n",
-        kubeconfig.display(),
-        receiver.grpc_endpoint()
-    );
-    let env = kube_state_otel::config::Env::from_pairs([("HOME", dir.path().to_str().unwrap())]);
-    let plan = kube_state_otel::config::load_str(&yaml, &env).unwrap_or_else(|e| panic!("{e}"));
-    let stop = CancellationToken::new();
-    let agent = tokio::spawn(kube_state_otel::runtime::run(plan, env, stop.clone()));
+    let crds = "    metricsNamespace: test\n    resources:\n      - name: db\n        gvr: {group: example.com, version: v1, resource: databases}\n        metrics: [{type: gauge, name: replicas, path: spec.replicas}]\n";
+    let agent = start_agent(&server, &receiver, crds);
 
     let listed = vec![("a".to_owned(), 1.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 2.0)];
     receiver.wait_for(WAIT, "every listed object", |_| replicas(&receiver) == listed).await;
@@ -68,6 +56,6 @@ async fn a_too_deep_or_huge_object_is_exported_with_the_others() {
     server.apply(database("prod", "a", "postgres", json!(7), "Running")).unwrap();
     let watched = vec![("a".to_owned(), 7.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 2.0)];
     receiver.wait_for(WAIT, "the watched change", |_| replicas(&receiver) == watched).await;
-    stop.cancel();
-    tokio::time::timeout(Duration::from_secs(15), agent).await.unwrap().unwrap().unwrap();
+    agent.stop.cancel();
+    tokio::time::timeout(Duration::from_secs(15), agent.task).await.unwrap().unwrap().unwrap();
 }

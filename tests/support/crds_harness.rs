@@ -171,3 +171,32 @@ pub fn list_requests(server: &FakeApiServer) -> usize {
     let is_list = |r: &&RecordedRequest| r.path.ends_with("/databases") && r.query_param("watch").is_none();
     server.requests().iter().filter(is_list).count()
 }
+
+/// The whole agent (`runtime::run`) on the fake API server, through its own Kubernetes client.
+pub struct Agent {
+    /// Port of its health endpoints.
+    pub port: u16,
+    pub stop: CancellationToken,
+    pub task: tokio::task::JoinHandle<Result<(), kube_state_otel::runtime::RunError>>,
+    /// Its home, holding the kubeconfig of `server`.
+    _home: tempfile::TempDir,
+}
+
+/// Starts the agent on `server`, exporting to `receiver` every 200 ms, nodes off, leader
+/// election off, with `crds` (YAML at the indentation of its keys) as `collectors.crds`.
+pub fn start_agent(server: &FakeApiServer, receiver: &OtlpReceiver, crds: &str) -> Agent {
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
+    let port = kube_state_otel_testkit::free_port();
+    let yaml = format!(
+        "kubernetes: {{kubeconfig: {}}}\nexport:\n  interval: 200ms\n  otlp: {{endpoint: {}, protocol: grpc}}\nserver: {{listen: 127.0.0.1:{port}}}\nleaderElection: {{enabled: false}}\ncollectors:\n  nodes: {{enabled: false}}\n  crds:\n{crds}",
+        kubeconfig.display(),
+        receiver.grpc_endpoint()
+    );
+    let env = kube_state_otel::config::Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+    let plan = kube_state_otel::config::load_str(&yaml, &env).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(kube_state_otel::runtime::run(plan, env, stop.clone()));
+    Agent { port, stop, task, _home: home }
+}
