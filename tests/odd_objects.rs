@@ -1,12 +1,12 @@
 //! Odd objects never stop their resource: the whole agent, through its own Kubernetes client,
 //! against the fake API server holding an object nested 300 levels deep (beyond serde_json's
 //! recursion limit) and one of 5 MB beside an ordinary one. Every object is listed and exported,
-//! and the watch goes on.
+//! and the watch goes on, for the deep object's own changes too.
 
 use std::time::Duration;
 
 use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
-use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::OtlpReceiver;
 use serde_json::{json, Value};
 
 #[path = "support/exporter.rs"]
@@ -14,24 +14,10 @@ mod exporter_support;
 #[path = "support/crds_harness.rs"]
 mod harness;
 
-use harness::{database, databases, start_agent, WAIT};
+use harness::{database, databases, replicas, start_agent, WAIT};
 
 fn nested(levels: usize) -> Value {
     (0..levels).fold(json!({"leaf": 1}), |inner, _| json!({"n": inner}))
-}
-
-/// Replicas of each exported object, by name, in the newest export.
-fn replicas(receiver: &OtlpReceiver) -> Vec<(String, f64)> {
-    let Some(metric) = receiver.latest_metric("test.db.replicas") else { return Vec::new() };
-    let mut found: Vec<(String, f64)> = points(&metric)
-        .iter()
-        .map(|p| {
-            let name = p.attributes.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone());
-            (name.unwrap_or_default(), p.value)
-        })
-        .collect();
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,6 +42,11 @@ async fn a_too_deep_or_huge_object_is_exported_with_the_others() {
     server.apply(database("prod", "a", "postgres", json!(7), "Running")).unwrap();
     let watched = vec![("a".to_owned(), 7.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 2.0)];
     receiver.wait_for(WAIT, "the watched change", |_| replicas(&receiver) == watched).await;
+    let mut deep = database("prod", "deep", "postgres", json!(9), "Running");
+    deep["spec"]["nested"] = nested(300);
+    server.apply(deep).unwrap();
+    let deep_changed = vec![("a".to_owned(), 7.0), ("big".to_owned(), 3.0), ("deep".to_owned(), 9.0)];
+    receiver.wait_for(WAIT, "the deep object's change", |_| replicas(&receiver) == deep_changed).await;
     agent.stop.cancel();
     tokio::time::timeout(Duration::from_secs(15), agent.task).await.unwrap().unwrap().unwrap();
 }

@@ -41,6 +41,22 @@ fn put_bytes(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     buf.extend_from_slice(bytes);
 }
 
+/// Length of a string field, which proto3 leaves out when empty.
+fn str_field_len(s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        field_len(s.len())
+    }
+}
+
+/// Writes a string field unless it is empty (proto3's default, left out as `prost` does).
+fn put_str(buf: &mut Vec<u8>, field: u32, s: &str) {
+    if !s.is_empty() {
+        put_bytes(buf, field, s.as_bytes());
+    }
+}
+
 fn put_fixed64(buf: &mut Vec<u8>, field: u32, v: u64) {
     put_tag(buf, field, FIXED64);
     buf.extend_from_slice(&v.to_le_bytes());
@@ -78,7 +94,7 @@ impl Encoded<'_> {
 }
 
 fn key_value_len(kv: &KeyValue, value: &Encoded) -> usize {
-    field_len(kv.key.as_str().len()) + field_len(value.len())
+    str_field_len(kv.key.as_str()) + field_len(value.len())
 }
 
 /// Appends one `NumberDataPoint` (as field 1 of a `Gauge` or `Sum`) with a double value and the
@@ -100,7 +116,7 @@ pub fn put_point(buf: &mut Vec<u8>, shared: &[KeyValue], rest: &[KeyValue], time
         // NumberDataPoint.attributes = 7; KeyValue.key = 1, KeyValue.value = 2
         put_tag(buf, 7, LEN);
         put_varint(buf, key_value_len(kv, value) as u64);
-        put_bytes(buf, 1, kv.key.as_str().as_bytes());
+        put_str(buf, 1, kv.key.as_str());
         put_tag(buf, 2, LEN);
         put_varint(buf, value.len() as u64);
         value.put(buf);
@@ -137,16 +153,16 @@ impl EncodedMetric<'_> {
     }
 
     fn len(&self) -> usize {
-        field_len(self.name.len())
-            + field_len(self.description.len())
-            + field_len(self.unit.len())
+        str_field_len(self.name)
+            + str_field_len(self.description)
+            + str_field_len(self.unit)
             + field_len(self.data_len())
     }
 
     fn put(&self, buf: &mut Vec<u8>) {
-        put_bytes(buf, 1, self.name.as_bytes());
-        put_bytes(buf, 2, self.description.as_bytes());
-        put_bytes(buf, 3, self.unit.as_bytes());
+        put_str(buf, 1, self.name);
+        put_str(buf, 2, self.description);
+        put_str(buf, 3, self.unit);
         // Metric.gauge = 5, Metric.sum = 7
         let field = if self.shape == Shape::Gauge { 5 } else { 7 };
         put_tag(buf, field, LEN);

@@ -6,6 +6,8 @@
 mod chunks;
 mod cycle;
 mod encode;
+#[cfg(test)]
+mod encode_properties;
 mod envelope;
 mod exporter;
 mod own_metrics;

@@ -10,6 +10,9 @@ use super::depth::DepthLimitLayer;
 use super::rate_limit::RateLimitLayer;
 use crate::config::KubernetesConfig;
 
+/// Longest silence on a response before the request fails (and is retried with backoff).
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Why no client could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -33,6 +36,11 @@ pub async fn client(config: &KubernetesConfig) -> Result<Client, ClientError> {
             .await
             .map_err(|e| bad(e.to_string()))?
     };
+    let mut kube_config = kube_config;
+    // kube sets no read timeout: a response that stops arriving would hold its list or watch
+    // forever. Watches end on the server after at most 290 s (kube's `timeoutSeconds`) and
+    // carry bookmarks meanwhile, so only a connection that is really stuck reaches this.
+    kube_config.read_timeout.get_or_insert(READ_TIMEOUT);
     let builder =
         kube::client::ClientBuilder::try_from(kube_config).map_err(|e| ClientError::Build(e.to_string()))?;
     // Pruning sits below the rate limit, next to the connection, so kube parses pruned bodies.

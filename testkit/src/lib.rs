@@ -1,5 +1,6 @@
 //! Test support shared by tests, benches and the scale harness; no dependency on the agent crate.
 
+pub mod arbitrary;
 pub mod fake_apiserver;
 pub mod otlp_receiver;
 pub mod scale;

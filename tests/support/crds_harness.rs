@@ -200,3 +200,17 @@ pub fn start_agent(server: &FakeApiServer, receiver: &OtlpReceiver, crds: &str) 
     let task = tokio::spawn(kube_state_otel::runtime::run(plan, env, stop.clone()));
     Agent { port, stop, task, _home: home }
 }
+
+/// `test.db.replicas` of each object, by name, in the newest export.
+pub fn replicas(receiver: &OtlpReceiver) -> Vec<(String, f64)> {
+    let Some(metric) = receiver.latest_metric("test.db.replicas") else { return Vec::new() };
+    let mut found: Vec<(String, f64)> = points(&metric)
+        .iter()
+        .map(|p| {
+            let name = p.attributes.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone());
+            (name.unwrap_or_default(), p.value)
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}

@@ -1,5 +1,6 @@
 //! Field conversion, computed fields (CEL) and structured filters, table-driven.
 
+use kube_state_otel_testkit::arbitrary::json_value;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -115,23 +116,6 @@ fn structured_filter_errors_name_the_key() {
     let (key, message) = err("like", json!("x"));
     assert_eq!(key, "operator");
     assert!(message.contains("equals, notEquals, contains"), "{message}");
-}
-
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|i| json!(i)),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        "[-+0-9.a-zA-Z:%µ ]{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z]{1,3}", inner, 0..4)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
 }
 
 proptest! {

@@ -29,6 +29,8 @@ mod names;
 mod namespaces;
 mod object_fields;
 mod path;
+#[cfg(test)]
+mod path_value_properties;
 mod plan;
 mod seam;
 mod selection;

@@ -9,7 +9,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use kube::api::{Api, DynamicObject};
 use kube::core::ApiResource;
 use kube::discovery::Scope;
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::watcher;
 
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
@@ -17,6 +17,7 @@ use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
 use super::watch_limits::DISCOVERY;
 use crate::backoff::Attempts;
+use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
 use crate::series::SeriesTable;
 
@@ -139,7 +140,7 @@ fn watch_config(resource: &CompiledResource) -> watcher::Config {
 /// Every namespace's watch in one stream, each event tagged with its stream's index.
 fn merged(apis: &[Api<DynamicObject>], config: &watcher::Config) -> Events {
     let streams = apis.iter().enumerate().map(|(i, api)| {
-        watcher(api.clone(), config.clone()).default_backoff().map(move |event| (i, event)).boxed()
+        backed_off(watcher(api.clone(), config.clone())).map(move |event| (i, event)).boxed()
     });
     stream::select_all(streams).boxed()
 }

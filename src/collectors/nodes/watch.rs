@@ -3,12 +3,13 @@
 use futures::{stream, StreamExt};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::watcher::{self, watcher, Event};
-use kube::runtime::WatchStreamExt;
+
 use kube::Api;
 
 use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::state::NodesState;
+use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
 use crate::telemetry::WatchEventKind;
 
@@ -31,9 +32,8 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
     let table = ctx.registry.table_after_list(ctx.name.clone(), NodeMetric::specs());
     let mut state = NodesState::new(config);
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
-    let nodes =
-        watcher(Api::<Node>::all(client.clone()), watch_config.clone()).default_backoff().map(Update::Node);
-    let pods = watcher(Api::<Pod>::all(client), watch_config).default_backoff().map(Update::Pod);
+    let nodes = backed_off(watcher(Api::<Node>::all(client.clone()), watch_config.clone())).map(Update::Node);
+    let pods = backed_off(watcher(Api::<Pod>::all(client), watch_config)).map(Update::Pod);
     let mut updates = std::pin::pin!(stream::select(nodes, pods));
     // Which watcher last failed, so a recovered one clears its detail once, not per event.
     let (mut nodes_failing, mut pods_failing) = (false, false);

@@ -1,6 +1,7 @@
-//! Tools every collector uses: Kubernetes quantities and name rules, and OpenTelemetry's
-//! instrument rules.
+//! Tools every collector uses: Kubernetes quantities and name rules, the wait before a failed
+//! watch is tried again, and OpenTelemetry's instrument rules.
 
 pub mod instrument;
 pub mod k8s_names;
 pub mod quantity;
+pub mod watch_backoff;

@@ -8,6 +8,7 @@
 //! clients, `kube::runtime::watcher` and kube-lease-manager behave as against a real cluster.
 
 mod discovery;
+mod faults;
 mod list;
 mod managed_fields;
 mod object;
@@ -30,6 +31,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch as signal;
 use tokio_util::sync::CancellationToken;
 
+pub use faults::{Fault, FaultVerb};
 pub use resources::ResourceSpec;
 pub use shared::RecordedRequest;
 pub use status::ApiError;
@@ -89,6 +91,7 @@ impl FakeApiServer {
             bookmark_interval: options.bookmark_interval,
             list_page_delay: options.list_page_delay,
             requests: Mutex::new(Vec::new()),
+            faults: Mutex::new(Default::default()),
             kube_system_uid: KUBE_SYSTEM_UID.to_string(),
             addr,
         });
@@ -234,6 +237,11 @@ impl FakeApiServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests.lock().clone()
+    }
+
+    /// Gives `fault` to the next requests it matches (after the faults added before it).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.lock().add(fault);
     }
 
     /// Forgets the recorded requests.

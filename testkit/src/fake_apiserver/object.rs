@@ -44,9 +44,13 @@ impl StoredObject {
         Self { bytes: Bytes::from(serde_json::to_vec(value).unwrap_or_default()), labels, fields }
     }
 
-    /// The object decoded again, for writes that start from the stored state.
+    /// The object decoded again, for writes that start from the stored state. Without
+    /// serde_json's nesting limit: the real API server stores objects nested deeper than 128
+    /// levels, and an update of one keeps its `uid` like any other.
     pub fn to_value(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+        let mut json = serde_json::Deserializer::from_slice(&self.bytes);
+        json.disable_recursion_limit();
+        serde::Deserialize::deserialize(&mut json).unwrap_or(Value::Null)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,8 +38,17 @@ async fn dispatch(
         method: method.to_string(),
         path: uri.path().to_string(),
         query: query.clone(),
+        at: Instant::now(),
     });
     let params: HashMap<String, String> = form_pairs(&query).into_iter().collect();
+    let is_watch = matches!(params.get("watch").map(String::as_str), Some("true" | "1"));
+    let fault = shared.faults.lock().take(uri.path(), method == Method::GET, is_watch);
+    if let Some(fault) = fault {
+        tokio::time::sleep(fault.delay).await;
+        if let Some(response) = fault.response() {
+            return response;
+        }
+    }
     let next_page = method == Method::GET && params.get("continue").is_some_and(|c| !c.is_empty());
     if next_page && !shared.list_page_delay.is_zero() {
         tokio::time::sleep(shared.list_page_delay).await;

@@ -1,11 +1,12 @@
 //! State shared by the HTTP handlers, the watch streams and the Rust handle.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
+use super::faults::Faults;
 use super::store::Store;
 
 /// Signals to open watch streams; each counter is bumped by one harness call.
@@ -28,6 +29,8 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string, empty if none.
     pub query: String,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl RecordedRequest {
@@ -80,6 +83,7 @@ pub(crate) struct Shared {
     pub bookmark_interval: Duration,
     pub list_page_delay: Duration,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    pub faults: Mutex<Faults>,
     pub kube_system_uid: String,
     pub addr: SocketAddr,
 }
