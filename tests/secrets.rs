@@ -1,6 +1,7 @@
 //! Secrets stay secret: the OTLP headers (from the file and from `OTEL_EXPORTER_OTLP_HEADERS`)
 //! and the contents of TLS key files never appear in the agent's log (at debug level, with
-//! exports failing and etcd unreachable), in `check`'s output or in `/readyz`.
+//! exports failing and etcd unreachable), in `check`'s output, in `/readyz` or in the spans it
+//! exports (which reach the receiver while its metrics are refused).
 
 #[path = "support/agent_process.rs"]
 mod agent_process;
@@ -9,6 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use agent_process::{free_port, AgentProcess};
+use kube_state_otel_testkit::otlp_receiver::OtlpReceiver;
 
 const FILE_HEADER: &str = "Bearer file-secret-4f1c9a";
 const ENV_HEADER: &str = "env-secret-8d2e7b";
@@ -23,12 +25,15 @@ async fn headers_and_key_files_appear_nowhere() {
     let cert = dir.path().join("client.crt");
     std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nnot-a-cert\n-----END CERTIFICATE-----\n").unwrap();
     let (health, closed) = (free_port(), free_port());
+    let receiver = OtlpReceiver::start().await;
+    receiver.set_refuse(true);
     let config = format!(
-        "export:\n  interval: 200ms\n  otlp:\n    endpoint: http://127.0.0.1:{closed}\n    headers: {{authorization: \"{FILE_HEADER}\"}}\n\
+        "export:\n  interval: 200ms\n  otlp:\n    endpoint: {endpoint}\n    traces: true\n    headers: {{authorization: \"{FILE_HEADER}\"}}\n\
 server:\n  listen: 127.0.0.1:{health}\nlogging: {{level: debug, format: json}}\nleaderElection: {{enabled: false}}\n\
 collectors:\n  nodes: {{enabled: false}}\n  etcd:\n    interval: 200ms\n    timeout: 100ms\n    clusters:\n      - name: main\n        endpoints: [\"https://127.0.0.1:{closed}\"]\n        tls: {{caFile: {cert}, certFile: {cert}, keyFile: {key}}}\n",
         cert = cert.display(),
-        key = key.display()
+        key = key.display(),
+        endpoint = receiver.grpc_endpoint(),
     );
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, &config).unwrap();
@@ -67,7 +72,12 @@ collectors:\n  nodes: {{enabled: false}}\n  etcd:\n    interval: 200ms\n    time
     assert!(log_text.contains("export failed"), "the exports failed and said so:\n{log_text}");
     assert!(body.contains("etcd"), "/readyz reports the etcd collector: {body}");
 
-    for (place, text) in [("check", &check_text), ("log", &log_text), ("/readyz", &body)] {
+    let spans = format!("{:?}", receiver.spans());
+    for span in ["export", "etcd.poll"] {
+        assert!(spans.contains(&format!("name: \"{span}\"")), "the agent exported {span} spans: {spans}");
+    }
+
+    for (place, text) in [("check", &check_text), ("log", &log_text), ("/readyz", &body), ("spans", &spans)] {
         for secret in ["file-secret-4f1c9a", ENV_HEADER, KEY_CONTENT] {
             assert!(!text.contains(secret), "{secret} appears in {place}:\n{text}");
         }

@@ -8,6 +8,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::cycle::Cycle;
 use super::envelope::{unix_nano, Envelope, ExportTimes};
@@ -108,7 +109,7 @@ impl Exporter {
                 _ = ticker.tick() => {}
             }
             // Failures are logged and counted where they happen; the data stays queued.
-            let _ = self.export_once().await;
+            let _ = self.export_once().instrument(tracing::info_span!("export")).await;
         }
     }
 }

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 
 use super::supervisor::Supervisor;
+use tracing::Instrument;
+
 use crate::config::{self, Config, Env, Plan};
 use crate::export::{Pusher, Transport};
 use crate::telemetry::{ReloadResult, SelfMetrics};
@@ -51,8 +53,13 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// Loads the file again and applies it over `current`.
+    /// Loads the file again and applies it over `current` (in a `config.reload` span).
     pub async fn reload(&self, current: &mut Plan, supervisor: &mut Supervisor) {
+        let span = tracing::info_span!("config.reload", path = %self.path.display());
+        self.reload_in_span(current, supervisor).instrument(span).await;
+    }
+
+    async fn reload_in_span(&self, current: &mut Plan, supervisor: &mut Supervisor) {
         let path = self.path.display().to_string();
         let new = match config::load_file(&self.path, &self.env) {
             Ok(new) => new,

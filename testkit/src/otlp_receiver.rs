@@ -1,5 +1,6 @@
 //! An OTLP metrics receiver for tests, built on `opentelemetry-proto`'s generated gRPC server
 //! and an HTTP `/v1/metrics` handler. It records every request and can be told to refuse.
+//! Its gRPC port also takes spans (the trace service), recorded apart and never refused.
 //! For big exports (the scale harness) it can keep only some metrics of each request, plus
 //! when each request arrived and how many points it had.
 
@@ -15,6 +16,12 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, Metric};
@@ -45,6 +52,7 @@ pub type MetricFilter = fn(&Metric) -> bool;
 #[derive(Default)]
 struct State {
     received: Mutex<Vec<Received>>,
+    spans: Mutex<Vec<ExportTraceServiceRequest>>,
     arrivals: Mutex<Vec<Arrival>>,
     keep: Option<MetricFilter>,
     refuse: AtomicBool,
@@ -84,11 +92,14 @@ impl OtlpReceiver {
         let service = MetricsServiceServer::new(GrpcService(state.clone()))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .max_decoding_message_size(usize::MAX);
+        let traces = TraceServiceServer::new(GrpcService(state.clone()))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         let s = stop.clone();
         tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(grpc);
             let _ = tonic::transport::Server::builder()
                 .add_service(service)
+                .add_service(traces)
                 .serve_with_incoming_shutdown(incoming, s.cancelled_owned())
                 .await;
         });
@@ -127,6 +138,11 @@ impl OtlpReceiver {
     /// Arrival time and size of every accepted request so far.
     pub fn arrivals(&self) -> Vec<Arrival> {
         self.state.arrivals.lock().clone()
+    }
+
+    /// Every span export received so far (gRPC).
+    pub fn spans(&self) -> Vec<ExportTraceServiceRequest> {
+        self.state.spans.lock().clone()
     }
 
     pub fn requests(&self) -> Vec<ExportMetricsServiceRequest> {
@@ -262,6 +278,17 @@ impl MetricsService for GrpcService {
             .collect();
         record(&self.0, Received { request: request.into_inner(), headers });
         Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+    }
+}
+
+#[tonic::async_trait]
+impl TraceService for GrpcService {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.spans.lock().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
+use tracing::Instrument;
 
 use super::client::{tls_hint, EtcdError};
 use super::cluster::{ClusterView, LeaderTracker, ListedMember, MemberSample};
@@ -46,7 +47,10 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
             _ = ticker.tick() => {}
         }
         let started = std::time::Instant::now();
-        let cycle = join_all(clusters.iter_mut().map(|c| c.poll(&table, timeout, &ctx.status)));
+        let cycle = join_all(clusters.iter_mut().map(|c| {
+            let span = tracing::info_span!("etcd.poll", cluster = %c.config.name, members = c.members.len());
+            c.poll(&table, timeout, &ctx.status).instrument(span)
+        }));
         tokio::select! {
             _ = ctx.cancel.cancelled() => break,
             _ = cycle => {}
