@@ -20,6 +20,7 @@ const FREE_FORM_MAPS: &[&str] = &[
 
 /// Sets every field that is left out of the serialized config when unset.
 const EVERY_FIELD: &str = r#"
+sharding: {totalShards: 2, shard: 1}
 collectors:
   crds:
     resources:

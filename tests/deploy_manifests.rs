@@ -225,3 +225,27 @@ fn etcd_overlay_mounts_the_client_certificates_its_config_names() {
         assert!(config.contains(file), "the config reads {file} from the mounted Secret");
     }
 }
+
+#[test]
+fn sharded_overlay_runs_one_statefulset_pod_per_shard() {
+    let objects = manifests::kubectl_kustomize(&deploy_dir().join("overlays/sharded"));
+    validate::validate_strict(&objects);
+    assert!(objects.iter().all(|o| o["kind"] != "Deployment"), "the StatefulSet replaces the Deployment");
+    let set = find(&objects, "StatefulSet");
+    let replicas = set["spec"]["replicas"].as_u64().unwrap();
+    let c = &set["spec"]["template"]["spec"]["containers"][0];
+    let pod_name = c["env"].as_array().unwrap().iter().find(|e| e["name"] == "POD_NAME").expect("POD_NAME");
+    assert_eq!(
+        pod_name["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name",
+        "auto reads the ordinal from it"
+    );
+
+    let text = find(&objects, "ConfigMap")["data"]["config.yaml"].as_str().unwrap();
+    let config: Value = serde_saphyr::from_str(text).unwrap();
+    assert_eq!(config["sharding"]["auto"], true);
+    assert_eq!(config["sharding"]["totalShards"].as_u64(), Some(replicas), "one shard per replica");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    support::check_accepts(&path);
+}

@@ -2,6 +2,7 @@
 
 use tokio_util::sync::CancellationToken;
 
+use super::shared::shard::Shard;
 use super::status::CollectorStatus;
 use crate::series::MetricsRegistry;
 use crate::telemetry::SelfMetrics;
@@ -18,4 +19,7 @@ pub struct CollectorContext {
     pub self_metrics: SelfMetrics,
     /// The Kubernetes client, when a cluster is configured.
     pub kube: Option<kube::Client>,
+    /// This replica's shard when `sharding` is configured: collectors that split their
+    /// objects keep only this shard's and tag their aggregate points with it.
+    pub shard: Option<Shard>,
 }

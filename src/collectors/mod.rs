@@ -19,4 +19,5 @@ pub use context::CollectorContext;
 pub use declare::MetricDeclaration;
 pub use plan::{need_kubernetes, CollectorPlan, ReadAccess};
 pub use sections::{declared_metrics, CollectorsConfig};
+pub use shared::shard::{ordinal, Shard, SHARD_ATTRIBUTE};
 pub use status::{CollectorStatus, StatusBoard, StatusSnapshot};

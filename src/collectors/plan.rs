@@ -42,6 +42,11 @@ pub trait Compiled: Send + Sync + 'static {
 
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()>;
+
+    /// Whether sharding splits its objects between replicas; the others run on shard 0 only.
+    fn splits_objects(&self) -> bool {
+        false
+    }
 }
 
 /// Resources of one API group read with `list` and `watch` cluster-wide.
@@ -134,6 +139,11 @@ impl CollectorPlan {
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
         self.compiled.spawn(ctx)
+    }
+
+    /// Whether sharding splits its objects (see [`Compiled::splits_objects`]).
+    pub fn splits_objects(&self) -> bool {
+        self.compiled.splits_objects()
     }
 }
 

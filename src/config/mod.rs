@@ -7,6 +7,7 @@ mod load;
 mod locations;
 mod model;
 mod plan;
+mod sharding;
 mod validate;
 
 pub use crate::collectors::CollectorsConfig;
@@ -20,3 +21,4 @@ pub use model::{
     ClusterConfig, Config, KubernetesConfig, LeaderElectionConfig, LogFormat, LoggingConfig, ServerConfig,
 };
 pub use plan::Plan;
+pub use sharding::ShardingConfig;

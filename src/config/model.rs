@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::export::ExportConfig;
+use super::sharding::ShardingConfig;
 use super::Duration;
 use crate::collectors::CollectorsConfig;
 
@@ -32,6 +33,9 @@ pub struct Config {
     /// The collectors and their settings.
     #[serde(default)]
     pub collectors: CollectorsConfig,
+    /// Which share of the custom resources this replica collects (none: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<ShardingConfig>,
 }
 
 /// Identity of the watched cluster.

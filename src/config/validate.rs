@@ -9,6 +9,9 @@ use super::{Config, ConfigIssues};
 /// Records every semantic problem of `config`.
 pub fn validate(config: &Config, issues: &mut ConfigIssues) {
     validate_export(config, issues);
+    if let Some(sharding) = &config.sharding {
+        sharding.validate(issues);
+    }
     validate_listen(&config.server.listen, "server.listen", issues);
     if tracing_subscriber::EnvFilter::try_new(&config.logging.level).is_err() {
         issues.push(

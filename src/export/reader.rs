@@ -61,7 +61,10 @@ impl TableReader {
                 for (i, spec) in cursor.specs.iter().enumerate() {
                     let id = MetricId(i as u32);
                     if cursor.table.spec(id).aggregation != Aggregation::PerObject {
-                        cursor.table.observe(id, |value, attributes| sink.push(spec, value, attributes, &[]));
+                        let extra = cursor.table.aggregate_attributes();
+                        cursor
+                            .table
+                            .observe(id, |value, attributes| sink.push(spec, value, attributes, extra));
                     }
                 }
                 cursor.keys = Some(cursor.table.keys());

@@ -34,6 +34,8 @@ pub enum RunError {
     Transport(#[from] export::TransportError),
     #[error("cannot listen on {listen}: {source}")]
     Listen { listen: String, source: std::io::Error },
+    #[error("{0}")]
+    Sharding(String),
 }
 
 /// Runs `plan` until `stop` is cancelled (by a signal, or by a test), then shuts down.
@@ -59,11 +61,17 @@ async fn run_agent(
     watch: Option<PathBuf>,
 ) -> Result<(), RunError> {
     let config = &plan.config;
+    let shard = this_shard(config, &env)?;
     let cluster = connect(&plan).await?;
     let pipeline = Pipeline::start(config, &env, cluster.uid.as_deref())?;
     let election = match &cluster.client {
         Some(client) if config.leader_election.enabled => {
-            Some(Election::start(client, &config.leader_election, export::resource::instance_id(&env), &env))
+            // Each shard elects its own holder, on its own Lease.
+            let mut lease = config.leader_election.clone();
+            if let Some(shard) = shard {
+                lease.lease_name = format!("{}-{}", lease.lease_name, shard.index);
+            }
+            Some(Election::start(client, &lease, export::resource::instance_id(&env), &env))
         }
         _ => None,
     };
@@ -93,6 +101,7 @@ async fn run_agent(
         status: Default::default(),
         self_metrics: pipeline.self_metrics.clone(),
         kube: cluster.client,
+        shard,
     };
     let mut supervisor = Supervisor::new(base, board, election.is_none());
     let started = supervisor.apply(plan.collectors.clone()).await.started;
@@ -117,6 +126,17 @@ async fn run_agent(
     servers_stop.cancel();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// This replica's shard; `None` without sharding or with a single shard (which adds no shard
+/// attribute).
+fn this_shard(config: &Config, env: &Env) -> Result<Option<collectors::Shard>, RunError> {
+    let Some(sharding) = &config.sharding else { return Ok(None) };
+    let shard = sharding.resolve(&export::resource::instance_id(env)).map_err(RunError::Sharding)?;
+    if shard.total > 1 {
+        tracing::info!(shard = shard.index, total = shard.total, "sharding: collecting this shard's objects");
+    }
+    Ok((shard.total > 1).then_some(shard))
 }
 
 /// The Kubernetes client, when one is configured, and the cluster's UID.

@@ -22,6 +22,7 @@ pub fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
         ("server", old.server != new.server),
         ("logging", old.logging != new.logging),
         ("leaderElection", old.leader_election != new.leader_election),
+        ("sharding", old.sharding != new.sharding),
         ("export.interval", o.interval != n.interval),
         ("export.cardinalityLimit", o.cardinality_limit != n.cardinality_limit),
         ("export.resource", o.resource != n.resource),

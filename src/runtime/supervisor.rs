@@ -60,12 +60,25 @@ impl Supervisor {
 
     /// Replaces the plans: collectors no longer planned stop, new ones start, changed ones
     /// restart (the old run has stopped before the new one starts), equal ones keep running.
-    /// Plans that are off count as not planned.
+    /// Plans that are off count as not planned, and so do collectors that sharding does not
+    /// split on a shard other than 0.
     pub async fn apply(&mut self, plans: Vec<CollectorPlan>) -> Changes {
         let mut changes = Changes::default();
         let mut old: Vec<Entry> = std::mem::take(&mut self.entries);
         let mut to_stop = Vec::new();
-        for plan in plans.into_iter().filter(|p| p.enabled) {
+        let on_this_shard = |p: &CollectorPlan| match self.base.shard {
+            Some(shard) if shard.index != 0 && !p.splits_objects() => {
+                tracing::info!(
+                    collector = p.name,
+                    shard = shard.index,
+                    "not split by sharding: runs on shard 0 only"
+                );
+                false
+            }
+            _ => true,
+        };
+        let plans: Vec<CollectorPlan> = plans.into_iter().filter(|p| p.enabled && on_this_shard(p)).collect();
+        for plan in plans {
             match old.iter().position(|e| e.plan.name == plan.name) {
                 Some(i) if old[i].plan == plan => self.entries.push(old.remove(i)),
                 Some(i) => {
@@ -174,6 +187,7 @@ mod tests {
             status: CollectorStatus::default(),
             self_metrics: SelfMetrics::noop(),
             kube: None,
+            shard: None,
         };
         let board = StatusBoard::default();
         (Supervisor::new(base, board.clone(), leader), board)

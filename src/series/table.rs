@@ -19,6 +19,8 @@ pub struct SeriesTable {
     listed: AtomicBool,
     specs: Vec<MetricSpec>,
     rows: RwLock<Rows>,
+    /// Attributes added to every summed or aggregated point (a shard's number).
+    aggregate_attributes: Vec<KeyValue>,
 }
 
 impl SeriesTable {
@@ -29,7 +31,20 @@ impl SeriesTable {
             listed: AtomicBool::new(true),
             specs,
             rows: RwLock::new(Rows::default()),
+            aggregate_attributes: Vec::new(),
         }
+    }
+
+    /// The same table, adding `attributes` to every point that combines objects (summed or
+    /// aggregated), never to per-object points.
+    pub fn tagging_aggregates(mut self, attributes: Vec<KeyValue>) -> Self {
+        self.aggregate_attributes = attributes;
+        self
+    }
+
+    /// What [`SeriesTable::tagging_aggregates`] adds.
+    pub fn aggregate_attributes(&self) -> &[KeyValue] {
+        &self.aggregate_attributes
     }
 
     /// The same table, left out of exports until [`SeriesTable::mark_listed`].

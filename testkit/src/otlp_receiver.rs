@@ -5,7 +5,7 @@
 //! when each request arrived and how many points it had.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +56,8 @@ struct State {
     arrivals: Mutex<Vec<Arrival>>,
     keep: Option<MetricFilter>,
     refuse: AtomicBool,
+    /// Requests kept in `received` (0: all).
+    keep_last: AtomicUsize,
     notify: tokio::sync::Notify,
 }
 
@@ -128,6 +130,32 @@ impl OtlpReceiver {
     /// While true, every export is answered with UNAVAILABLE / HTTP 503 and not recorded.
     pub fn set_refuse(&self, refuse: bool) {
         self.state.refuse.store(refuse, Ordering::SeqCst);
+    }
+
+    /// Keeps only the newest `n` requests in [`OtlpReceiver::received`] from now on, for tests
+    /// that export many big requests and look only at the latest.
+    pub fn keep_only_last(&self, n: usize) {
+        self.state.keep_last.store(n, Ordering::SeqCst);
+    }
+
+    /// The newest accepted request.
+    pub fn latest(&self) -> Option<Received> {
+        self.state.received.lock().last().cloned()
+    }
+
+    /// Waits until `check` holds (checked at each request received), or panics after
+    /// `timeout`; unlike [`OtlpReceiver::wait_for`] it copies nothing.
+    pub async fn wait_until(&self, timeout: Duration, what: &str, check: impl Fn() -> bool) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.state.notify.notified();
+            if check() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out after {timeout:?} waiting for {what}");
+            }
+        }
     }
 
     /// Every accepted request so far.
@@ -323,7 +351,14 @@ fn record(state: &State, mut received: Received) {
         kept_metrics += sm.metrics.len();
     }
     state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
-    state.received.lock().push(received);
+    let mut kept = state.received.lock();
+    kept.push(received);
+    let keep_last = state.keep_last.load(Ordering::SeqCst);
+    if keep_last > 0 && kept.len() > keep_last {
+        let excess = kept.len() - keep_last;
+        kept.drain(..excess);
+    }
+    drop(kept);
     state.notify.notify_waiters();
 }
 

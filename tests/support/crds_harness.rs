@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus};
+use kube_state_otel::collectors::{CollectorContext, CollectorPlan, CollectorStatus, Shard};
 use kube_state_otel::config::OtlpConfig;
 use kube_state_otel::telemetry::SelfMetrics;
 use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, RecordedRequest, ResourceSpec};
@@ -93,25 +93,14 @@ impl Harness {
         if register {
             server.register_resource(databases());
         }
-        let receiver = OtlpReceiver::start().await;
-        let otlp = OtlpConfig { endpoint: receiver.grpc_endpoint(), ..OtlpConfig::default() };
-        let exporter = exporter_support::exporter(&otlp, &[], 5);
-        let registry = exporter.registry().clone();
-        let meter = exporter.own_metrics().meter();
-        let status = CollectorStatus::default();
-        let cancel = CancellationToken::new();
-        let stop = cancel.clone();
-        tokio::spawn(async move { exporter.run(Duration::from_millis(200), stop).await });
-        let ctx = CollectorContext {
-            name: "crds".into(),
-            cancel: cancel.clone(),
-            registry,
-            status: status.clone(),
-            self_metrics: SelfMetrics::new(&meter),
-            kube: Some(server.client()),
-        };
-        let task = plan.spawn(ctx);
-        Harness { server, receiver, status, cancel, task }
+        let running = Running::start(server.client(), &plan, None, Duration::from_millis(200)).await;
+        Harness {
+            server,
+            receiver: running.receiver,
+            status: running.status,
+            cancel: running.cancel,
+            task: running.task,
+        }
     }
 
     pub fn apply(&self, object: Value) {
@@ -158,6 +147,50 @@ impl Harness {
             .collect();
         lines.sort();
         lines
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+/// One collector of `plan` on `client` (as shard `shard`, if any), exporting every `every` to
+/// its own OTLP test receiver.
+pub struct Running {
+    pub receiver: OtlpReceiver,
+    pub status: CollectorStatus,
+    pub cancel: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn start(
+        client: kube::Client,
+        plan: &CollectorPlan,
+        shard: Option<Shard>,
+        every: Duration,
+    ) -> Running {
+        let receiver = OtlpReceiver::start().await;
+        let otlp = OtlpConfig { endpoint: receiver.grpc_endpoint(), ..OtlpConfig::default() };
+        let exporter = exporter_support::exporter(&otlp, &[], 5);
+        let registry = exporter.registry().clone();
+        let meter = exporter.own_metrics().meter();
+        let status = CollectorStatus::default();
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move { exporter.run(every, stop).await });
+        let ctx = CollectorContext {
+            name: "crds".into(),
+            cancel: cancel.clone(),
+            registry,
+            status: status.clone(),
+            self_metrics: SelfMetrics::new(&meter),
+            kube: Some(client),
+            shard,
+        };
+        let task = plan.spawn(ctx);
+        Running { receiver, status, cancel, task }
     }
 
     pub async fn stop(self) {

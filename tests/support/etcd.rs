@@ -242,6 +242,7 @@ impl Running {
             status: status.clone(),
             self_metrics: SelfMetrics::noop(),
             kube: None,
+            shard: None,
         };
         let task = tokio::spawn(kube_state_otel::collectors::etcd::run(config, ctx));
         Running { registry, status, cancel, task }

@@ -41,6 +41,7 @@ impl Running {
             status: status.clone(),
             self_metrics: SelfMetrics::noop(),
             kube: Some(server.client()),
+            shard: None,
         };
         let task = tokio::spawn(nodes::run(config, ctx));
         Running { server, receiver, status, cancel, task }

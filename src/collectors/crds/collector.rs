@@ -9,6 +9,7 @@ use tokio::task::JoinSet;
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
 use crate::collectors::CollectorContext;
+use crate::series::SeriesTable;
 
 /// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list; a
 /// resource whose CRD is missing keeps it not ready, with the reason in the status details.
@@ -23,7 +24,10 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     for resource in resources {
-        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
+        let owner = format!("crds/{}", resource.name);
+        let tags = ctx.shard.iter().map(|shard| shard.attribute()).collect();
+        let table = SeriesTable::new(owner, resource.specs.clone()).awaiting_list().tagging_aggregates(tags);
+        let table = ctx.registry.attach(Arc::new(table));
         let (remaining, status) = (remaining.clone(), ctx.status.clone());
         let synced = move || {
             if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {

@@ -50,6 +50,10 @@ impl Compiled for Crds {
         true
     }
 
+    fn splits_objects(&self) -> bool {
+        true
+    }
+
     fn read_access(&self) -> Vec<ReadAccess> {
         self.resources
             .iter()

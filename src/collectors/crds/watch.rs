@@ -36,7 +36,8 @@ pub async fn watch_resource(
 ) {
     let Some((ar, scope)) = discover(&resource, &client, &ctx).await else { return };
     let apis = apis(&resource, &client, &ar, &scope);
-    let mut events = ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len());
+    let mut events =
+        ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len(), ctx.shard);
     let mut synced = Some(synced);
     let config = watch_config(&resource);
     loop {

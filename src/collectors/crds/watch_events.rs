@@ -15,6 +15,7 @@ use super::guards::{Admission, Admitted};
 use super::plan::CompiledResource;
 use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
 use crate::collectors::relist::{Change, Listed, Relist};
+use crate::collectors::Shard;
 use crate::series::SeriesTable;
 use crate::telemetry::{SelfMetrics, WatchEventKind};
 
@@ -34,6 +35,8 @@ pub struct ResourceEvents {
     limiter: LogLimiter,
     streams: Vec<StreamState>,
     admission: Admission,
+    /// Only this shard's objects are kept (all without sharding).
+    shard: Option<Shard>,
 }
 
 impl ResourceEvents {
@@ -42,6 +45,7 @@ impl ResourceEvents {
         table: Arc<SeriesTable>,
         self_metrics: SelfMetrics,
         stream_count: usize,
+        shard: Option<Shard>,
     ) -> Self {
         let shared = stream_count > 1;
         let streams = (0..stream_count)
@@ -59,6 +63,7 @@ impl ResourceEvents {
             collector,
             limiter: LogLimiter::new(EXTRACT_ERROR_LOG_PERIOD),
             streams,
+            shard,
         }
     }
 
@@ -103,6 +108,12 @@ impl ResourceEvents {
         // A cluster-wide watch for globs or exclusions returns every namespace's objects.
         if !self.resource.namespaces.admits(object.metadata.namespace.as_deref()) {
             return;
+        }
+        // Another shard's object (placement by UID, which never changes).
+        if let (Some(shard), Some(uid)) = (&self.shard, &object.metadata.uid) {
+            if !shard.owns(uid) {
+                return;
+            }
         }
         let key = object_key(&object);
         let value = match into_value(object) {

@@ -23,7 +23,7 @@ fn events_with(extra: &str, streams: usize) -> (ResourceEvents, Arc<SeriesTable>
     let config: CrdsConfig = serde_saphyr::from_str(&yaml).unwrap();
     let resource = Arc::new(compile_crds(&config).unwrap().remove(0));
     let table = Arc::new(SeriesTable::new("crds/db", resource.specs.clone()).awaiting_list());
-    (ResourceEvents::new(resource, table.clone(), SelfMetrics::noop(), streams), table)
+    (ResourceEvents::new(resource, table.clone(), SelfMetrics::noop(), streams, None), table)
 }
 
 fn db(ns: &str, name: &str, replicas: u32) -> DynamicObject {

@@ -4,4 +4,5 @@
 pub mod instrument;
 pub mod k8s_names;
 pub mod quantity;
+pub mod shard;
 pub mod watch_backoff;
