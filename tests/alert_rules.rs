@@ -1,8 +1,9 @@
 //! The shipped alert rules: `deploy/prometheus/rules.yaml` passes `promtool check rules`, its
 //! unit tests (`tests/fixtures/alert_rules_test.yaml`) pass `promtool test rules`, every metric
 //! and label a rule (or a unit-test input series) names is one the agent exports under the
-//! Collector's prometheus exporter names, and the Prometheus Operator overlay carries the same
-//! groups as a PrometheusRule that `kubectl kustomize` renders.
+//! Collector's prometheus exporter names, and the Prometheus Operator and VictoriaMetrics
+//! Operator overlays carry the same groups as a PrometheusRule and a VMRule that
+//! `kubectl kustomize` renders.
 
 #[path = "support/manifests.rs"]
 mod manifests;
@@ -20,7 +21,8 @@ use serde_json::Value;
 
 const RULES: &str = "deploy/prometheus/rules.yaml";
 const RULE_TESTS: &str = "tests/fixtures/alert_rules_test.yaml";
-const OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/prometheus-operator";
+const PROMETHEUS_OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/prometheus-operator";
+const VICTORIAMETRICS_OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/victoriametrics-operator";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -229,23 +231,32 @@ fn unit_test_inputs_are_exported_series() {
     assert!(wrong.is_empty(), "unit-test inputs the agent does not export:\n{}", wrong.join("\n"));
 }
 
+/// The operators' rule objects: (overlay, file, apiVersion, kind).
+const OPERATOR_RULES: [(&str, &str, &str, &str); 2] = [
+    (PROMETHEUS_OPERATOR_OVERLAY, "prometheusrule.yaml", "monitoring.coreos.com/v1", "PrometheusRule"),
+    (VICTORIAMETRICS_OPERATOR_OVERLAY, "vmrule.yaml", "operator.victoriametrics.com/v1beta1", "VMRule"),
+];
+
 #[test]
-fn the_prometheus_rule_holds_the_same_groups_and_renders() {
+fn the_operator_rule_objects_hold_the_same_groups_and_render() {
     let groups = yaml(RULES)["groups"].clone();
-    let file = format!("{OPERATOR_OVERLAY}/prometheusrule.yaml");
-    let shipped = yaml(&file);
-    let rendered = manifests::kubectl_kustomize(Path::new(OPERATOR_OVERLAY));
-    assert_eq!(rendered.len(), 1, "the overlay renders only the PrometheusRule: {rendered:?}");
-    for (origin, rule) in [(file.as_str(), &shipped), ("kubectl kustomize", &rendered[0])] {
-        assert_eq!(rule["apiVersion"], "monitoring.coreos.com/v1", "{origin}");
-        assert_eq!(rule["kind"], "PrometheusRule", "{origin}");
-        assert_eq!(rule["metadata"]["name"], "kube-state-otel", "{origin}");
-        assert!(rule["metadata"]["labels"].is_object(), "{origin}: labels for a ruleSelector");
-        let spec = rule["spec"].as_object().expect("spec");
-        assert_eq!(spec.keys().collect::<Vec<_>>(), ["groups"], "{origin}");
-        assert!(spec["groups"] == groups, "{origin}: spec.groups differs from {RULES}");
+    for (overlay, file, api_version, kind) in OPERATOR_RULES {
+        let file = format!("{overlay}/{file}");
+        let shipped = yaml(&file);
+        let rendered = manifests::kubectl_kustomize(Path::new(overlay));
+        let rendered: Vec<&Value> = rendered.iter().filter(|o| o["kind"] == kind).collect();
+        assert_eq!(rendered.len(), 1, "{overlay} renders one {kind}: {rendered:?}");
+        for (origin, rule) in [(file.as_str(), &shipped), ("kubectl kustomize", rendered[0])] {
+            assert_eq!(rule["apiVersion"], api_version, "{origin}");
+            assert_eq!(rule["kind"], kind, "{origin}");
+            assert_eq!(rule["metadata"]["name"], "kube-state-otel", "{origin}");
+            assert!(rule["metadata"]["labels"].is_object(), "{origin}: labels for a ruleSelector");
+            let spec = rule["spec"].as_object().expect("spec");
+            assert_eq!(spec.keys().collect::<Vec<_>>(), ["groups"], "{origin}");
+            assert!(spec["groups"] == groups, "{origin}: spec.groups differs from {RULES}; copy the groups again");
+        }
+        assert_eq!(rendered[0]["metadata"]["namespace"], "monitoring");
     }
-    assert_eq!(rendered[0]["metadata"]["namespace"], "monitoring");
 }
 
 #[test]

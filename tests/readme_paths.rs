@@ -77,6 +77,7 @@ fn every_documented_kustomization_renders() {
         "deploy/kubernetes/base",
         "deploy/kubernetes/overlays/etcd-client-certs",
         "deploy/kubernetes/overlays/prometheus-operator",
+        "deploy/kubernetes/overlays/victoriametrics-operator",
     ] {
         assert!(rendered.contains(expected), "no page tells how to apply {expected}: {rendered:?}");
     }

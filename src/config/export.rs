@@ -171,9 +171,27 @@ pub struct PrometheusConfig {
     #[serde(default)]
     pub enabled: bool,
     /// Listen address of the endpoint; the address of `server.listen` serves `/metrics` on the
-    /// health server.
+    /// health server (then without `tls`: the health server speaks plain HTTP).
     #[serde(default = "default_prometheus_listen")]
     pub listen: String,
+    /// Serve `/metrics` over HTTPS with this certificate; the files are read again when they
+    /// change, without a restart.
+    #[serde(default)]
+    pub tls: Option<PrometheusTlsConfig>,
+    /// Require `Authorization: Bearer <token>` on `/metrics`; the token is read from
+    /// `{file: ...}` (again when the file changes) or `{env: VARIABLE}`.
+    #[serde(default)]
+    pub bearer_token: Option<crate::config_parts::SecretSource>,
+}
+
+/// The serving certificate of the Prometheus endpoint, PEM encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrometheusTlsConfig {
+    /// Certificate chain, leaf first (`tls.crt` of a Kubernetes TLS Secret).
+    pub cert_file: String,
+    /// Private key of the certificate (`tls.key`).
+    pub key_file: String,
 }
 
 fn default_prometheus_listen() -> String {
@@ -182,6 +200,6 @@ fn default_prometheus_listen() -> String {
 
 impl Default for PrometheusConfig {
     fn default() -> Self {
-        PrometheusConfig { enabled: false, listen: default_prometheus_listen() }
+        PrometheusConfig { enabled: false, listen: default_prometheus_listen(), tls: None, bearer_token: None }
     }
 }

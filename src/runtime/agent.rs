@@ -34,6 +34,8 @@ pub enum RunError {
     Transport(#[from] export::TransportError),
     #[error("cannot listen on {listen}: {source}")]
     Listen { listen: String, source: std::io::Error },
+    #[error("cannot serve /metrics over TLS: {0}")]
+    Tls(String),
 }
 
 /// Runs `plan` until `stop` is cancelled (by a signal, or by a test), then shuts down.

@@ -3,6 +3,7 @@
 use opentelemetry::KeyValue;
 
 use super::cluster::{healthy, Alarm, ClusterView, Identity, MemberSample};
+use super::failure::FailureCounts;
 use crate::collectors::declare::declare_metrics;
 use crate::series::Point;
 
@@ -20,6 +21,12 @@ pub const ALARM_TYPE: &str = "etcd.alarm.type";
 pub const KEY_PREFIX: &str = "etcd.key.prefix";
 /// `put` or `delete`, the etcd watch event type.
 pub const EVENT_TYPE: &str = "etcd.event.type";
+/// The member's etcd version (`3.4.30`).
+pub const SERVER_VERSION: &str = "etcd.server.version";
+/// The version the cluster runs at (`3.4.0`), as the member reports it.
+pub const CLUSTER_VERSION: &str = "etcd.cluster.version";
+/// Why a poll failed: `timeout`, `refused`, `tls`, `auth`, `dns` or `other`.
+pub const ERROR_TYPE: &str = "error.type";
 
 declare_metrics! {
     /// Every metric of the etcd table; the discriminant indexes the table's specs.
@@ -108,6 +115,20 @@ declare_metrics! {
             description: "Time the member took to answer this poll",
             attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
         },
+        Info {
+            name: "etcd.member.info",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 for each answering member, with its server and cluster version",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, SERVER_VERSION, CLUSTER_VERSION],
+        },
+        PollFailures {
+            name: "etcd.member.poll.failures",
+            unit: "{failure}",
+            instrument: Counter,
+            description: "Polls of the member that failed, by reason",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, ERROR_TYPE],
+        },
         HasLeader {
             name: "etcd.cluster.has_leader",
             unit: "1",
@@ -178,16 +199,27 @@ pub fn member_attributes(cluster: &str, endpoint: &str, identity: Option<&Identi
     attrs
 }
 
-/// The points of one member: `up` alone when it did not answer.
+/// The points of one member: `up` and the failure counts alone when it did not answer.
 pub fn member_points(
     cluster: &str,
     endpoint: &str,
     identity: Option<&Identity>,
     sample: Option<&MemberSample>,
+    failures: &FailureCounts,
 ) -> Vec<Point> {
     let attrs = member_attributes(cluster, endpoint, identity);
+    let failure_points: Vec<Point> = failures
+        .all()
+        .map(|(reason, count)| {
+            let mut with_reason = attrs.clone();
+            with_reason.push(KeyValue::new(ERROR_TYPE, reason.name()));
+            Point::new(EtcdMetric::PollFailures, with_reason, count as f64)
+        })
+        .collect();
     let Some(s) = sample else {
-        return vec![Point::new(EtcdMetric::Up, attrs, 0.0)];
+        let mut points = vec![Point::new(EtcdMetric::Up, attrs, 0.0)];
+        points.extend(failure_points);
+        return points;
     };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let mut points: Vec<Point> = [
@@ -206,6 +238,13 @@ pub fn member_points(
     .into_iter()
     .map(|(metric, value)| Point::new(metric, attrs.clone(), value))
     .collect();
+    points.extend(failure_points);
+    let mut info = attrs.clone();
+    info.push(KeyValue::new(SERVER_VERSION, s.server_version.clone()));
+    if let Some(version) = &s.cluster_version {
+        info.push(KeyValue::new(CLUSTER_VERSION, version.clone()));
+    }
+    points.push(Point::new(EtcdMetric::Info, info, 1.0));
     for alarm in s.alarms.iter().flat_map(|raised| Alarm::ALL.map(|a| (a, raised.contains(&a)))) {
         let mut with_type = attrs.clone();
         with_type.push(KeyValue::new(ALARM_TYPE, alarm.0.name()));
@@ -286,19 +325,27 @@ mod tests {
         for (metric, name) in named {
             assert_eq!(specs[metric.id().0 as usize].name, name);
         }
-        assert_eq!(specs.len(), EtcdMetric::WatchEvents.id().0 as usize + 1);
+        assert_eq!(specs.len(), EtcdMetric::ALL.len());
         let counters: Vec<&str> =
             specs.iter().filter(|s| s.kind == InstrumentKind::Counter).map(|s| s.name.as_str()).collect();
-        assert_eq!(counters, ["etcd.cluster.leader.changes", "etcd.watch.events"]);
+        assert_eq!(counters, ["etcd.member.poll.failures", "etcd.cluster.leader.changes", "etcd.watch.events"]);
         assert_eq!(specs[EtcdMetric::PollDuration.id().0 as usize].unit, "s");
     }
 
     #[test]
-    fn a_silent_member_has_only_up_zero() {
+    fn a_silent_member_has_only_up_zero_and_its_failures() {
         let identity = Identity { id: 0x8e9e05c52164694d, name: "m1".into() };
-        let points = member_points("main", "http://h:2379", Some(&identity), None);
-        assert_eq!(points.len(), 1);
+        let mut failures = FailureCounts::default();
+        failures.count(super::super::failure::FailureReason::Refused);
+        let points = member_points("main", "http://h:2379", Some(&identity), None, &failures);
+        assert_eq!(points.len(), 7);
         assert_eq!(points[0].value, 0.0);
+        let refused = points
+            .iter()
+            .find(|p| p.metric == EtcdMetric::PollFailures.id() && p.attributes[4].value.as_str() == "refused")
+            .unwrap();
+        assert_eq!(refused.value, 1.0);
+        assert_eq!(points.iter().filter(|p| p.metric == EtcdMetric::PollFailures.id()).count(), 6);
         let attrs: Vec<String> =
             points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
         assert_eq!(
@@ -319,11 +366,25 @@ mod tests {
             leader: 7,
             alarms: Some(vec![Alarm::Nospace]),
             poll_duration: Duration::from_millis(1500),
+            server_version: "3.4.30".into(),
+            cluster_version: Some("3.4.0".into()),
             ..MemberSample::default()
         };
-        let points = member_points("main", "http://h:2379", None, Some(&sample));
+        let points = member_points("main", "http://h:2379", None, Some(&sample), &FailureCounts::default());
         let value = |metric: EtcdMetric| points.iter().find(|p| p.metric == metric.id()).unwrap().value;
-        assert_eq!(points.len(), 13);
+        assert_eq!(points.len(), 11 + 6 + 1 + 2);
+        let info = points.iter().find(|p| p.metric == EtcdMetric::Info.id()).unwrap();
+        let info_attrs: Vec<String> = info.attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
+        assert_eq!(
+            info_attrs,
+            [
+                "etcd.cluster.name=main",
+                "server.address=http://h:2379",
+                "etcd.server.version=3.4.30",
+                "etcd.cluster.version=3.4.0"
+            ]
+        );
+        assert_eq!(info.value, 1.0);
         assert_eq!(value(EtcdMetric::Up), 1.0);
         assert_eq!(value(EtcdMetric::Leader), 1.0);
         assert_eq!(value(EtcdMetric::Healthy), 0.0, "an active alarm is unhealthy");

@@ -1,0 +1,239 @@
+//! HTTPS for `/metrics` (`export.prometheus.tls`): a certificate that follows its files, so a
+//! renewed certificate (cert-manager rewriting the Secret, the kubelet swapping the mounted
+//! files) is served without a restart, and a listener that does each TLS handshake in its own
+//! task so a slow client does not hold back the others.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+/// How often the files are looked at again (at the next handshake after this much time).
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Longest a client may take to complete its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads and parses a certificate chain and its private key; the message names the file and
+/// what is wrong with it.
+pub fn load_certified_key(cert_file: &str, key_file: &str) -> Result<CertifiedKey, String> {
+    let (cert_pem, key_pem) = read_pair(cert_file, key_file)?;
+    parse_pair(cert_file, &cert_pem, key_file, &key_pem)
+}
+
+fn read_pair(cert_file: &str, key_file: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let read = |file: &str| std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"));
+    Ok((read(cert_file)?, read(key_file)?))
+}
+
+fn parse_pair(cert_file: &str, cert_pem: &[u8], key_file: &str, key_pem: &[u8]) -> Result<CertifiedKey, String> {
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{cert_file}: not a PEM certificate chain: {e}"))?;
+    if chain.is_empty() {
+        return Err(format!("{cert_file}: holds no PEM certificate"));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("{key_file}: not a PEM private key: {e}"))?;
+    let provider = rustls::crypto::ring::default_provider();
+    CertifiedKey::from_der(chain, key, &provider)
+        .map_err(|e| format!("{key_file} does not go with {cert_file}: {e}"))
+}
+
+/// The certificate to serve, read again from its files when they change.
+#[derive(Debug)]
+pub struct ReloadingCert {
+    cert_file: String,
+    key_file: String,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    current: Arc<CertifiedKey>,
+    /// The file contents `current` was made from.
+    loaded: (Vec<u8>, Vec<u8>),
+    checked: Instant,
+}
+
+impl ReloadingCert {
+    /// Loads the files now; an error here stops the start (bad files are a config error).
+    pub fn load(cert_file: &str, key_file: &str) -> Result<ReloadingCert, String> {
+        let loaded = read_pair(cert_file, key_file)?;
+        let current = Arc::new(parse_pair(cert_file, &loaded.0, key_file, &loaded.1)?);
+        let state = Mutex::new(State { current, loaded, checked: Instant::now() });
+        Ok(ReloadingCert { cert_file: cert_file.to_owned(), key_file: key_file.to_owned(), state })
+    }
+
+    /// The certificate for the next handshake. When the files changed it is the new one; a
+    /// change that does not parse (a half-written pair) keeps the old one, and is looked at
+    /// again at the next check.
+    pub fn current(&self) -> Arc<CertifiedKey> {
+        let mut state = self.state.lock();
+        if state.checked.elapsed() >= CHECK_EVERY {
+            state.checked = Instant::now();
+            match read_pair(&self.cert_file, &self.key_file) {
+                Ok(files) if files != state.loaded => {
+                    match parse_pair(&self.cert_file, &files.0, &self.key_file, &files.1) {
+                        Ok(key) => {
+                            tracing::info!(cert_file = %self.cert_file, "Prometheus endpoint certificate reloaded");
+                            state.current = Arc::new(key);
+                            state.loaded = files;
+                        }
+                        Err(error) => tracing::warn!(%error, "changed certificate not loaded; serving the previous one"),
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "certificate files unreadable; serving the previous certificate"),
+            }
+        }
+        state.current.clone()
+    }
+}
+
+impl ResolvesServerCert for ReloadingCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current())
+    }
+}
+
+/// The rustls acceptor serving `cert`.
+pub fn acceptor(cert: Arc<ReloadingCert>) -> Result<TlsAcceptor, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_cert_resolver(cert);
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A listener whose connections have completed their TLS handshake.
+pub struct TlsListener {
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    /// Accepts on `tcp` until `stop`; each handshake runs in its own task.
+    pub fn new(tcp: TcpListener, acceptor: TlsAcceptor, stop: CancellationToken) -> std::io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (tx, ready) = mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    accepted = tcp.accept() => match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            // Out of file descriptors and the like: wait rather than spin.
+                            tracing::warn!(%error, "Prometheus endpoint cannot accept");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    },
+                };
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = tx.send((tls, peer)).await;
+                        }
+                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Ok(TlsListener { ready, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(connection) => connection,
+            // The accept task stopped: the server is shutting down.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A self-signed certificate and key for `cn`, made by openssl (as in the etcd TLS tests).
+    fn self_signed(dir: &std::path::Path, cn: &str) -> (Vec<u8>, Vec<u8>) {
+        let (cert, key) = (dir.join(format!("{cn}.crt")), dir.join(format!("{cn}.key")));
+        let out = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .args(["-subj", &format!("/CN={cn}"), "-days", "1"])
+            .output()
+            .expect("openssl is missing: apt-get install openssl");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (std::fs::read(cert).unwrap(), std::fs::read(key).unwrap())
+    }
+
+    #[test]
+    fn a_changed_pair_is_served_after_the_next_check_and_a_broken_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a_cert, a_key) = self_signed(dir.path(), "a");
+        let (b_cert, b_key) = self_signed(dir.path(), "b");
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        std::fs::write(&cert, &a_cert).unwrap();
+        std::fs::write(&key, &a_key).unwrap();
+        let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
+        let reloading = ReloadingCert::load(&cert_s, &key_s).unwrap();
+        let first = reloading.current().cert[0].clone();
+
+        // A half-written pair (new certificate, old key) is not taken.
+        std::fs::write(&cert, &b_cert).unwrap();
+        reloading.state.lock().checked -= CHECK_EVERY;
+        assert_eq!(reloading.current().cert[0], first);
+
+        std::fs::write(&key, &b_key).unwrap();
+        assert_eq!(reloading.current().cert[0], first, "not looked at again before CHECK_EVERY");
+        reloading.state.lock().checked -= CHECK_EVERY;
+        let second = reloading.current().cert[0].clone();
+        assert_ne!(second, first);
+        assert_eq!(second.as_ref(), CertificateDer::from_pem_slice(&b_cert).unwrap().as_ref());
+    }
+
+    #[test]
+    fn bad_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a_cert, _) = self_signed(dir.path(), "a");
+        let (_, b_key) = self_signed(dir.path(), "b");
+        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+        std::fs::write(&cert, &a_cert).unwrap();
+        std::fs::write(&key, &b_key).unwrap();
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let err = load_certified_key(&cert, &key).unwrap_err();
+        assert!(err.starts_with(&format!("{key} does not go with {cert}")), "{err}");
+        let err = load_certified_key("/nonexistent/tls.crt", &key).unwrap_err();
+        assert!(err.starts_with("cannot read /nonexistent/tls.crt: No such file"), "{err}");
+        std::fs::write(&key, "not pem").unwrap();
+        let err = load_certified_key(&cert, &key).unwrap_err();
+        assert!(err.starts_with(&format!("{key}: not a PEM private key")), "{err}");
+    }
+}
