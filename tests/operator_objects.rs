@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-/// (overlay, kind, CRD fixture, scrape kind or not).
+/// (overlay, kind, CRD fixture).
 const OBJECTS: [(&str, &str, &str); 4] = [
     ("prometheus-operator", "ServiceMonitor", "monitoring.coreos.com_servicemonitors.yaml"),
     ("prometheus-operator", "PrometheusRule", "monitoring.coreos.com_prometheusrules.yaml"),
@@ -52,9 +52,9 @@ fn schema_for<'a>(crd: &'a Value, object: &Value) -> &'a Value {
 #[test]
 fn every_operator_object_is_valid_against_its_published_crd_schema() {
     for (overlay, kind, file) in OBJECTS {
-        let crd = crd(file);
+        let definition = crd(file);
         let object = rendered(overlay, kind);
-        let errors = openapi_schema::validate(&object, schema_for(&crd, &object));
+        let errors = openapi_schema::validate(&object, schema_for(&definition, &object));
         assert!(errors.is_empty(), "{overlay} {kind} against {file}:\n{}", errors.join("\n"));
         assert_eq!(object["metadata"]["namespace"], "monitoring", "{overlay} {kind}");
     }
@@ -62,9 +62,9 @@ fn every_operator_object_is_valid_against_its_published_crd_schema() {
 
 #[test]
 fn the_validator_rejects_what_the_schemas_forbid() {
-    let crd = crd("monitoring.coreos.com_servicemonitors.yaml");
+    let monitors = crd("monitoring.coreos.com_servicemonitors.yaml");
     let good = rendered("prometheus-operator", "ServiceMonitor");
-    let schema = schema_for(&crd, &good);
+    let schema = schema_for(&monitors, &good);
     let mut bad = good.clone();
     bad["spec"]["endpoints"][0]["honourLabels"] = json!(true);
     bad["spec"]["endpoints"][0]["honorLabels"] = json!("yes");
