@@ -199,7 +199,10 @@ fn the_operator_rule_objects_hold_the_same_groups_and_render() {
             assert!(rule["metadata"]["labels"].is_object(), "{origin}: labels for a ruleSelector");
             let spec = rule["spec"].as_object().expect("spec");
             assert_eq!(spec.keys().collect::<Vec<_>>(), ["groups"], "{origin}");
-            assert!(spec["groups"] == groups, "{origin}: spec.groups differs from {RULES}; copy the groups again");
+            assert!(
+                spec["groups"] == groups,
+                "{origin}: spec.groups differs from {RULES}; copy the groups again"
+            );
         }
         assert_eq!(rendered[0]["metadata"]["namespace"], "monitoring");
     }

@@ -44,15 +44,15 @@ async fn a_wrong_password_is_an_auth_failure_and_the_right_one_from_a_file_works
         password.display()
     );
     let running = Running::start(fast_config(&yaml));
-    let points = running
-        .wait_until("a failed poll counted as auth", WAIT, |p| failures(p, "auth") >= Some(1.0))
-        .await;
+    let points =
+        running.wait_until("a failed poll counted as auth", WAIT, |p| failures(p, "auth") >= Some(1.0)).await;
     assert_eq!(points.value("etcd.member.up", &[]), Some(0.0), "{points}");
     for reason in ["timeout", "refused", "tls", "dns", "other"] {
         assert_eq!(failures(&points, reason), Some(0.0), "{reason}:\n{points}");
     }
     let details = running.status.snapshot().details;
-    let detail = details.get(&format!("secured/{}", cluster.endpoints()[0])).expect("a detail for the member");
+    let detail =
+        details.get(&format!("secured/{}", cluster.endpoints()[0])).expect("a detail for the member");
     assert!(detail.contains("authentication failed"), "{detail}");
     assert!(!detail.contains("wrong-pw-55aa"), "the password appears in /readyz: {detail}");
 
@@ -90,9 +90,8 @@ async fn a_password_from_the_environment_serves_polls_and_the_watch() {
     for i in 0..100 {
         etcdctl_ok(&cluster, &["put", &format!("/w/{i}"), "v", &user]);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        seen = Points(running.points())
-            .value("etcd.watch.events", &[("etcd.event.type", "put")])
-            .unwrap_or(0.0);
+        seen =
+            Points(running.points()).value("etcd.watch.events", &[("etcd.event.type", "put")]).unwrap_or(0.0);
         if seen > 0.0 {
             break;
         }
@@ -120,7 +119,10 @@ async fn a_dns_endpoint_is_polled_and_an_unknown_name_fails_as_dns() {
         Some(0.0)
     );
     let details = running.status.snapshot().details;
-    assert!(details[&format!("named/{unknown}")].contains("cannot resolve no-such-member.invalid"), "{details:?}");
+    assert!(
+        details[&format!("named/{unknown}")].contains("cannot resolve no-such-member.invalid"),
+        "{details:?}"
+    );
     running.stop().await;
 }
 

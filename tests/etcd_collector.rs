@@ -88,7 +88,9 @@ async fn a_single_member_reports_every_metric() {
     let versions = reqwest::get(format!("{endpoint}/version")).await.unwrap().text().await.unwrap();
     let info = running
         .wait_until("the member info with both versions", WAIT, |p| {
-            p.find("etcd.member.info", &member).first().is_some_and(|s| s.attrs.contains_key("etcd.cluster.version"))
+            p.find("etcd.member.info", &member)
+                .first()
+                .is_some_and(|s| s.attrs.contains_key("etcd.cluster.version"))
         })
         .await;
     let info = info.find("etcd.member.info", &member)[0].clone();
@@ -268,7 +270,9 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
     let detail = running.status.snapshot().details[&format!("trio/{frozen}")].clone();
     assert!(detail.contains("no answer within 1s"), "{detail}");
     running
-        .wait_until("timed-out polls of the frozen member counted", WAIT, |p| failures(p, &frozen, "timeout") >= Some(1.0))
+        .wait_until("timed-out polls of the frozen member counted", WAIT, |p| {
+            failures(p, &frozen, "timeout") >= Some(1.0)
+        })
         .await;
     etcdctl_ok(&cluster, &["put", "/k", "v2"]);
     let live: Vec<&String> = endpoints.iter().filter(|e| **e != frozen).collect();

@@ -15,7 +15,9 @@ const WAIT: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn client_certificates_are_presented_and_their_absence_is_explained() {
     let certs = Certificates::generate();
-    let cluster = Cluster::start(1, Options { tls: Some(ServerTls::in_dir(certs.dir.path())), ..Options::default() }).await;
+    let cluster =
+        Cluster::start(1, Options { tls: Some(ServerTls::in_dir(certs.dir.path())), ..Options::default() })
+            .await;
     let endpoint = cluster.endpoints()[0].clone();
     assert!(endpoint.starts_with("https://127.0.0.1:"));
     let (ca, cert, key) = (
@@ -45,9 +47,8 @@ async fn client_certificates_are_presented_and_their_absence_is_explained() {
     assert!(refused.starts_with(&format!("member {endpoint} unreachable: status failed: ")), "{refused}");
     assert!(refused.to_lowercase().contains("certificate"), "the reason names the certificate: {refused}");
     assert!(!details.contains_key(&format!("with-cert/{endpoint}")), "{details:?}");
-    let tls_failures = |p: &Points| {
-        p.value("etcd.member.poll.failures", &[no_cert, ("error.type", "tls")]).unwrap_or(0.0)
-    };
+    let tls_failures =
+        |p: &Points| p.value("etcd.member.poll.failures", &[no_cert, ("error.type", "tls")]).unwrap_or(0.0);
     assert!(tls_failures(&points) >= 1.0, "a refused client certificate counts as tls:\n{points}");
     assert_eq!(points.value("etcd.member.poll.failures", &[with_cert, ("error.type", "tls")]), Some(0.0));
     // The cluster version comes over HTTPS with the client certificate too.

@@ -27,7 +27,8 @@ fn root() -> &'static Path {
 
 fn crd(file: &str) -> Value {
     let path = root().join("tests/fixtures/crds").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -44,7 +45,11 @@ fn schema_for<'a>(crd: &'a Value, object: &Value) -> &'a Value {
     let (group, version) = object["apiVersion"].as_str().unwrap().split_once('/').unwrap();
     assert_eq!(crd["spec"]["group"], group, "CRD group");
     assert_eq!(crd["spec"]["names"]["kind"], object["kind"], "CRD kind");
-    let served = crd["spec"]["versions"].as_array().unwrap().iter().any(|v| v["name"] == version && v["served"] == true);
+    let served = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == version && v["served"] == true);
     assert!(served, "{} is not served by the CRD", object["apiVersion"]);
     openapi_schema::crd_schema(crd, version)
 }
@@ -104,12 +109,20 @@ fn the_scrape_objects_scrape_the_base_service_metrics_port_with_honor_labels() {
     let base = manifests::kubectl_kustomize(Path::new("deploy/kubernetes/base"));
     let service = base.iter().find(|o| o["kind"] == "Service").expect("the base has a Service");
     let deployment = base.iter().find(|o| o["kind"] == "Deployment").expect("the base has a Deployment");
-    let config = base.iter().find(|o| o["kind"] == "ConfigMap").unwrap()["data"]["config.yaml"].as_str().unwrap();
+    let config =
+        base.iter().find(|o| o["kind"] == "ConfigMap").unwrap()["data"]["config.yaml"].as_str().unwrap();
     let config: Value = serde_saphyr::from_str(config).unwrap();
     assert_eq!(config["export"]["prometheus"]["enabled"], true, "the base serves /metrics");
-    let listen_port: u64 =
-        config["export"]["prometheus"]["listen"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap();
-    let service_port = service["spec"]["ports"].as_array().unwrap().iter().find(|p| p["name"] == "prometheus").unwrap();
+    let listen_port: u64 = config["export"]["prometheus"]["listen"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let service_port =
+        service["spec"]["ports"].as_array().unwrap().iter().find(|p| p["name"] == "prometheus").unwrap();
     let container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"]
         .as_array()
         .unwrap()
@@ -118,7 +131,9 @@ fn the_scrape_objects_scrape_the_base_service_metrics_port_with_honor_labels() {
         .expect("the Service's targetPort names a container port");
     assert_eq!(container_port["containerPort"].as_u64(), Some(listen_port));
 
-    for (overlay, kind) in [("prometheus-operator", "ServiceMonitor"), ("victoriametrics-operator", "VMServiceScrape")] {
+    for (overlay, kind) in
+        [("prometheus-operator", "ServiceMonitor"), ("victoriametrics-operator", "VMServiceScrape")]
+    {
         let scrape = rendered(overlay, kind);
         let labels = service["metadata"]["labels"].as_object().unwrap();
         for (key, value) in scrape["spec"]["selector"]["matchLabels"].as_object().unwrap() {

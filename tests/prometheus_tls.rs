@@ -57,11 +57,7 @@ fn install(certs: &Certificates, dir: &Path) {
 fn client(certs: &Certificates) -> reqwest::Client {
     kube_state_otel::telemetry::install_crypto_provider();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(certs.path("ca.crt")).unwrap()).unwrap();
-    reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().add_root_certificate(ca).timeout(Duration::from_secs(5)).build().unwrap()
 }
 
 /// The status of `GET url` with `token`, or the error text.
@@ -101,11 +97,14 @@ async fn prometheus_scrapes_over_tls_with_the_token_and_a_wrong_token_is_refused
             d = dir.path().display()
         )
     };
-    let prometheus = Scraper::prometheus_jobs(&(job("kso-tls", "token") + &job("kso-wrong-token", "wrong-token")));
+    let prometheus =
+        Scraper::prometheus_jobs(&(job("kso-tls", "token") + &job("kso-wrong-token", "wrong-token")));
     let target = format!("127.0.0.1:{metrics_port}");
     let up = |job: &str, value: &str| {
         let labels: BTreeMap<String, String> =
-            [("__name__", "up"), ("instance", target.as_str()), ("job", job)].map(|(k, v)| (k.into(), v.into())).into();
+            [("__name__", "up"), ("instance", target.as_str()), ("job", job)]
+                .map(|(k, v)| (k.into(), v.into()))
+                .into();
         vec![(labels, value.to_owned())]
     };
     prometheus.expect("up{job=\"kso-tls\"}", up("kso-tls", "1"), DEADLINE).await;
@@ -128,12 +127,15 @@ async fn scrapes_without_the_token_get_401_and_a_new_certificate_is_served_witho
     let url = format!("https://localhost:{metrics_port}/metrics");
     let (trusts_first, trusts_second) = (client(&first), client(&second));
 
-    wait_for("the endpoint answers", async || status(&trusts_first, &url, Some(TOKEN)).await == Ok(200)).await;
+    wait_for("the endpoint answers", async || status(&trusts_first, &url, Some(TOKEN)).await == Ok(200))
+        .await;
     assert_eq!(status(&trusts_first, &url, None).await, Ok(401));
     assert_eq!(status(&trusts_first, &url, Some("wrong")).await, Ok(401));
     assert_eq!(status(&trusts_first, &url, Some(&format!("{TOKEN}x"))).await, Ok(401));
     let plain = reqwest::Client::new();
-    assert!(status(&plain, &format!("http://127.0.0.1:{metrics_port}/metrics"), Some(TOKEN)).await != Ok(200));
+    assert!(
+        status(&plain, &format!("http://127.0.0.1:{metrics_port}/metrics"), Some(TOKEN)).await != Ok(200)
+    );
     let healthz = format!("http://127.0.0.1:{health_port}/healthz");
     assert_eq!(status(&plain, &healthz, None).await, Ok(200), "the probes need no token");
     let refused = status(&trusts_second, &url, Some(TOKEN)).await;

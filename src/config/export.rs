@@ -200,6 +200,11 @@ fn default_prometheus_listen() -> String {
 
 impl Default for PrometheusConfig {
     fn default() -> Self {
-        PrometheusConfig { enabled: false, listen: default_prometheus_listen(), tls: None, bearer_token: None }
+        PrometheusConfig {
+            enabled: false,
+            listen: default_prometheus_listen(),
+            tls: None,
+            bearer_token: None,
+        }
     }
 }

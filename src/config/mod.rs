@@ -13,7 +13,8 @@ pub use crate::collectors::CollectorsConfig;
 pub use crate::config_parts::{index, join, ConfigIssue, ConfigIssues, Duration};
 pub use env::Env;
 pub use export::{
-    BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, OtlpTlsConfig, PrometheusConfig, PrometheusTlsConfig,
+    BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, OtlpTlsConfig, PrometheusConfig,
+    PrometheusTlsConfig,
 };
 pub use load::{load_file, load_str};
 pub use model::{

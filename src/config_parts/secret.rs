@@ -78,7 +78,9 @@ impl SecretSource {
     pub fn validate(&self, path: &str, issues: &mut ConfigIssues) {
         match (&self.file, &self.env) {
             (Some(_), Some(_)) => issues.push(path, "set either file or env, not both"),
-            (None, None) => issues.push(path, "set file (a file holding the secret) or env (a variable holding it)"),
+            (None, None) => {
+                issues.push(path, "set file (a file holding the secret) or env (a variable holding it)")
+            }
             (Some(_), None) => {
                 if let Err(e) = self.read() {
                     issues.push(join(path, "file"), e);
@@ -114,7 +116,10 @@ mod tests {
         assert!(messages(&source).is_empty());
         assert_eq!(format!("{:?}", source.read().unwrap()), "Secret(<redacted>)");
         std::fs::write(&path, "\n").unwrap();
-        assert_eq!(messages(&source), [format!("a.password.file: the secret file {} is empty", path.display())]);
+        assert_eq!(
+            messages(&source),
+            [format!("a.password.file: the secret file {} is empty", path.display())]
+        );
     }
 
     #[test]
@@ -124,7 +129,8 @@ mod tests {
         let neither = SecretSource { file: None, env: None };
         assert!(messages(&neither)[0].starts_with("a.password: set file"));
         let missing = SecretSource { file: Some("/nonexistent/p".into()), env: None };
-        assert!(messages(&missing)[0].starts_with("a.password.file: cannot read the secret file /nonexistent/p: No such file"));
+        assert!(messages(&missing)[0]
+            .starts_with("a.password.file: cannot read the secret file /nonexistent/p: No such file"));
         let unset = SecretSource { file: None, env: Some("KSO_TEST_UNSET_SECRET_VARIABLE".into()) };
         assert_eq!(
             messages(&unset),

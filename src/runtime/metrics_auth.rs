@@ -28,7 +28,9 @@ async fn check(State(source): State<SecretSource>, request: Request, next: Next)
     };
     let sent = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
     match sent {
-        Some(sent) if bool::from(sent.as_bytes().ct_eq(expected.expose().as_bytes())) => next.run(request).await,
+        Some(sent) if bool::from(sent.as_bytes().ct_eq(expected.expose().as_bytes())) => {
+            next.run(request).await
+        }
         _ => (
             StatusCode::UNAUTHORIZED,
             [(WWW_AUTHENTICATE, "Bearer realm=\"kube-state-otel\"")],

@@ -35,14 +35,20 @@ fn read_pair(cert_file: &str, key_file: &str) -> Result<(Vec<u8>, Vec<u8>), Stri
     Ok((read(cert_file)?, read(key_file)?))
 }
 
-fn parse_pair(cert_file: &str, cert_pem: &[u8], key_file: &str, key_pem: &[u8]) -> Result<CertifiedKey, String> {
+fn parse_pair(
+    cert_file: &str,
+    cert_pem: &[u8],
+    key_file: &str,
+    key_pem: &[u8],
+) -> Result<CertifiedKey, String> {
     let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{cert_file}: not a PEM certificate chain: {e}"))?;
     if chain.is_empty() {
         return Err(format!("{cert_file}: holds no PEM certificate"));
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("{key_file}: not a PEM private key: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| format!("{key_file}: not a PEM private key: {e}"))?;
     let provider = rustls::crypto::ring::default_provider();
     CertifiedKey::from_der(chain, key, &provider)
         .map_err(|e| format!("{key_file} does not go with {cert_file}: {e}"))
@@ -88,11 +94,15 @@ impl ReloadingCert {
                             state.current = Arc::new(key);
                             state.loaded = files;
                         }
-                        Err(error) => tracing::warn!(%error, "changed certificate not loaded; serving the previous one"),
+                        Err(error) => {
+                            tracing::warn!(%error, "changed certificate not loaded; serving the previous one")
+                        }
                     }
                 }
                 Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "certificate files unreadable; serving the previous certificate"),
+                Err(error) => {
+                    tracing::warn!(%error, "certificate files unreadable; serving the previous certificate")
+                }
             }
         }
         state.current.clone()

@@ -72,7 +72,8 @@ fn check(value: &Value, schema: &Value, path: &str, errors: &mut Vec<String>) {
             };
             bounds(text.chars().count() as f64, schema, "minLength", "maxLength", at, errors);
             if let Some(pattern) = schema["pattern"].as_str() {
-                let regex = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{at}: pattern {pattern}: {e}"));
+                let regex =
+                    regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{at}: pattern {pattern}: {e}"));
                 if !regex.is_match(text) {
                     errors.push(format!("{at}: {text:?} does not match {pattern}"));
                 }
@@ -137,4 +138,3 @@ fn bounds(n: f64, schema: &Value, min: &str, max: &str, at: &str, errors: &mut V
         }
     }
 }
-

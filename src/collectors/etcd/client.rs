@@ -69,8 +69,9 @@ pub async fn connect(
         options = options.with_tls(tls_options(tls)?);
     }
     if let Some(auth) = &access.auth {
-        let (user, password) =
-            auth.credentials().map_err(|source| EtcdError::Password { user: auth.username.clone(), source })?;
+        let (user, password) = auth
+            .credentials()
+            .map_err(|source| EtcdError::Password { user: auth.username.clone(), source })?;
         options = options.with_user(user, password.expose());
     }
     if purpose == Purpose::Watch {
@@ -89,8 +90,8 @@ fn tls_options(tls: &EtcdTlsConfig) -> Result<TlsOptions, EtcdError> {
     let mut options =
         TlsOptions::new().ca_certificate(Certificate::from_pem(read_tls_file("CA file", &tls.ca_file)?));
     if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-        options =
-            options.identity(Identity::from_pem(read_tls_file("certificate", cert)?, read_tls_file("key", key)?));
+        options = options
+            .identity(Identity::from_pem(read_tls_file("certificate", cert)?, read_tls_file("key", key)?));
     }
     Ok(options)
 }

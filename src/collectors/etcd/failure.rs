@@ -55,9 +55,7 @@ impl FailureReason {
             EtcdError::Version(_)
             | EtcdError::WatchCanceled { .. }
             | EtcdError::WatchEnded
-            | EtcdError::NotConnected => {
-                return FailureReason::Other
-            }
+            | EtcdError::NotConnected => return FailureReason::Other,
         };
         if let etcd_client::Error::GRpcStatus(status) = source {
             match status.code() {
@@ -114,7 +112,11 @@ mod tests {
         let ca_only = EtcdTlsConfig { ca_file: "ca".into(), cert_file: None, key_file: None };
         let cases = [
             (EtcdError::Timeout { what: "status", after: Duration::from_secs(1) }, None, "timeout"),
-            (status(tonic::Status::unavailable("tcp connect error: Connection refused (os error 111)")), None, "refused"),
+            (
+                status(tonic::Status::unavailable("tcp connect error: Connection refused (os error 111)")),
+                None,
+                "refused",
+            ),
             (
                 status(tonic::Status::invalid_argument(
                     "etcdserver: authentication failed, invalid user ID or password",
@@ -123,7 +125,11 @@ mod tests {
                 "auth",
             ),
             (status(tonic::Status::unauthenticated("etcdserver: invalid auth token")), None, "auth"),
-            (status(tonic::Status::unavailable("dns error: failed to lookup address information")), None, "dns"),
+            (
+                status(tonic::Status::unavailable("dns error: failed to lookup address information")),
+                None,
+                "dns",
+            ),
             (status(tonic::Status::unavailable("invalid peer certificate: UnknownIssuer")), None, "tls"),
             (status(tonic::Status::unavailable("connection closed")), Some(&ca_only), "tls"),
             (status(tonic::Status::unavailable("connection closed")), None, "other"),

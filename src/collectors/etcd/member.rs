@@ -52,7 +52,7 @@ pub enum Outcome {
     /// Status answered; `problem` is a secondary request that failed (alarm list, member list
     /// or version).
     Answered {
-        sample: MemberSample,
+        sample: Box<MemberSample>,
         listed: Vec<ListedMember>,
         problem: Option<EtcdError>,
     },
@@ -134,7 +134,7 @@ impl MemberPoller {
                     }
                 }
                 self.identity = Some(identity);
-                Outcome::Answered { sample, listed, problem }
+                Outcome::Answered { sample: Box::new(sample), listed, problem }
             }
             Err(e) => {
                 self.failures.count(FailureReason::of(&e, access.tls.as_ref()));
@@ -176,7 +176,11 @@ impl MemberPoller {
 
     /// The member's clients: kept between polls, except that an endpoint named by DNS is
     /// resolved again first and a name that now has other addresses gets fresh clients.
-    async fn client(&mut self, access: &Access, timeout: Duration) -> Result<(Client, VersionClient), EtcdError> {
+    async fn client(
+        &mut self,
+        access: &Access,
+        timeout: Duration,
+    ) -> Result<(Client, VersionClient), EtcdError> {
         if let Some(resolved) = &mut self.resolved {
             if resolved.refresh(timeout).await? {
                 tracing::info!(endpoint = %self.endpoint, "etcd endpoint resolves to new addresses; reconnecting");

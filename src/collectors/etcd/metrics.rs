@@ -328,7 +328,10 @@ mod tests {
         assert_eq!(specs.len(), EtcdMetric::ALL.len());
         let counters: Vec<&str> =
             specs.iter().filter(|s| s.kind == InstrumentKind::Counter).map(|s| s.name.as_str()).collect();
-        assert_eq!(counters, ["etcd.member.poll.failures", "etcd.cluster.leader.changes", "etcd.watch.events"]);
+        assert_eq!(
+            counters,
+            ["etcd.member.poll.failures", "etcd.cluster.leader.changes", "etcd.watch.events"]
+        );
         assert_eq!(specs[EtcdMetric::PollDuration.id().0 as usize].unit, "s");
     }
 
@@ -342,7 +345,9 @@ mod tests {
         assert_eq!(points[0].value, 0.0);
         let refused = points
             .iter()
-            .find(|p| p.metric == EtcdMetric::PollFailures.id() && p.attributes[4].value.as_str() == "refused")
+            .find(|p| {
+                p.metric == EtcdMetric::PollFailures.id() && p.attributes[4].value.as_str() == "refused"
+            })
             .unwrap();
         assert_eq!(refused.value, 1.0);
         assert_eq!(points.iter().filter(|p| p.metric == EtcdMetric::PollFailures.id()).count(), 6);
@@ -374,7 +379,8 @@ mod tests {
         let value = |metric: EtcdMetric| points.iter().find(|p| p.metric == metric.id()).unwrap().value;
         assert_eq!(points.len(), 11 + 6 + 1 + 2);
         let info = points.iter().find(|p| p.metric == EtcdMetric::Info.id()).unwrap();
-        let info_attrs: Vec<String> = info.attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
+        let info_attrs: Vec<String> =
+            info.attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
         assert_eq!(
             info_attrs,
             [

@@ -87,7 +87,13 @@ struct ClusterPoller {
 impl ClusterPoller {
     fn new(config: EtcdClusterConfig) -> Self {
         let members = config.endpoints.iter().cloned().map(MemberPoller::new).collect();
-        ClusterPoller { access: access(&config), config, members, leader: LeaderTracker::default(), polled_once: false }
+        ClusterPoller {
+            access: access(&config),
+            config,
+            members,
+            leader: LeaderTracker::default(),
+            polled_once: false,
+        }
     }
 
     fn detail_part(&self, what: &str) -> String {
@@ -102,7 +108,7 @@ impl ClusterPoller {
         let outcomes = join_all(self.members.iter_mut().map(|member| async move {
             let outcome = member.poll(access, timeout).await;
             let sample = match &outcome {
-                Outcome::Answered { sample, .. } => Some(sample),
+                Outcome::Answered { sample, .. } => Some(sample.as_ref()),
                 Outcome::Failed(_) | Outcome::Skipped => None,
             };
             let points = member_points(name, &member.endpoint, member.identity(), sample, member.failures());
@@ -120,7 +126,7 @@ impl ClusterPoller {
                     if listed.is_empty() {
                         listed = members;
                     }
-                    samples.push(Some(sample));
+                    samples.push(Some(*sample));
                 }
                 Outcome::Failed(e) => {
                     let mut detail = format!("member {} unreachable: {e}", member.endpoint);
@@ -171,7 +177,8 @@ impl ClusterPoller {
             .or_else(|| answering().next())
             .map(|(m, _)| m);
         let count_totals = self.config.consistency.key_count;
-        let prefixes_counted: &[String] = if self.config.key_counts { &self.config.key_prefixes } else { &[] };
+        let prefixes_counted: &[String] =
+            if self.config.key_counts { &self.config.key_prefixes } else { &[] };
         let totals = join_all(self.members.iter().zip(samples.iter()).map(|(m, s)| async move {
             if s.is_some() && count_totals {
                 Some(m.count_all_keys(revision, timeout).await)

@@ -25,7 +25,8 @@ impl Compiled for Etcd {
             .iter()
             .map(|c| {
                 let interval = c.interval.unwrap_or(self.0.interval);
-                let auth = c.auth.as_ref().map(|a| format!(" as etcd user {}", a.username)).unwrap_or_default();
+                let auth =
+                    c.auth.as_ref().map(|a| format!(" as etcd user {}", a.username)).unwrap_or_default();
                 format!("etcd/{} ({} members every {interval}{auth}; {election})", c.name, c.endpoints.len())
             })
             .collect()

@@ -27,7 +27,8 @@ impl VersionClient {
         let mut builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
         let invalid = |e: reqwest::Error| EtcdError::Version(format!("TLS settings: {e}"));
         if let Some(tls) = tls {
-            let ca = reqwest::Certificate::from_pem(&read_tls_file("CA file", &tls.ca_file)?).map_err(invalid)?;
+            let ca =
+                reqwest::Certificate::from_pem(&read_tls_file("CA file", &tls.ca_file)?).map_err(invalid)?;
             builder = builder.add_root_certificate(ca);
             if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
                 let mut pem = read_tls_file("certificate", cert)?;
@@ -42,9 +43,8 @@ impl VersionClient {
 
     /// The cluster version the member reports (`not_decided` right after start).
     pub async fn cluster_version(&self) -> Result<String, EtcdError> {
-        let failed = |e: reqwest::Error| {
-            EtcdError::Version(chain(e.to_string(), std::error::Error::source(&e)))
-        };
+        let failed =
+            |e: reqwest::Error| EtcdError::Version(chain(e.to_string(), std::error::Error::source(&e)));
         let response = self.client.get(&self.url).send().await.map_err(failed)?;
         let body = response.error_for_status().map_err(failed)?.bytes().await.map_err(failed)?;
         let versions: Versions = serde_json::from_slice(&body)
