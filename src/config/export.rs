@@ -1,6 +1,7 @@
 //! The `export` section: OTLP push, Prometheus endpoint, resource attributes.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +199,22 @@ fn default_prometheus_listen() -> String {
     "0.0.0.0:9464".into()
 }
 
+impl PrometheusConfig {
+    /// Whether `listen` is the health server's address `server_listen` (then `/metrics` is
+    /// served there): compared as socket addresses, so `127.0.0.1:80` and `127.0.0.1:080` are.
+    pub fn shares_address_with(&self, server_listen: &str) -> bool {
+        same_address(&self.listen, server_listen)
+    }
+}
+
+/// Whether both name the same socket address (`127.0.0.1:80` and `127.0.0.1:080` do).
+fn same_address(a: &str, b: &str) -> bool {
+    match (a.parse::<SocketAddr>(), b.parse::<SocketAddr>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 impl Default for PrometheusConfig {
     fn default() -> Self {
         PrometheusConfig {
@@ -206,5 +223,18 @@ impl Default for PrometheusConfig {
             tls: None,
             bearer_token: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_compare_as_socket_addresses() {
+        assert!(same_address("0.0.0.0:8080", "0.0.0.0:8080"));
+        assert!(same_address("[::]:8080", "[0:0::0]:8080"));
+        assert!(!same_address("0.0.0.0:8080", "0.0.0.0:9464"));
+        assert!(!same_address("127.0.0.1:8080", "0.0.0.0:8080"));
     }
 }

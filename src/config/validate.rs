@@ -103,7 +103,7 @@ fn validate_prometheus(config: &Config, issues: &mut ConfigIssues) {
     let prometheus = &config.export.prometheus;
     validate_listen(&prometheus.listen, "export.prometheus.listen", issues);
     if let Some(tls) = &prometheus.tls {
-        if crate::runtime::same_address(&prometheus.listen, &config.server.listen) {
+        if prometheus.shares_address_with(&config.server.listen) {
             issues.push(
                 "export.prometheus.tls",
                 "TLS needs the endpoint's own listener; export.prometheus.listen is server.listen (plain HTTP for the probes)",
@@ -114,7 +114,7 @@ fn validate_prometheus(config: &Config, issues: &mut ConfigIssues) {
                 issues.push(format!("export.prometheus.tls.{key}"), format!("cannot read {file}: {e}"));
             }
         }
-        if let Err(e) = crate::runtime::load_certified_key(&tls.cert_file, &tls.key_file) {
+        if let Err(e) = crate::certificates::load_certified_key(&tls.cert_file, &tls.key_file) {
             issues.push("export.prometheus.tls", e);
         }
     }

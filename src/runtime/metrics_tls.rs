@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::net::{TcpListener, TcpStream};
@@ -18,41 +16,12 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+use crate::certificates::{parse_pair, read_pair};
+
 /// How often the files are looked at again (at the next handshake after this much time).
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Longest a client may take to complete its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Reads and parses a certificate chain and its private key; the message names the file and
-/// what is wrong with it.
-pub fn load_certified_key(cert_file: &str, key_file: &str) -> Result<CertifiedKey, String> {
-    let (cert_pem, key_pem) = read_pair(cert_file, key_file)?;
-    parse_pair(cert_file, &cert_pem, key_file, &key_pem)
-}
-
-fn read_pair(cert_file: &str, key_file: &str) -> Result<(Vec<u8>, Vec<u8>), String> {
-    let read = |file: &str| std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"));
-    Ok((read(cert_file)?, read(key_file)?))
-}
-
-fn parse_pair(
-    cert_file: &str,
-    cert_pem: &[u8],
-    key_file: &str,
-    key_pem: &[u8],
-) -> Result<CertifiedKey, String> {
-    let chain = CertificateDer::pem_slice_iter(cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{cert_file}: not a PEM certificate chain: {e}"))?;
-    if chain.is_empty() {
-        return Err(format!("{cert_file}: holds no PEM certificate"));
-    }
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|e| format!("{key_file}: not a PEM private key: {e}"))?;
-    let provider = rustls::crypto::ring::default_provider();
-    CertifiedKey::from_der(chain, key, &provider)
-        .map_err(|e| format!("{key_file} does not go with {cert_file}: {e}"))
-}
 
 /// The certificate to serve, read again from its files when they change.
 #[derive(Debug)]
@@ -186,23 +155,11 @@ impl axum::serve::Listener for TlsListener {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
 
-    /// A self-signed certificate and key for `cn`, made by openssl (as in the etcd TLS tests).
-    fn self_signed(dir: &std::path::Path, cn: &str) -> (Vec<u8>, Vec<u8>) {
-        let (cert, key) = (dir.join(format!("{cn}.crt")), dir.join(format!("{cn}.key")));
-        let out = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .args(["-subj", &format!("/CN={cn}"), "-days", "1"])
-            .output()
-            .expect("openssl is missing: apt-get install openssl");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        (std::fs::read(cert).unwrap(), std::fs::read(key).unwrap())
-    }
+    use super::*;
+    use crate::certificates::tests::self_signed;
 
     #[test]
     fn a_changed_pair_is_served_after_the_next_check_and_a_broken_one_is_not() {
@@ -227,23 +184,5 @@ mod tests {
         let second = reloading.current().cert[0].clone();
         assert_ne!(second, first);
         assert_eq!(second.as_ref(), CertificateDer::from_pem_slice(&b_cert).unwrap().as_ref());
-    }
-
-    #[test]
-    fn bad_files_are_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a_cert, _) = self_signed(dir.path(), "a");
-        let (_, b_key) = self_signed(dir.path(), "b");
-        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-        std::fs::write(&cert, &a_cert).unwrap();
-        std::fs::write(&key, &b_key).unwrap();
-        let (cert, key) = (cert.display().to_string(), key.display().to_string());
-        let err = load_certified_key(&cert, &key).unwrap_err();
-        assert!(err.starts_with(&format!("{key} does not go with {cert}")), "{err}");
-        let err = load_certified_key("/nonexistent/tls.crt", &key).unwrap_err();
-        assert!(err.starts_with("cannot read /nonexistent/tls.crt: No such file"), "{err}");
-        std::fs::write(&key, "not pem").unwrap();
-        let err = load_certified_key(&cert, &key).unwrap_err();
-        assert!(err.starts_with(&format!("{key}: not a PEM private key")), "{err}");
     }
 }

@@ -18,6 +18,4 @@ mod supervisor;
 pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
 pub use logging::{init as init_logging, Logging};
 pub use malloc::limit_malloc_arenas;
-pub use metrics_tls::load_certified_key;
-pub use prometheus_endpoint::same_address;
 pub use shutdown::on_signal;

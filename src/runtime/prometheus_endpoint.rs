@@ -4,7 +4,6 @@
 //! for it, Prometheus text 0.0.4 otherwise; gzip when accepted.
 
 use std::io::Write as _;
-use std::net::SocketAddr;
 
 use axum::extract::State;
 use axum::http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
@@ -42,7 +41,7 @@ pub async fn start(
     if let Some(token) = &config.bearer_token {
         app = require_bearer_token(app, token.clone());
     }
-    if same_address(&config.listen, server_listen) {
+    if config.shares_address_with(server_listen) {
         tracing::info!(listen = %config.listen, "Prometheus endpoint served by the health server");
         return Ok(app);
     }
@@ -68,14 +67,6 @@ pub async fn start(
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, scheme, token = config.bearer_token.is_some(), "Prometheus endpoint listening on /metrics");
     Ok(Router::new())
-}
-
-/// Whether both name the same socket address (`127.0.0.1:80` and `127.0.0.1:080` do).
-pub fn same_address(a: &str, b: &str) -> bool {
-    match (a.parse::<SocketAddr>(), b.parse::<SocketAddr>()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 async fn metrics(State(exporter): State<Exporter>, headers: HeaderMap) -> Response {
@@ -202,13 +193,5 @@ mod tests {
         exporter.own_metrics().shutdown();
         let (status, _, _) = scrape(reader, "", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    }
-
-    #[test]
-    fn addresses_compare_as_socket_addresses() {
-        assert!(same_address("0.0.0.0:8080", "0.0.0.0:8080"));
-        assert!(same_address("[::]:8080", "[0:0::0]:8080"));
-        assert!(!same_address("0.0.0.0:8080", "0.0.0.0:9464"));
-        assert!(!same_address("127.0.0.1:8080", "0.0.0.0:8080"));
     }
 }
