@@ -59,15 +59,20 @@ pub mod tests {
         (std::fs::read(cert).unwrap(), std::fs::read(key).unwrap())
     }
 
+    /// Writes `cert` and `key` as `dir/tls.crt` and `dir/tls.key`; returns their paths.
+    pub fn install(dir: &std::path::Path, cert: &[u8], key: &[u8]) -> (String, String) {
+        let (cert_path, key_path) = (dir.join("tls.crt"), dir.join("tls.key"));
+        std::fs::write(&cert_path, cert).unwrap();
+        std::fs::write(&key_path, key).unwrap();
+        (cert_path.display().to_string(), key_path.display().to_string())
+    }
+
     #[test]
     fn bad_files_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let (a_cert, _) = self_signed(dir.path(), "a");
         let (_, b_key) = self_signed(dir.path(), "b");
-        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-        std::fs::write(&cert, &a_cert).unwrap();
-        std::fs::write(&key, &b_key).unwrap();
-        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let (cert, key) = install(dir.path(), &a_cert, &b_key);
         let err = load_certified_key(&cert, &key).unwrap_err();
         assert!(err.starts_with(&format!("{key} does not go with {cert}")), "{err}");
         let err = load_certified_key("/nonexistent/tls.crt", &key).unwrap_err();

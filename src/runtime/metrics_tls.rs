@@ -159,18 +159,15 @@ mod tests {
     use rustls::pki_types::CertificateDer;
 
     use super::*;
-    use crate::certificates::tests::self_signed;
+    use crate::certificates::tests::{install, self_signed};
 
     #[test]
     fn a_changed_pair_is_served_after_the_next_check_and_a_broken_one_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let (a_cert, a_key) = self_signed(dir.path(), "a");
         let (b_cert, b_key) = self_signed(dir.path(), "b");
-        let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-        std::fs::write(&cert, &a_cert).unwrap();
-        std::fs::write(&key, &a_key).unwrap();
-        let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
-        let reloading = ReloadingCert::load(&cert_s, &key_s).unwrap();
+        let (cert, key) = install(dir.path(), &a_cert, &a_key);
+        let reloading = ReloadingCert::load(&cert, &key).unwrap();
         let first = reloading.current().cert[0].clone();
 
         // A half-written pair (new certificate, old key) is not taken.
