@@ -230,6 +230,11 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
             assert_eq!(failures(&points, e, reason), Some(0.0), "{e} {reason}:\n{points}");
         }
     }
+    let counts: Vec<String> = ["refused", "other"]
+        .iter()
+        .map(|r| format!("{r}={:?}", failures(&points, &leader_endpoint, r)))
+        .collect();
+    eprintln!("failed polls of the killed member: {}", counts.join(" "));
     assert_eq!(failures(&points, &leader_endpoint, "timeout"), Some(0.0), "{points}");
     assert_eq!(failures(&points, &leader_endpoint, "auth"), Some(0.0), "{points}");
     assert!(points.find("etcd.member.healthy", &killed).is_empty(), "a silent member has only up:\n{points}");

@@ -52,8 +52,9 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
                 let started = std::time::Instant::now();
                 poller.poll(table, timeout, &ctx.status).await;
                 tracing::debug!(cluster = %poller.config.name, elapsed = ?started.elapsed(), "etcd poll done");
+                // One observation per cluster poll: clusters are polled on their own schedules.
                 ctx.self_metrics.collector_duration(&ctx.name, started.elapsed().as_secs_f64());
-                if first_polls_left.load(Ordering::Relaxed) > 0 && !poller.polled_once {
+                if !poller.polled_once {
                     poller.polled_once = true;
                     if first_polls_left.fetch_sub(1, Ordering::Relaxed) == 1 {
                         ctx.status.set_ready(true);
