@@ -192,3 +192,48 @@ collectors:
         assert!(err.contains(wanted), "missing {wanted:?} in\n{err}");
     }
 }
+
+#[test]
+fn metrics_tls_and_token_mistakes_are_reported_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("tls.crt");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let text = format!(
+        "\
+export:
+  prometheus:
+    enabled: true
+    listen: 0.0.0.0:8080
+    tls: {{certFile: {cert}, keyFile: /nonexistent/tls.key}}
+    bearerToken: {{file: /nonexistent/token, env: TOKEN}}
+server:
+  listen: 0.0.0.0:8080
+",
+        cert = not_pem.display()
+    );
+    let err = load(&text).unwrap_err();
+    let expected = [
+        "export.prometheus.tls (line 5, column 5): TLS needs the endpoint's own listener",
+        "export.prometheus.tls.keyFile (line 5, column 46): cannot read /nonexistent/tls.key",
+        "export.prometheus.bearerToken (line 6, column 5): set either file or env, not both",
+    ];
+    for want in expected {
+        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+
+    std::fs::write(dir.path().join("tls.key"), "not a key\n").unwrap();
+    let text = format!(
+        "export:\n  prometheus: {{enabled: true, tls: {{certFile: {d}/tls.crt, keyFile: {d}/tls.key}}, bearerToken: {{env: KSO_TEST_UNSET_METRICS_TOKEN}}}}\n",
+        d = dir.path().display()
+    );
+    let err = load(&text).unwrap_err();
+    assert!(err.contains(&format!("{}/tls.crt: holds no PEM certificate", dir.path().display())), "{err}");
+    let token = err.lines().find(|l| l.starts_with("export.prometheus.bearerToken.env (line 2, "));
+    assert!(
+        token.is_some_and(
+            |l| l.ends_with("the environment variable KSO_TEST_UNSET_METRICS_TOKEN is not set or empty")
+        ),
+        "{err}"
+    );
+}

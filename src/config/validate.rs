@@ -109,13 +109,17 @@ fn validate_prometheus(config: &Config, issues: &mut ConfigIssues) {
                 "TLS needs the endpoint's own listener; export.prometheus.listen is server.listen (plain HTTP for the probes)",
             );
         }
+        let mut readable = true;
         for (file, key) in [(&tls.cert_file, "certFile"), (&tls.key_file, "keyFile")] {
             if let Err(e) = std::fs::metadata(file) {
                 issues.push(format!("export.prometheus.tls.{key}"), format!("cannot read {file}: {e}"));
+                readable = false;
             }
         }
-        if let Err(e) = crate::certificates::load_certified_key(&tls.cert_file, &tls.key_file) {
-            issues.push("export.prometheus.tls", e);
+        if readable {
+            if let Err(e) = crate::certificates::load_certified_key(&tls.cert_file, &tls.key_file) {
+                issues.push("export.prometheus.tls", e);
+            }
         }
     }
     if let Some(token) = &prometheus.bearer_token {
