@@ -345,6 +345,25 @@ mod tests {
     }
 
     #[test]
+    fn per_cluster_interval_auth_and_switches_are_read_and_checked() {
+        let config = parse(
+            "interval: 30s\nclusters:\n- {name: a, endpoints: [http://h:1], interval: 0s, auth: {username: u, password: {}}}\n- {name: b, endpoints: [http://h:1], interval: 2m, keyCounts: false, consistency: {keyCount: false}}\n- {name: c, endpoints: [http://h:1]}\n",
+        );
+        assert_eq!(
+            messages(&config),
+            [
+                "collectors.etcd.clusters[0].interval: must be greater than zero",
+                "collectors.etcd.clusters[0].auth.password: set file (a file holding the secret) or env (a variable holding it)",
+            ]
+        );
+        let (b, c) = (&config.clusters[1], &config.clusters[2]);
+        assert_eq!(b.poll_interval(config.interval), std::time::Duration::from_secs(120));
+        assert_eq!(c.poll_interval(config.interval), std::time::Duration::from_secs(30));
+        assert!(!b.key_counts && !b.consistency.key_count);
+        assert!(c.key_counts && c.consistency.key_count, "both counts are on by default");
+    }
+
+    #[test]
     fn tls_needs_readable_files_and_matching_schemes() {
         let config = parse(
             "clusters:\n- {name: a, endpoints: [https://h:1]}\n- {name: b, endpoints: [http://h:1], tls: {caFile: /nonexistent/ca.crt, certFile: /nonexistent/c.crt}}\n",
