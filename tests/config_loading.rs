@@ -20,6 +20,14 @@ fn an_empty_file_gives_the_documented_defaults() {
     assert_eq!(c.kubernetes.qps, 50.0);
 }
 
+/// `err` has exactly one line starting with each of `expected`.
+fn assert_errors(err: &str, expected: &[&str]) {
+    for want in expected {
+        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
 #[test]
 fn every_mistake_is_reported_with_its_path_and_line() {
     let text = "\
@@ -36,7 +44,6 @@ server:
 leaderElection:
   renewDeadline: 20s
 ";
-    let err = load(text).unwrap_err();
     let expected = [
         "cluster.nmae (line 3, column 3): unknown field `nmae`, expected `name`",
         "export.interval (line 5, column 3): invalid duration \"soon\"",
@@ -45,10 +52,7 @@ leaderElection:
         "server.listen (line 10, column 3): \"nowhere\" is not an address",
         "leaderElection.renewDeadline (line 12, column 3): must be shorter than leaderElection.leaseDuration",
     ];
-    for want in expected {
-        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
-    }
-    assert_eq!(err.lines().count(), expected.len(), "{err}");
+    assert_errors(&load(text).unwrap_err(), &expected);
 }
 
 #[test]
@@ -211,16 +215,12 @@ server:
 ",
         cert = not_pem.display()
     );
-    let err = load(&text).unwrap_err();
     let expected = [
         "export.prometheus.tls (line 5, column 5): TLS needs the endpoint's own listener",
         "export.prometheus.tls.keyFile (line 5, column 46): cannot read /nonexistent/tls.key",
         "export.prometheus.bearerToken (line 6, column 5): set either file or env, not both",
     ];
-    for want in expected {
-        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
-    }
-    assert_eq!(err.lines().count(), expected.len(), "{err}");
+    assert_errors(&load(&text).unwrap_err(), &expected);
 
     std::fs::write(dir.path().join("tls.key"), "not a key\n").unwrap();
     let text = format!(
