@@ -8,6 +8,7 @@ mod config;
 mod failure;
 mod member;
 mod metrics;
+mod points;
 mod poller;
 mod resolve;
 mod seam;

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{call, connect, tls_hint, Access, EtcdError, Purpose};
-use super::metrics::watch_points;
+use super::points::watch_points;
 use crate::backoff::{Attempts, Backoff};
 use crate::collectors::CollectorStatus;
 use crate::series::SeriesTable;
