@@ -2,6 +2,7 @@
 //! and etcd clusters.
 
 pub mod backoff;
+pub mod certificates;
 pub mod collectors;
 pub mod commands;
 pub mod config;

@@ -1,26 +1,29 @@
 //! The shipped alert rules: `deploy/prometheus/rules.yaml` passes `promtool check rules`, its
 //! unit tests (`tests/fixtures/alert_rules_test.yaml`) pass `promtool test rules`, every metric
 //! and label a rule (or a unit-test input series) names is one the agent exports under the
-//! Collector's prometheus exporter names, and the Prometheus Operator overlay carries the same
-//! groups as a PrometheusRule that `kubectl kustomize` renders.
+//! Collector's prometheus exporter names, and the Prometheus Operator and VictoriaMetrics
+//! Operator overlays carry the same groups as a PrometheusRule and a VMRule that
+//! `kubectl kustomize` renders.
 
 #[path = "support/manifests.rs"]
 mod manifests;
 #[path = "support/promql.rs"]
 mod promql;
+#[path = "support/self_metrics.rs"]
+mod self_metrics;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use kube_state_otel::collectors::declared_metrics;
-use kube_state_otel::exposition::{label_name, metric_name, MetricType};
 use promql::{identifiers, label_names, prometheus_names};
 use serde_json::Value;
 
 const RULES: &str = "deploy/prometheus/rules.yaml";
 const RULE_TESTS: &str = "tests/fixtures/alert_rules_test.yaml";
-const OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/prometheus-operator";
+const PROMETHEUS_OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/prometheus-operator";
+const VICTORIAMETRICS_OPERATOR_OVERLAY: &str = "deploy/kubernetes/overlays/victoriametrics-operator";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,64 +55,9 @@ fn rules(groups: &Value) -> Vec<&Value> {
     groups.as_array().expect("groups is a list").iter().flat_map(|g| g["rules"].as_array().unwrap()).collect()
 }
 
-/// The agent's own metrics from the table in docs/metrics.md ("The agent itself"): each
-/// row's Prometheus name(s) with the label names its attributes give.
-fn self_metrics() -> BTreeMap<String, BTreeSet<String>> {
-    let page = read("docs/metrics.md");
-    let start = page.find("## The agent itself").expect("docs/metrics.md has the self-metrics table");
-    let mut metrics = BTreeMap::new();
-    for row in page[start..].lines().filter(|l| l.starts_with("| `")) {
-        let cells: Vec<&str> = row.split(" | ").collect();
-        let unquote = |cell: &str| cell.trim_matches(|c| c == '|' || c == ' ' || c == '`').to_owned();
-        let (name, unit, instrument) = (unquote(cells[0]), unquote(cells[1]), cells[2].trim());
-        // `collector`, `type` (`init`, ...): the values in parentheses are not label names.
-        let attributes = cells[3].split('(').next().unwrap();
-        let labels: BTreeSet<String> = attributes.split('`').skip(1).step_by(2).map(label_name).collect();
-        let kind = match instrument {
-            "gauge" => MetricType::Gauge,
-            "counter" => MetricType::Counter,
-            "histogram" => MetricType::Histogram,
-            other => panic!("docs/metrics.md: unknown instrument {other:?} of {name}"),
-        };
-        let base = metric_name(&name, &unit, kind);
-        let names = if kind == MetricType::Histogram {
-            ["bucket", "sum", "count"].iter().map(|s| format!("{base}_{s}")).collect()
-        } else {
-            vec![base]
-        };
-        assert_created_in_source(&name);
-        for prometheus_name in names {
-            metrics.insert(prometheus_name, labels.clone());
-        }
-    }
-    assert!(metrics.len() >= 15, "{metrics:?}");
-    metrics
-}
-
-/// The documented self-metric is one the agent creates: its name is a string in src/.
-fn assert_created_in_source(name: &str) {
-    fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    sources(&root().join("src"), &mut files);
-    let quoted = format!("\"{name}\"");
-    assert!(
-        files.iter().any(|f| std::fs::read_to_string(f).unwrap().contains(&quoted)),
-        "docs/metrics.md documents {name}, which no file in src/ creates"
-    );
-}
-
 /// Every exported Prometheus metric name with the label names its series carry.
 fn exported() -> BTreeMap<String, BTreeSet<String>> {
-    let mut metrics = self_metrics();
+    let mut metrics = self_metrics::documented();
     for (_, declarations) in declared_metrics() {
         for (declaration, name) in declarations.iter().zip(prometheus_names(declarations)) {
             metrics.insert(name, label_names(std::slice::from_ref(declaration)));
@@ -229,23 +177,35 @@ fn unit_test_inputs_are_exported_series() {
     assert!(wrong.is_empty(), "unit-test inputs the agent does not export:\n{}", wrong.join("\n"));
 }
 
+/// The operators' rule objects: (overlay, file, apiVersion, kind).
+const OPERATOR_RULES: [(&str, &str, &str, &str); 2] = [
+    (PROMETHEUS_OPERATOR_OVERLAY, "prometheusrule.yaml", "monitoring.coreos.com/v1", "PrometheusRule"),
+    (VICTORIAMETRICS_OPERATOR_OVERLAY, "vmrule.yaml", "operator.victoriametrics.com/v1beta1", "VMRule"),
+];
+
 #[test]
-fn the_prometheus_rule_holds_the_same_groups_and_renders() {
+fn the_operator_rule_objects_hold_the_same_groups_and_render() {
     let groups = yaml(RULES)["groups"].clone();
-    let file = format!("{OPERATOR_OVERLAY}/prometheusrule.yaml");
-    let shipped = yaml(&file);
-    let rendered = manifests::kubectl_kustomize(Path::new(OPERATOR_OVERLAY));
-    assert_eq!(rendered.len(), 1, "the overlay renders only the PrometheusRule: {rendered:?}");
-    for (origin, rule) in [(file.as_str(), &shipped), ("kubectl kustomize", &rendered[0])] {
-        assert_eq!(rule["apiVersion"], "monitoring.coreos.com/v1", "{origin}");
-        assert_eq!(rule["kind"], "PrometheusRule", "{origin}");
-        assert_eq!(rule["metadata"]["name"], "kube-state-otel", "{origin}");
-        assert!(rule["metadata"]["labels"].is_object(), "{origin}: labels for a ruleSelector");
-        let spec = rule["spec"].as_object().expect("spec");
-        assert_eq!(spec.keys().collect::<Vec<_>>(), ["groups"], "{origin}");
-        assert!(spec["groups"] == groups, "{origin}: spec.groups differs from {RULES}");
+    for (overlay, file, api_version, kind) in OPERATOR_RULES {
+        let file = format!("{overlay}/{file}");
+        let shipped = yaml(&file);
+        let rendered = manifests::kubectl_kustomize(Path::new(overlay));
+        let rendered: Vec<&Value> = rendered.iter().filter(|o| o["kind"] == kind).collect();
+        assert_eq!(rendered.len(), 1, "{overlay} renders one {kind}: {rendered:?}");
+        for (origin, rule) in [(file.as_str(), &shipped), ("kubectl kustomize", rendered[0])] {
+            assert_eq!(rule["apiVersion"], api_version, "{origin}");
+            assert_eq!(rule["kind"], kind, "{origin}");
+            assert_eq!(rule["metadata"]["name"], "kube-state-otel", "{origin}");
+            assert!(rule["metadata"]["labels"].is_object(), "{origin}: labels for a ruleSelector");
+            let spec = rule["spec"].as_object().expect("spec");
+            assert_eq!(spec.keys().collect::<Vec<_>>(), ["groups"], "{origin}");
+            assert!(
+                spec["groups"] == groups,
+                "{origin}: spec.groups differs from {RULES}; copy the groups again"
+            );
+        }
+        assert_eq!(rendered[0]["metadata"]["namespace"], "monitoring");
     }
-    assert_eq!(rendered[0]["metadata"]["namespace"], "monitoring");
 }
 
 #[test]

@@ -20,6 +20,14 @@ fn an_empty_file_gives_the_documented_defaults() {
     assert_eq!(c.kubernetes.qps, 50.0);
 }
 
+/// `err` has exactly one line starting with each of `expected`.
+fn assert_errors(err: &str, expected: &[&str]) {
+    for want in expected {
+        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(err.lines().count(), expected.len(), "{err}");
+}
+
 #[test]
 fn every_mistake_is_reported_with_its_path_and_line() {
     let text = "\
@@ -36,7 +44,6 @@ server:
 leaderElection:
   renewDeadline: 20s
 ";
-    let err = load(text).unwrap_err();
     let expected = [
         "cluster.nmae (line 3, column 3): unknown field `nmae`, expected `name`",
         "export.interval (line 5, column 3): invalid duration \"soon\"",
@@ -45,10 +52,7 @@ leaderElection:
         "server.listen (line 10, column 3): \"nowhere\" is not an address",
         "leaderElection.renewDeadline (line 12, column 3): must be shorter than leaderElection.leaseDuration",
     ];
-    for want in expected {
-        assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
-    }
-    assert_eq!(err.lines().count(), expected.len(), "{err}");
+    assert_errors(&load(text).unwrap_err(), &expected);
 }
 
 #[test]
@@ -191,4 +195,45 @@ collectors:
     ] {
         assert!(err.contains(wanted), "missing {wanted:?} in\n{err}");
     }
+}
+
+#[test]
+fn metrics_tls_and_token_mistakes_are_reported_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("tls.crt");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let text = format!(
+        "\
+export:
+  prometheus:
+    enabled: true
+    listen: 0.0.0.0:8080
+    tls: {{certFile: {cert}, keyFile: /nonexistent/tls.key}}
+    bearerToken: {{file: /nonexistent/token, env: TOKEN}}
+server:
+  listen: 0.0.0.0:8080
+",
+        cert = not_pem.display()
+    );
+    let expected = [
+        "export.prometheus.tls (line 5, column 5): TLS needs the endpoint's own listener",
+        "export.prometheus.tls.keyFile (line 5, column 46): cannot read /nonexistent/tls.key",
+        "export.prometheus.bearerToken (line 6, column 5): set either file or env, not both",
+    ];
+    assert_errors(&load(&text).unwrap_err(), &expected);
+
+    std::fs::write(dir.path().join("tls.key"), "not a key\n").unwrap();
+    let text = format!(
+        "export:\n  prometheus: {{enabled: true, tls: {{certFile: {d}/tls.crt, keyFile: {d}/tls.key}}, bearerToken: {{env: KSO_TEST_UNSET_METRICS_TOKEN}}}}\n",
+        d = dir.path().display()
+    );
+    let err = load(&text).unwrap_err();
+    assert!(err.contains(&format!("{}/tls.crt: holds no PEM certificate", dir.path().display())), "{err}");
+    let token = err.lines().find(|l| l.starts_with("export.prometheus.bearerToken.env (line 2, "));
+    assert!(
+        token.is_some_and(
+            |l| l.ends_with("the environment variable KSO_TEST_UNSET_METRICS_TOKEN is not set or empty")
+        ),
+        "{err}"
+    );
 }

@@ -61,6 +61,12 @@ collectors:
       - name: c
         endpoints: [https://127.0.0.1:2379]
         tls: {caFile: ca.crt, certFile: tls.crt, keyFile: tls.key}
+        interval: 1m
+        auth: {username: u, password: {file: p, env: P}}
+export:
+  prometheus:
+    tls: {certFile: tls.crt, keyFile: tls.key}
+    bearerToken: {file: t, env: T}
 "#;
 
 /// Configs in the repository, which must use documented keys only.

@@ -83,6 +83,27 @@ async fn a_single_member_reports_every_metric() {
     for alarm in ["NOSPACE", "CORRUPT"] {
         assert_eq!(points.value("etcd.member.alarm", &[member[0], ("etcd.alarm.type", alarm)]), Some(0.0));
     }
+    // The versions etcd itself reports.
+    kube_state_otel::telemetry::install_crypto_provider();
+    let versions = reqwest::get(format!("{endpoint}/version")).await.unwrap().text().await.unwrap();
+    let info = running
+        .wait_until("the member info with both versions", WAIT, |p| {
+            p.find("etcd.member.info", &member)
+                .first()
+                .is_some_and(|s| s.attrs.contains_key("etcd.cluster.version"))
+        })
+        .await;
+    let info = info.find("etcd.member.info", &member)[0].clone();
+    assert_eq!(info.value, 1.0);
+    let server_version = &info.attrs["etcd.server.version"];
+    let cluster_version = &info.attrs["etcd.cluster.version"];
+    assert!(server_version.starts_with("3."), "{info:?}");
+    assert!(
+        versions.contains(&format!("\"etcdserver\":\"{server_version}\""))
+            && versions.contains(&format!("\"etcdcluster\":\"{cluster_version}\"")),
+        "{versions} vs {info:?}"
+    );
+    assert_eq!(info.attrs["etcd.member.name"], "m0");
     let solo = [("etcd.cluster.name", "solo")];
     assert_eq!(points.value("etcd.cluster.has_leader", &solo), Some(1.0));
     assert_eq!(points.value("etcd.cluster.leader.changes", &solo), Some(0.0));
@@ -157,6 +178,11 @@ fn up_of(p: &Points, endpoint: &str) -> Option<f64> {
     p.value("etcd.member.up", &[("server.address", endpoint)])
 }
 
+/// `etcd.member.poll.failures` of the member at `endpoint` for `reason`.
+fn failures(points: &Points, endpoint: &str, reason: &str) -> Option<f64> {
+    points.value("etcd.member.poll.failures", &[("server.address", endpoint), ("error.type", reason)])
+}
+
 #[tokio::test]
 async fn three_members_one_killed_and_restarted_one_frozen() {
     let mut cluster = Cluster::start(3, Options::default()).await;
@@ -192,6 +218,25 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
     };
     let points = running.wait_until("the killed leader down and a new leader", WAIT, after_kill).await;
     assert_eq!(points.find("etcd.member.up", &killed)[0].attrs["etcd.member.name"], leader_name);
+    // Its failed polls are counted as refused (nothing listens on its port any more); the
+    // others have failed none.
+    let points = running
+        .wait_until("refused polls of the killed member counted", WAIT, |p| {
+            failures(p, &leader_endpoint, "refused") >= Some(2.0)
+        })
+        .await;
+    for e in &others {
+        for reason in ["timeout", "refused", "tls", "auth", "dns", "other"] {
+            assert_eq!(failures(&points, e, reason), Some(0.0), "{e} {reason}:\n{points}");
+        }
+    }
+    let counts: Vec<String> = ["refused", "other"]
+        .iter()
+        .map(|r| format!("{r}={:?}", failures(&points, &leader_endpoint, r)))
+        .collect();
+    eprintln!("failed polls of the killed member: {}", counts.join(" "));
+    assert_eq!(failures(&points, &leader_endpoint, "timeout"), Some(0.0), "{points}");
+    assert_eq!(failures(&points, &leader_endpoint, "auth"), Some(0.0), "{points}");
     assert!(points.find("etcd.member.healthy", &killed).is_empty(), "a silent member has only up:\n{points}");
     let details = running.status.snapshot().details;
     let detail = details.get(&format!("trio/{leader_endpoint}")).expect("a detail for the dead member");
@@ -229,6 +274,11 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
     running.wait_until("the frozen member down", WAIT, frozen_down).await;
     let detail = running.status.snapshot().details[&format!("trio/{frozen}")].clone();
     assert!(detail.contains("no answer within 1s"), "{detail}");
+    running
+        .wait_until("timed-out polls of the frozen member counted", WAIT, |p| {
+            failures(p, &frozen, "timeout") >= Some(1.0)
+        })
+        .await;
     etcdctl_ok(&cluster, &["put", "/k", "v2"]);
     let live: Vec<&String> = endpoints.iter().filter(|e| **e != frozen).collect();
     let points = running

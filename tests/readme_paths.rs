@@ -78,6 +78,7 @@ fn every_documented_kustomization_renders() {
         "deploy/kubernetes/overlays/etcd-client-certs",
         "deploy/kubernetes/overlays/prometheus-operator",
         "deploy/kubernetes/overlays/sharded",
+        "deploy/kubernetes/overlays/victoriametrics-operator",
     ] {
         assert!(rendered.contains(expected), "no page tells how to apply {expected}: {rendered:?}");
     }

@@ -52,7 +52,10 @@ pub fn summary(plan: &Plan) -> String {
         let _ = writeln!(s, "export: OTLP disabled");
     }
     if export.prometheus.enabled {
-        let _ = writeln!(s, "prometheus: GET http://{}/metrics", export.prometheus.listen);
+        let prometheus = &export.prometheus;
+        let scheme = if prometheus.tls.is_some() { "https" } else { "http" };
+        let token = if prometheus.bearer_token.is_some() { " (bearer token required)" } else { "" };
+        let _ = writeln!(s, "prometheus: GET {scheme}://{}/metrics{token}", prometheus.listen);
     }
     let le = &config.leader_election;
     if le.enabled {

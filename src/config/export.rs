@@ -1,6 +1,7 @@
 //! The `export` section: OTLP push, Prometheus endpoint, resource attributes.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -171,17 +172,69 @@ pub struct PrometheusConfig {
     #[serde(default)]
     pub enabled: bool,
     /// Listen address of the endpoint; the address of `server.listen` serves `/metrics` on the
-    /// health server.
+    /// health server (then without `tls`: the health server speaks plain HTTP).
     #[serde(default = "default_prometheus_listen")]
     pub listen: String,
+    /// Serve `/metrics` over HTTPS with this certificate; the files are read again when they
+    /// change, without a restart.
+    #[serde(default)]
+    pub tls: Option<PrometheusTlsConfig>,
+    /// Require `Authorization: Bearer <token>` on `/metrics`; the token is read from
+    /// `{file: ...}` (again when the file changes) or `{env: VARIABLE}`.
+    #[serde(default)]
+    pub bearer_token: Option<crate::config_parts::SecretSource>,
+}
+
+/// The serving certificate of the Prometheus endpoint, PEM encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrometheusTlsConfig {
+    /// Certificate chain, leaf first (`tls.crt` of a Kubernetes TLS Secret).
+    pub cert_file: String,
+    /// Private key of the certificate (`tls.key`).
+    pub key_file: String,
 }
 
 fn default_prometheus_listen() -> String {
     "0.0.0.0:9464".into()
 }
 
+impl PrometheusConfig {
+    /// Whether `listen` is the health server's address `server_listen` (then `/metrics` is
+    /// served there): compared as socket addresses, so `127.0.0.1:80` and `127.0.0.1:080` are.
+    pub fn shares_address_with(&self, server_listen: &str) -> bool {
+        same_address(&self.listen, server_listen)
+    }
+}
+
+/// Whether both name the same socket address (`127.0.0.1:80` and `127.0.0.1:080` do).
+fn same_address(a: &str, b: &str) -> bool {
+    match (a.parse::<SocketAddr>(), b.parse::<SocketAddr>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 impl Default for PrometheusConfig {
     fn default() -> Self {
-        PrometheusConfig { enabled: false, listen: default_prometheus_listen() }
+        PrometheusConfig {
+            enabled: false,
+            listen: default_prometheus_listen(),
+            tls: None,
+            bearer_token: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_compare_as_socket_addresses() {
+        assert!(same_address("0.0.0.0:8080", "0.0.0.0:8080"));
+        assert!(same_address("[::]:8080", "[0:0::0]:8080"));
+        assert!(!same_address("0.0.0.0:8080", "0.0.0.0:9464"));
+        assert!(!same_address("127.0.0.1:8080", "0.0.0.0:8080"));
     }
 }

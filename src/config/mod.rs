@@ -15,6 +15,7 @@ pub use crate::config_parts::{index, join, ConfigIssue, ConfigIssues, Duration};
 pub use env::Env;
 pub use export::{
     BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, OtlpTlsConfig, PrometheusConfig,
+    PrometheusTlsConfig,
 };
 pub use load::{load_file, load_str};
 pub use model::{

@@ -65,7 +65,7 @@ fn validate_export(config: &Config, issues: &mut ConfigIssues) {
         issues.push(format!("export.resource.{key}"), "attribute names must not be empty");
     }
     if export.prometheus.enabled {
-        validate_listen(&export.prometheus.listen, "export.prometheus.listen", issues);
+        validate_prometheus(config, issues);
     }
     let otlp = &export.otlp;
     if !otlp.enabled {
@@ -99,6 +99,34 @@ fn validate_export(config: &Config, issues: &mut ConfigIssues) {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             issues.push(format!("export.otlp.headers.{name}"), "not a valid HTTP header name");
         }
+    }
+}
+
+fn validate_prometheus(config: &Config, issues: &mut ConfigIssues) {
+    let prometheus = &config.export.prometheus;
+    validate_listen(&prometheus.listen, "export.prometheus.listen", issues);
+    if let Some(tls) = &prometheus.tls {
+        if prometheus.shares_address_with(&config.server.listen) {
+            issues.push(
+                "export.prometheus.tls",
+                "TLS needs the endpoint's own listener; export.prometheus.listen is server.listen (plain HTTP for the probes)",
+            );
+        }
+        let mut readable = true;
+        for (file, key) in [(&tls.cert_file, "certFile"), (&tls.key_file, "keyFile")] {
+            if let Err(e) = std::fs::metadata(file) {
+                issues.push(format!("export.prometheus.tls.{key}"), format!("cannot read {file}: {e}"));
+                readable = false;
+            }
+        }
+        if readable {
+            if let Err(e) = crate::certificates::load_certified_key(&tls.cert_file, &tls.key_file) {
+                issues.push("export.prometheus.tls", e);
+            }
+        }
+    }
+    if let Some(token) = &prometheus.bearer_token {
+        token.validate("export.prometheus.bearerToken", issues);
     }
 }
 

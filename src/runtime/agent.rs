@@ -36,6 +36,8 @@ pub enum RunError {
     Listen { listen: String, source: std::io::Error },
     #[error("{0}")]
     Sharding(String),
+    #[error("cannot serve /metrics over TLS: {0}")]
+    Tls(String),
 }
 
 /// Runs `plan` until `stop` is cancelled (by a signal, or by a test), then shuts down.

@@ -7,6 +7,8 @@ pub mod health;
 mod lease_client;
 mod logging;
 mod malloc;
+mod metrics_auth;
+mod metrics_tls;
 mod observed;
 mod prometheus_endpoint;
 mod reload;

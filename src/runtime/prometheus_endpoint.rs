@@ -4,7 +4,6 @@
 //! for it, Prometheus text 0.0.4 otherwise; gzip when accepted.
 
 use std::io::Write as _;
-use std::net::SocketAddr;
 
 use axum::extract::State;
 use axum::http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
@@ -14,6 +13,8 @@ use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
+use super::metrics_auth::require_bearer_token;
+use super::metrics_tls::{acceptor, ReloadingCert, TlsListener};
 use super::RunError;
 use crate::config::PrometheusConfig;
 use crate::export::Exporter;
@@ -27,7 +28,8 @@ pub fn routes(exporter: Exporter) -> Router {
 /// Starts the endpoint when `exporter` is given (`export.prometheus.enabled`). It gets its own
 /// listener, except when its address is the health server's (`server_listen`): then the
 /// returned routes are for the health server to serve, since two listeners cannot share it.
-/// Otherwise the returned router is empty.
+/// Otherwise the returned router is empty. `bearerToken` guards `/metrics` only: the probes
+/// stay open, as the kubelet sends no token.
 pub async fn start(
     config: &PrometheusConfig,
     server_listen: &str,
@@ -35,27 +37,36 @@ pub async fn start(
     stop: CancellationToken,
 ) -> Result<Router, RunError> {
     let Some(exporter) = exporter else { return Ok(Router::new()) };
-    if same_address(&config.listen, server_listen) {
+    let mut app = routes(exporter);
+    if let Some(token) = &config.bearer_token {
+        app = require_bearer_token(app, token.clone());
+    }
+    if config.shares_address_with(server_listen) {
         tracing::info!(listen = %config.listen, "Prometheus endpoint served by the health server");
-        return Ok(routes(exporter));
+        return Ok(app);
     }
     let listen_error = |source| RunError::Listen { listen: config.listen.clone(), source };
     let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(listen_error)?;
     let addr = listener.local_addr().map_err(listen_error)?;
-    let app = routes(exporter);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
-    });
-    tracing::info!(%addr, "Prometheus endpoint listening on /metrics");
-    Ok(Router::new())
-}
-
-/// Whether both name the same socket address (`127.0.0.1:80` and `127.0.0.1:080` do).
-fn same_address(a: &str, b: &str) -> bool {
-    match (a.parse::<SocketAddr>(), b.parse::<SocketAddr>()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
+    let shutdown = stop.clone().cancelled_owned();
+    match &config.tls {
+        None => {
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+            });
+        }
+        Some(tls) => {
+            let cert = ReloadingCert::load(&tls.cert_file, &tls.key_file).map_err(RunError::Tls)?;
+            let acceptor = acceptor(std::sync::Arc::new(cert)).map_err(|e| RunError::Tls(e.to_string()))?;
+            let listener = TlsListener::new(listener, acceptor, stop).map_err(listen_error)?;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+            });
+        }
     }
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, token = config.bearer_token.is_some(), "Prometheus endpoint listening on /metrics");
+    Ok(Router::new())
 }
 
 async fn metrics(State(exporter): State<Exporter>, headers: HeaderMap) -> Response {
@@ -182,13 +193,5 @@ mod tests {
         exporter.own_metrics().shutdown();
         let (status, _, _) = scrape(reader, "", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    }
-
-    #[test]
-    fn addresses_compare_as_socket_addresses() {
-        assert!(same_address("0.0.0.0:8080", "0.0.0.0:8080"));
-        assert!(same_address("[::]:8080", "[0:0::0]:8080"));
-        assert!(!same_address("0.0.0.0:8080", "0.0.0.0:9464"));
-        assert!(!same_address("127.0.0.1:8080", "0.0.0.0:8080"));
     }
 }

@@ -19,6 +19,8 @@ const KEYWORDS: &[&str] = &[
     "increase",
     "deriv",
     "label_values",
+    "histogram_quantile",
+    "topk",
     "on",
     "group_left",
     "and",

@@ -1,5 +1,7 @@
 //! Real Prometheus and VictoriaMetrics servers (the Debian packages) started on loopback with
 //! temporary storage, scraping one target every second, and queried through their HTTP API.
+// Each test binary uses a part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,15 +31,30 @@ pub use kube_state_otel_testkit::free_port;
 /// A scrape config for `target` (`host:port`). `honor_labels` keeps the `job` and `instance`
 /// the endpoint derives from `service.name` and `service.instance.id`, as the OTLP path has them.
 fn scrape_config(target: &str) -> String {
-    format!(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: kso-scrape\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
-    )
+    with_jobs(&format!(
+        "  - job_name: kso-scrape\n    honor_labels: true\n    static_configs:\n      - targets: ['{target}']\n"
+    ))
+}
+
+/// A config scraping every second with `jobs` (the YAML list items of `scrape_configs`).
+fn with_jobs(jobs: &str) -> String {
+    format!("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
 }
 
 impl Scraper {
     /// Prometheus scraping `target`.
     pub fn prometheus(target: &str) -> Scraper {
-        Scraper::start("prometheus", target, |config, data, port| {
+        Scraper::prometheus_config(scrape_config(target))
+    }
+
+    /// Prometheus running `jobs` (the YAML list items of `scrape_configs`), every second.
+    pub fn prometheus_jobs(jobs: &str) -> Scraper {
+        Scraper::prometheus_config(with_jobs(jobs))
+    }
+
+    /// Prometheus running the scrape `config` (a whole Prometheus config file).
+    fn prometheus_config(config: String) -> Scraper {
+        Scraper::start("prometheus", config, |config, data, port| {
             vec![
                 format!("--config.file={}", config.display()),
                 format!("--storage.tsdb.path={}", data.display()),
@@ -49,7 +66,7 @@ impl Scraper {
     /// VictoriaMetrics scraping `target`. Its default `-search.latencyOffset` (30s) would hide
     /// the newest samples from queries; its response cache could keep an early empty answer.
     pub fn victoria_metrics(target: &str) -> Scraper {
-        Scraper::start("victoria-metrics", target, |config, data, port| {
+        Scraper::start("victoria-metrics", scrape_config(target), |config, data, port| {
             vec![
                 format!("-promscrape.config={}", config.display()),
                 format!("-storageDataPath={}", data.display()),
@@ -62,12 +79,12 @@ impl Scraper {
 
     fn start(
         name: &'static str,
-        target: &str,
+        config_text: String,
         args: impl Fn(&PathBuf, &PathBuf, u16) -> Vec<String>,
     ) -> Scraper {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("scrape.yml");
-        std::fs::write(&config, scrape_config(target)).unwrap();
+        std::fs::write(&config, config_text).unwrap();
         let data = dir.path().join("data");
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("log")).unwrap();

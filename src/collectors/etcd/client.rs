@@ -9,19 +9,27 @@ use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
+use super::auth::EtcdAuthConfig;
 use super::config::EtcdTlsConfig;
+use crate::config_parts::SecretError;
 
 /// Why a member (or a watch) could not be reached or answered.
 #[derive(Debug, thiserror::Error)]
 pub enum EtcdError {
     #[error("cannot read {what} {}: {source}", path.display())]
     TlsFile { what: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("cannot read the password of etcd user {user}: {source}")]
+    Password { user: String, source: SecretError },
+    #[error("cannot resolve {host}: {source}")]
+    Resolve { host: String, source: std::io::Error },
     #[error("cannot set up a client for {endpoint}: {}", error_text(source))]
     Connect { endpoint: String, source: etcd_client::Error },
     #[error("{what} failed: {}", error_text(source))]
     Request { what: &'static str, source: etcd_client::Error },
     #[error("{what}: no answer within {}", humantime::format_duration(*after))]
     Timeout { what: &'static str, after: Duration },
+    #[error("version request failed: {0}")]
+    Version(String),
     #[error("watch canceled by the server: {reason}")]
     WatchCanceled { reason: String },
     #[error("watch stream ended")]
@@ -40,17 +48,31 @@ pub enum Purpose {
     Watch,
 }
 
-/// A client for one member. Connections are made lazily, so this fails only on bad settings
-/// (unreadable or invalid TLS files, an unparsable URL).
+/// How a cluster's members are reached: TLS and etcd's own authentication.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Access {
+    pub tls: Option<EtcdTlsConfig>,
+    pub auth: Option<EtcdAuthConfig>,
+}
+
+/// A client for one member. Without `auth` connections are made lazily, so this fails only on
+/// bad settings (unreadable or invalid TLS files, an unparsable URL); with `auth` the client
+/// authenticates at once, under `timeout`, and fails on a wrong user or password.
 pub async fn connect(
     endpoint: &str,
-    tls: Option<&EtcdTlsConfig>,
+    access: &Access,
     timeout: Duration,
     purpose: Purpose,
 ) -> Result<Client, EtcdError> {
     let mut options = ConnectOptions::new().with_connect_timeout(timeout);
-    if let Some(tls) = tls {
+    if let Some(tls) = &access.tls {
         options = options.with_tls(tls_options(tls)?);
+    }
+    if let Some(auth) = &access.auth {
+        let (user, password) = auth
+            .credentials()
+            .map_err(|source| EtcdError::Password { user: auth.username.clone(), source })?;
+        options = options.with_user(user, password.expose());
     }
     if purpose == Purpose::Watch {
         options = options
@@ -58,20 +80,24 @@ pub async fn connect(
             .with_keep_alive_while_idle(true)
             .with_require_leader(true);
     }
-    Client::connect([endpoint], Some(options))
-        .await
-        .map_err(|source| EtcdError::Connect { endpoint: endpoint.to_owned(), source })
+    match tokio::time::timeout(timeout, Client::connect([endpoint], Some(options))).await {
+        Ok(client) => client.map_err(|source| EtcdError::Connect { endpoint: endpoint.to_owned(), source }),
+        Err(_) => Err(EtcdError::Timeout { what: "authentication", after: timeout }),
+    }
 }
 
 fn tls_options(tls: &EtcdTlsConfig) -> Result<TlsOptions, EtcdError> {
-    let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(read("CA file", &tls.ca_file)?));
+    let mut options =
+        TlsOptions::new().ca_certificate(Certificate::from_pem(read_tls_file("CA file", &tls.ca_file)?));
     if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-        options = options.identity(Identity::from_pem(read("certificate", cert)?, read("key", key)?));
+        options = options
+            .identity(Identity::from_pem(read_tls_file("certificate", cert)?, read_tls_file("key", key)?));
     }
     Ok(options)
 }
 
-fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, EtcdError> {
+/// Reads a TLS file (again at every new connection, so rotated files are picked up).
+pub fn read_tls_file(what: &'static str, path: &Path) -> Result<Vec<u8>, EtcdError> {
     std::fs::read(path).map_err(|source| EtcdError::TlsFile { what, path: path.to_owned(), source })
 }
 
@@ -126,7 +152,8 @@ pub fn error_text(error: &etcd_client::Error) -> String {
     }
 }
 
-fn chain(mut text: String, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
+/// `text` followed by the Display form of each cause not already in it.
+pub fn chain(mut text: String, mut source: Option<&(dyn std::error::Error + 'static)>) -> String {
     while let Some(e) = source {
         let part = e.to_string();
         if !part.is_empty() && !text.contains(&part) && part != "transport error" {
@@ -171,7 +198,8 @@ mod tests {
     #[tokio::test]
     async fn unreadable_tls_files_name_the_file() {
         let tls = EtcdTlsConfig { ca_file: "/nonexistent/ca.pem".into(), cert_file: None, key_file: None };
-        let err = connect("https://127.0.0.1:1", Some(&tls), Duration::from_secs(1), Purpose::Poll)
+        let access = Access { tls: Some(tls), auth: None };
+        let err = connect("https://127.0.0.1:1", &access, Duration::from_secs(1), Purpose::Poll)
             .await
             .err()
             .unwrap()

@@ -43,6 +43,10 @@ pub struct MemberSample {
     /// through raft, so a member without quorum or a learner cannot answer it).
     pub alarms: Option<Vec<Alarm>>,
     pub poll_duration: Duration,
+    /// The member's etcd version, from its Status.
+    pub server_version: String,
+    /// The cluster version the member runs at, from `/version`; `None` when that failed.
+    pub cluster_version: Option<String>,
     /// Number of keys at the cluster's common revision, when it could be counted.
     pub key_count: Option<i64>,
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config_parts::{index, join, ConfigIssues, Duration};
+use super::auth::EtcdAuthConfig;
+use crate::config_parts::{default_true, index, join, ConfigIssues, Duration};
 
 /// Polls etcd clusters member by member (SPEC §6).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -19,7 +20,7 @@ pub struct EtcdConfig {
     /// fleet); `false` makes every replica poll.
     #[serde(default = "default_leader_election")]
     pub leader_election: bool,
-    /// Time between two polls of every member.
+    /// Time between two polls of every member (a cluster's own `interval` overrides it).
     #[serde(default = "default_interval")]
     pub interval: Duration,
     /// Limit for each request to a member; a member that does not answer within it is down
@@ -40,15 +41,46 @@ pub struct EtcdClusterConfig {
     /// Client URL of every member (`https://10.0.0.1:2379`); each is polled on its own
     /// connection and exported as `server.address`.
     pub endpoints: Vec<String>,
+    /// Time between two polls of this cluster's members; default: the collector's `interval`.
+    #[serde(default)]
+    pub interval: Option<Duration>,
     /// TLS settings, required when the endpoints are `https`.
     #[serde(default)]
     pub tls: Option<EtcdTlsConfig>,
+    /// etcd's own authentication (`etcdctl user add`, `etcdctl auth enable`): a user and where
+    /// its password is read from.
+    #[serde(default)]
+    pub auth: Option<EtcdAuthConfig>,
     /// Key prefixes whose keys are counted each poll (`etcd.keys.count`).
     #[serde(default)]
     pub key_prefixes: Vec<String>,
+    /// Whether the `keyPrefixes` are counted; `false` stops the counts without removing the list.
+    #[serde(default = "default_true")]
+    pub key_counts: bool,
+    /// The cross-member consistency checks.
+    #[serde(default)]
+    pub consistency: EtcdConsistencyConfig,
     /// Key prefixes watched for changes (`etcd.watch.events`).
     #[serde(default)]
     pub watch_prefixes: Vec<String>,
+}
+
+/// Which consistency checks run. The revision and raft index diffs come from the Status every
+/// poll asks anyway; only the key count costs the members extra work.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EtcdConsistencyConfig {
+    /// Whether each member counts all its keys every poll for
+    /// `etcd.cluster.consistency.key_count.diff` (etcd walks its whole index: turn it off, or
+    /// poll the cluster less often, with millions of keys).
+    #[serde(default = "default_true")]
+    pub key_count: bool,
+}
+
+impl Default for EtcdConsistencyConfig {
+    fn default() -> Self {
+        EtcdConsistencyConfig { key_count: true }
+    }
 }
 
 /// TLS files for one cluster, PEM encoded.
@@ -120,7 +152,18 @@ impl EtcdConfig {
 }
 
 impl EtcdClusterConfig {
+    /// The time between two polls of this cluster.
+    pub fn poll_interval(&self, collector: Duration) -> std::time::Duration {
+        self.interval.unwrap_or(collector).get()
+    }
+
     fn validate(&self, path: &str, issues: &mut ConfigIssues) {
+        if self.interval.is_some_and(|i| i.get().is_zero()) {
+            issues.push(join(path, "interval"), "must be greater than zero");
+        }
+        if let Some(auth) = &self.auth {
+            auth.validate(&join(path, "auth"), issues);
+        }
         let endpoints_path = join(path, "endpoints");
         if self.endpoints.is_empty() {
             issues.push(&endpoints_path, "must list at least one endpoint");
@@ -299,6 +342,25 @@ mod tests {
                 "collectors.etcd.clusters: the etcd collector is enabled but lists no cluster",
             ]
         );
+    }
+
+    #[test]
+    fn per_cluster_interval_auth_and_switches_are_read_and_checked() {
+        let config = parse(
+            "interval: 30s\nclusters:\n- {name: a, endpoints: [http://h:1], interval: 0s, auth: {username: u, password: {}}}\n- {name: b, endpoints: [http://h:1], interval: 2m, keyCounts: false, consistency: {keyCount: false}}\n- {name: c, endpoints: [http://h:1]}\n",
+        );
+        assert_eq!(
+            messages(&config),
+            [
+                "collectors.etcd.clusters[0].interval: must be greater than zero",
+                "collectors.etcd.clusters[0].auth.password: set file (a file holding the secret) or env (a variable holding it)",
+            ]
+        );
+        let (b, c) = (&config.clusters[1], &config.clusters[2]);
+        assert_eq!(b.poll_interval(config.interval), std::time::Duration::from_secs(120));
+        assert_eq!(c.poll_interval(config.interval), std::time::Duration::from_secs(30));
+        assert!(!b.key_counts && !b.consistency.key_count);
+        assert!(c.key_counts && c.consistency.key_count, "both counts are on by default");
     }
 
     #[test]

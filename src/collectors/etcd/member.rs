@@ -5,9 +5,11 @@ use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, GetOptions};
 
-use super::client::{call, connect, EtcdError, Purpose};
+use super::client::{call, connect, Access, EtcdError, Purpose};
 use super::cluster::{identity_by_endpoint, identity_by_id, Alarm, Identity, ListedMember, MemberSample};
-use super::config::EtcdTlsConfig;
+use super::failure::{FailureCounts, FailureReason};
+use super::resolve::Resolved;
+use super::version::VersionClient;
 use crate::backoff::{Attempts, Backoff};
 
 /// The agent's backoff counted in poll intervals rather than time (one second stands for one
@@ -47,9 +49,10 @@ impl PollSkips {
 /// The outcome of one member poll.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Status answered; `problem` is a secondary request that failed (alarm or member list).
+    /// Status answered; `problem` is a secondary request that failed (alarm list, member list
+    /// or version).
     Answered {
-        sample: MemberSample,
+        sample: Box<MemberSample>,
         listed: Vec<ListedMember>,
         problem: Option<EtcdError>,
     },
@@ -61,14 +64,29 @@ pub enum Outcome {
 /// One member endpoint and what is known about it.
 pub struct MemberPoller {
     pub endpoint: String,
-    client: Option<Client>,
+    /// The endpoint's host name and last addresses, when it is a name.
+    resolved: Option<Resolved>,
+    client: Option<(Client, VersionClient)>,
     backoff: PollSkips,
     identity: Option<Identity>,
+    failures: FailureCounts,
 }
 
 impl MemberPoller {
     pub fn new(endpoint: String) -> Self {
-        MemberPoller { endpoint, client: None, backoff: PollSkips::default(), identity: None }
+        MemberPoller {
+            resolved: Resolved::for_endpoint(&endpoint),
+            endpoint,
+            client: None,
+            backoff: PollSkips::default(),
+            identity: None,
+            failures: FailureCounts::default(),
+        }
+    }
+
+    /// Failed polls so far, by reason.
+    pub fn failures(&self) -> &FailureCounts {
+        &self.failures
     }
 
     /// Who the member is, as last seen (or as named by another member's list).
@@ -83,18 +101,18 @@ impl MemberPoller {
         }
     }
 
-    /// Status, alarm list and member list, concurrently, each under `timeout`.
-    pub async fn poll(&mut self, tls: Option<&EtcdTlsConfig>, timeout: Duration) -> Outcome {
+    /// Status, alarm list, member list and version, concurrently, each under `timeout`.
+    pub async fn poll(&mut self, access: &Access, timeout: Duration) -> Outcome {
         if !self.backoff.should_poll() {
             return Outcome::Skipped;
         }
         let started = Instant::now();
-        let result = match self.client(tls, timeout).await {
-            Ok(client) => query(client, timeout).await,
+        let result = match self.client(access, timeout).await {
+            Ok((client, versions)) => query(client, versions, timeout).await,
             Err(e) => Err(e),
         };
         match result {
-            Ok((mut sample, alarms, listed)) => {
+            Ok((mut sample, alarms, listed, version_problem)) => {
                 self.backoff.succeeded();
                 sample.poll_duration = started.elapsed();
                 let mut problem = None;
@@ -106,6 +124,9 @@ impl MemberPoller {
                     problem.get_or_insert(e);
                     Vec::new()
                 });
+                if let Some(e) = version_problem {
+                    problem.get_or_insert(e);
+                }
                 let mut identity = identity_by_id(sample.id, &listed);
                 if identity.name.is_empty() {
                     if let Some(known) = self.identity.as_ref().filter(|known| known.id == sample.id) {
@@ -113,9 +134,10 @@ impl MemberPoller {
                     }
                 }
                 self.identity = Some(identity);
-                Outcome::Answered { sample, listed, problem }
+                Outcome::Answered { sample: Box::new(sample), listed, problem }
             }
             Err(e) => {
+                self.failures.count(FailureReason::of(&e, access.tls.as_ref()));
                 self.backoff.failed();
                 // A fresh client next time: re-reads TLS files and drops a broken channel.
                 self.client = None;
@@ -145,33 +167,53 @@ impl MemberPoller {
         options: GetOptions,
         timeout: Duration,
     ) -> Result<i64, EtcdError> {
-        let Some(client) = self.client.clone() else {
+        let Some((client, _)) = self.client.clone() else {
             return Err(EtcdError::NotConnected);
         };
         let mut kv = client.kv_client();
         call(what, timeout, kv.get(key, Some(options))).await.map(|r| r.count())
     }
 
-    async fn client(&mut self, tls: Option<&EtcdTlsConfig>, timeout: Duration) -> Result<Client, EtcdError> {
-        if let Some(client) = &self.client {
-            return Ok(client.clone());
+    /// The member's clients: kept between polls, except that an endpoint named by DNS is
+    /// resolved again first and a name that now has other addresses gets fresh clients.
+    async fn client(
+        &mut self,
+        access: &Access,
+        timeout: Duration,
+    ) -> Result<(Client, VersionClient), EtcdError> {
+        if let Some(resolved) = &mut self.resolved {
+            if resolved.refresh(timeout).await? {
+                tracing::info!(endpoint = %self.endpoint, "etcd endpoint resolves to new addresses; reconnecting");
+                self.client = None;
+            }
         }
-        let client = connect(&self.endpoint, tls, timeout, Purpose::Poll).await?;
-        self.client = Some(client.clone());
-        Ok(client)
+        if let Some(clients) = &self.client {
+            return Ok(clients.clone());
+        }
+        let versions = VersionClient::new(&self.endpoint, access.tls.as_ref(), timeout)?;
+        let client = connect(&self.endpoint, access, timeout, Purpose::Poll).await?;
+        self.client = Some((client.clone(), versions.clone()));
+        Ok((client, versions))
     }
 }
 
-type Answers = (MemberSample, Result<Vec<(u64, Alarm)>, EtcdError>, Result<Vec<ListedMember>, EtcdError>);
+/// Status, then the alarm list and member list, then why the version could not be read.
+type Answers = (
+    MemberSample,
+    Result<Vec<(u64, Alarm)>, EtcdError>,
+    Result<Vec<ListedMember>, EtcdError>,
+    Option<EtcdError>,
+);
 
-async fn query(client: Client, timeout: Duration) -> Result<Answers, EtcdError> {
+async fn query(client: Client, versions: VersionClient, timeout: Duration) -> Result<Answers, EtcdError> {
     let mut maintenance = client.maintenance_client();
     let mut alarm_client = client.maintenance_client();
     let mut cluster = client.cluster_client();
-    let (status, alarms, members) = tokio::join!(
+    let (status, alarms, members, cluster_version) = tokio::join!(
         call("status", timeout, maintenance.status()),
         call("alarm list", timeout, alarm_client.alarm(AlarmAction::Get, AlarmType::None, None)),
         call("member list", timeout, cluster.member_list()),
+        versions.cluster_version(),
     );
     let status = status?;
     let header = status.header();
@@ -186,6 +228,8 @@ async fn query(client: Client, timeout: Duration) -> Result<Answers, EtcdError> 
         db_size_in_use: status.raft_used_db_size(),
         learner: status.is_learner(),
         errors: status.errors().to_vec(),
+        server_version: status.version().to_owned(),
+        cluster_version: cluster_version.as_ref().ok().cloned(),
         ..MemberSample::default()
     };
     let alarms = alarms.map(|r| {
@@ -211,7 +255,7 @@ async fn query(client: Client, timeout: Duration) -> Result<Answers, EtcdError> 
             })
             .collect()
     });
-    Ok((sample, alarms, members))
+    Ok((sample, alarms, members, cluster_version.err()))
 }
 
 fn alarms_of(member: u64, alarms: &[(u64, Alarm)]) -> Vec<Alarm> {

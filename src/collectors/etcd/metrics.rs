@@ -1,10 +1,7 @@
-//! The etcd metrics (SPEC §6): their declaration, and the points built from a poll.
+//! The etcd metrics (SPEC §6): their declaration and attribute keys (`points.rs` builds the
+//! points of a poll).
 
-use opentelemetry::KeyValue;
-
-use super::cluster::{healthy, Alarm, ClusterView, Identity, MemberSample};
 use crate::collectors::declare::declare_metrics;
-use crate::series::Point;
 
 /// The cluster's `name` in the configuration.
 pub const CLUSTER_NAME: &str = "etcd.cluster.name";
@@ -20,6 +17,12 @@ pub const ALARM_TYPE: &str = "etcd.alarm.type";
 pub const KEY_PREFIX: &str = "etcd.key.prefix";
 /// `put` or `delete`, the etcd watch event type.
 pub const EVENT_TYPE: &str = "etcd.event.type";
+/// The member's etcd version (`3.4.30`).
+pub const SERVER_VERSION: &str = "etcd.server.version";
+/// The version the cluster runs at (`3.4.0`), as the member reports it.
+pub const CLUSTER_VERSION: &str = "etcd.cluster.version";
+/// Why a poll failed: `timeout`, `refused`, `tls`, `auth`, `dns` or `other`.
+pub const ERROR_TYPE: &str = "error.type";
 
 declare_metrics! {
     /// Every metric of the etcd table; the discriminant indexes the table's specs.
@@ -108,6 +111,20 @@ declare_metrics! {
             description: "Time the member took to answer this poll",
             attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS],
         },
+        Info {
+            name: "etcd.member.info",
+            unit: "1",
+            instrument: Gauge,
+            description: "1 for each answering member, with its server and cluster version",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, SERVER_VERSION, CLUSTER_VERSION],
+        },
+        PollFailures {
+            name: "etcd.member.poll.failures",
+            unit: "{failure}",
+            instrument: Counter,
+            description: "Polls of the member that failed, by reason",
+            attributes: [CLUSTER_NAME, MEMBER_NAME, MEMBER_ID, SERVER_ADDRESS, ERROR_TYPE],
+        },
         HasLeader {
             name: "etcd.cluster.has_leader",
             unit: "1",
@@ -167,106 +184,8 @@ declare_metrics! {
     }
 }
 
-/// The attributes that name a member; id and name are left out until the member is known.
-pub fn member_attributes(cluster: &str, endpoint: &str, identity: Option<&Identity>) -> Vec<KeyValue> {
-    let mut attrs = vec![KeyValue::new(CLUSTER_NAME, cluster.to_owned())];
-    if let Some(identity) = identity {
-        attrs.push(KeyValue::new(MEMBER_NAME, identity.name.clone()));
-        attrs.push(KeyValue::new(MEMBER_ID, format!("{:x}", identity.id)));
-    }
-    attrs.push(KeyValue::new(SERVER_ADDRESS, endpoint.to_owned()));
-    attrs
-}
-
-/// The points of one member: `up` alone when it did not answer.
-pub fn member_points(
-    cluster: &str,
-    endpoint: &str,
-    identity: Option<&Identity>,
-    sample: Option<&MemberSample>,
-) -> Vec<Point> {
-    let attrs = member_attributes(cluster, endpoint, identity);
-    let Some(s) = sample else {
-        return vec![Point::new(EtcdMetric::Up, attrs, 0.0)];
-    };
-    let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let mut points: Vec<Point> = [
-        (EtcdMetric::Up, 1.0),
-        (EtcdMetric::Healthy, flag(healthy(s))),
-        (EtcdMetric::Leader, flag(s.leader != 0 && s.leader == s.id)),
-        (EtcdMetric::Learner, flag(s.learner)),
-        (EtcdMetric::DbSize, s.db_size as f64),
-        (EtcdMetric::DbSizeInUse, s.db_size_in_use as f64),
-        (EtcdMetric::RaftTerm, s.raft_term as f64),
-        (EtcdMetric::RaftIndex, s.raft_index as f64),
-        (EtcdMetric::RaftAppliedIndex, s.raft_applied_index as f64),
-        (EtcdMetric::Revision, s.revision as f64),
-        (EtcdMetric::PollDuration, s.poll_duration.as_secs_f64()),
-    ]
-    .into_iter()
-    .map(|(metric, value)| Point::new(metric, attrs.clone(), value))
-    .collect();
-    for alarm in s.alarms.iter().flat_map(|raised| Alarm::ALL.map(|a| (a, raised.contains(&a)))) {
-        let mut with_type = attrs.clone();
-        with_type.push(KeyValue::new(ALARM_TYPE, alarm.0.name()));
-        points.push(Point::new(EtcdMetric::Alarm, with_type, flag(alarm.1)));
-    }
-    points
-}
-
-/// The cluster-wide points: leader presence, leader changes and consistency diffs.
-pub fn cluster_points(cluster: &str, view: &ClusterView, leader_changes: u64) -> Vec<Point> {
-    let attrs = vec![KeyValue::new(CLUSTER_NAME, cluster.to_owned())];
-    let mut points = vec![
-        Point::new(EtcdMetric::HasLeader, attrs.clone(), if view.leader.is_some() { 1.0 } else { 0.0 }),
-        Point::new(EtcdMetric::LeaderChanges, attrs.clone(), leader_changes as f64),
-    ];
-    for (metric, diff) in [
-        (EtcdMetric::RevisionDiff, view.revision_diff),
-        (EtcdMetric::RaftIndexDiff, view.raft_index_diff),
-        (EtcdMetric::RaftAppliedIndexDiff, view.raft_applied_index_diff),
-        (EtcdMetric::KeyCountDiff, view.key_count_diff),
-    ] {
-        if let Some(diff) = diff {
-            points.push(Point::new(metric, attrs.clone(), diff as f64));
-        }
-    }
-    points
-}
-
-/// `etcd.keys.count` for the prefixes counted this poll.
-pub fn key_count_points(cluster: &str, counts: &[(String, i64)]) -> Vec<Point> {
-    counts
-        .iter()
-        .map(|(prefix, count)| {
-            let attrs = vec![
-                KeyValue::new(CLUSTER_NAME, cluster.to_owned()),
-                KeyValue::new(KEY_PREFIX, prefix.clone()),
-            ];
-            Point::new(EtcdMetric::KeysCount, attrs, *count as f64)
-        })
-        .collect()
-}
-
-/// `etcd.watch.events` of one watched prefix, both event types.
-pub fn watch_points(cluster: &str, prefix: &str, puts: u64, deletes: u64) -> Vec<Point> {
-    [("put", puts), ("delete", deletes)]
-        .into_iter()
-        .map(|(kind, count)| {
-            let attrs = vec![
-                KeyValue::new(CLUSTER_NAME, cluster.to_owned()),
-                KeyValue::new(KEY_PREFIX, prefix.to_owned()),
-                KeyValue::new(EVENT_TYPE, kind),
-            ];
-            Point::new(EtcdMetric::WatchEvents, attrs, count as f64)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::series::InstrumentKind;
 
@@ -286,63 +205,13 @@ mod tests {
         for (metric, name) in named {
             assert_eq!(specs[metric.id().0 as usize].name, name);
         }
-        assert_eq!(specs.len(), EtcdMetric::WatchEvents.id().0 as usize + 1);
+        assert_eq!(specs.len(), EtcdMetric::ALL.len());
         let counters: Vec<&str> =
             specs.iter().filter(|s| s.kind == InstrumentKind::Counter).map(|s| s.name.as_str()).collect();
-        assert_eq!(counters, ["etcd.cluster.leader.changes", "etcd.watch.events"]);
-        assert_eq!(specs[EtcdMetric::PollDuration.id().0 as usize].unit, "s");
-    }
-
-    #[test]
-    fn a_silent_member_has_only_up_zero() {
-        let identity = Identity { id: 0x8e9e05c52164694d, name: "m1".into() };
-        let points = member_points("main", "http://h:2379", Some(&identity), None);
-        assert_eq!(points.len(), 1);
-        assert_eq!(points[0].value, 0.0);
-        let attrs: Vec<String> =
-            points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
         assert_eq!(
-            attrs,
-            [
-                "etcd.cluster.name=main",
-                "etcd.member.name=m1",
-                "etcd.member.id=8e9e05c52164694d",
-                "server.address=http://h:2379"
-            ]
+            counters,
+            ["etcd.member.poll.failures", "etcd.cluster.leader.changes", "etcd.watch.events"]
         );
-    }
-
-    #[test]
-    fn an_answering_member_reports_every_member_metric() {
-        let sample = MemberSample {
-            id: 7,
-            leader: 7,
-            alarms: Some(vec![Alarm::Nospace]),
-            poll_duration: Duration::from_millis(1500),
-            ..MemberSample::default()
-        };
-        let points = member_points("main", "http://h:2379", None, Some(&sample));
-        let value = |metric: EtcdMetric| points.iter().find(|p| p.metric == metric.id()).unwrap().value;
-        assert_eq!(points.len(), 13);
-        assert_eq!(value(EtcdMetric::Up), 1.0);
-        assert_eq!(value(EtcdMetric::Leader), 1.0);
-        assert_eq!(value(EtcdMetric::Healthy), 0.0, "an active alarm is unhealthy");
-        assert_eq!(value(EtcdMetric::PollDuration), 1.5);
-        let alarms: Vec<(String, f64)> = points
-            .iter()
-            .filter(|p| p.metric == EtcdMetric::Alarm.id())
-            .map(|p| (p.attributes.last().unwrap().value.to_string(), p.value))
-            .collect();
-        assert_eq!(alarms, [("NOSPACE".to_owned(), 1.0), ("CORRUPT".to_owned(), 0.0)]);
-    }
-
-    #[test]
-    fn diffs_are_absent_when_unknown() {
-        let view = ClusterView { revision_diff: Some(3), ..ClusterView::default() };
-        let points = cluster_points("main", &view, 2);
-        assert_eq!(points.len(), 3);
-        assert_eq!(points[0].value, 0.0);
-        assert_eq!(points[1].value, 2.0);
-        assert_eq!((points[2].metric, points[2].value), (EtcdMetric::RevisionDiff.id(), 3.0));
+        assert_eq!(specs[EtcdMetric::PollDuration.id().0 as usize].unit, "s");
     }
 }

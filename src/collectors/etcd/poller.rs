@@ -1,6 +1,7 @@
-//! The poll loop: every interval, every member of every cluster concurrently, then the
-//! cluster-wide figures; plus one watch task per watched prefix.
+//! The poll loops: one per cluster, at the cluster's interval; each poll asks every member
+//! concurrently, then computes the cluster-wide figures. Plus one watch task per watched prefix.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -8,11 +9,12 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 use tracing::Instrument;
 
-use super::client::{tls_hint, EtcdError};
+use super::client::{tls_hint, Access, EtcdError};
 use super::cluster::{ClusterView, LeaderTracker, ListedMember, MemberSample};
 use super::config::{EtcdClusterConfig, EtcdConfig};
 use super::member::{MemberPoller, Outcome};
-use super::metrics::{cluster_points, key_count_points, member_points, EtcdMetric};
+use super::metrics::EtcdMetric;
+use super::points::{cluster_points, key_count_points, member_points};
 use super::watch::{self, WatchTarget};
 use crate::collectors::{CollectorContext, CollectorStatus};
 use crate::series::SeriesTable;
@@ -29,7 +31,7 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
                 cluster: cluster.name.clone(),
                 prefix: prefix.clone(),
                 endpoints: cluster.endpoints.clone(),
-                tls: cluster.tls.clone(),
+                access: access(cluster),
                 timeout,
                 table: table.table().clone(),
                 status: ctx.status.clone(),
@@ -38,43 +40,64 @@ pub async fn run(config: EtcdConfig, ctx: CollectorContext) {
             watches.spawn(watch::run(target, ctx.cancel.child_token()));
         }
     }
-    let mut clusters: Vec<ClusterPoller> = config.clusters.into_iter().map(ClusterPoller::new).collect();
-    let mut ticker = tokio::time::interval(config.interval.get());
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => break,
-            _ = ticker.tick() => {}
+    // Ready once every cluster has been polled once.
+    let first_polls_left = AtomicUsize::new(config.clusters.len());
+    let loops = config.clusters.into_iter().map(|cluster| {
+        let interval = cluster.poll_interval(config.interval);
+        let mut poller = ClusterPoller::new(cluster);
+        let (table, ctx, first_polls_left) = (&table, &ctx, &first_polls_left);
+        async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let started = std::time::Instant::now();
+                let span = tracing::info_span!("etcd.poll", cluster = %poller.config.name, members = poller.members.len());
+                poller.poll(table, timeout, &ctx.status).instrument(span).await;
+                tracing::debug!(cluster = %poller.config.name, elapsed = ?started.elapsed(), "etcd poll done");
+                // One observation per cluster poll: clusters are polled on their own schedules.
+                ctx.self_metrics.collector_duration(&ctx.name, started.elapsed().as_secs_f64());
+                if !poller.polled_once {
+                    poller.polled_once = true;
+                    if first_polls_left.fetch_sub(1, Ordering::Relaxed) == 1 {
+                        ctx.status.set_ready(true);
+                    }
+                }
+            }
         }
-        let started = std::time::Instant::now();
-        let cycle = join_all(clusters.iter_mut().map(|c| {
-            let span = tracing::info_span!("etcd.poll", cluster = %c.config.name, members = c.members.len());
-            c.poll(&table, timeout, &ctx.status).instrument(span)
-        }));
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => break,
-            _ = cycle => {}
-        }
-        tracing::debug!(elapsed = ?started.elapsed(), "etcd poll done");
-        ctx.self_metrics.collector_duration(&ctx.name, started.elapsed().as_secs_f64());
-        ctx.status.set_ready(true);
+    });
+    tokio::select! {
+        _ = ctx.cancel.cancelled() => {}
+        _ = join_all(loops) => {}
     }
     watches.shutdown().await;
     ctx.status.set_ready(false);
     ctx.status.set_up(false);
 }
 
+fn access(cluster: &EtcdClusterConfig) -> Access {
+    Access { tls: cluster.tls.clone(), auth: cluster.auth.clone() }
+}
+
 /// One cluster: its members and what is remembered between polls.
 struct ClusterPoller {
     config: EtcdClusterConfig,
+    access: Access,
     members: Vec<MemberPoller>,
     leader: LeaderTracker,
+    polled_once: bool,
 }
 
 impl ClusterPoller {
     fn new(config: EtcdClusterConfig) -> Self {
         let members = config.endpoints.iter().cloned().map(MemberPoller::new).collect();
-        ClusterPoller { config, members, leader: LeaderTracker::default() }
+        ClusterPoller {
+            access: access(&config),
+            config,
+            members,
+            leader: LeaderTracker::default(),
+            polled_once: false,
+        }
     }
 
     fn detail_part(&self, what: &str) -> String {
@@ -82,17 +105,17 @@ impl ClusterPoller {
     }
 
     async fn poll(&mut self, table: &SeriesTable, timeout: Duration, status: &CollectorStatus) {
-        let tls = self.config.tls.as_ref();
+        let access = &self.access;
         let name = &self.config.name;
         // Each member's points are published as soon as it answers (or fails), so a member
         // that hangs until the timeout does not hold back the others' fresh values.
         let outcomes = join_all(self.members.iter_mut().map(|member| async move {
-            let outcome = member.poll(tls, timeout).await;
+            let outcome = member.poll(access, timeout).await;
             let sample = match &outcome {
-                Outcome::Answered { sample, .. } => Some(sample),
+                Outcome::Answered { sample, .. } => Some(sample.as_ref()),
                 Outcome::Failed(_) | Outcome::Skipped => None,
             };
-            let points = member_points(name, &member.endpoint, member.identity(), sample);
+            let points = member_points(name, &member.endpoint, member.identity(), sample, member.failures());
             table.replace(&member_key(name, &member.endpoint), points);
             outcome
         }))
@@ -107,7 +130,7 @@ impl ClusterPoller {
                     if listed.is_empty() {
                         listed = members;
                     }
-                    samples.push(Some(sample));
+                    samples.push(Some(*sample));
                 }
                 Outcome::Failed(e) => {
                     let mut detail = format!("member {} unreachable: {e}", member.endpoint);
@@ -129,7 +152,8 @@ impl ClusterPoller {
         // Again with the identities learned from the member list (a member that never answered).
         let name = &self.config.name;
         for (member, sample) in self.members.iter().zip(&samples) {
-            let points = member_points(name, &member.endpoint, member.identity(), sample.as_ref());
+            let points =
+                member_points(name, &member.endpoint, member.identity(), sample.as_ref(), member.failures());
             table.replace(&member_key(name, &member.endpoint), points);
         }
         let view = ClusterView::from_samples(samples.iter().flatten());
@@ -139,7 +163,7 @@ impl ClusterPoller {
 
     /// Each answering member counts all its keys at the lowest revision they all have (so the
     /// counts of members in sync are equal even under writes), and one member (the leader when
-    /// it answered) counts the keys under each configured prefix.
+    /// it answered) counts the keys under each configured prefix; each unless switched off.
     async fn count_keys(
         &self,
         samples: &mut [Option<MemberSample>],
@@ -156,14 +180,17 @@ impl ClusterPoller {
             .find(|(_, s)| s.as_ref().is_some_and(|s| s.leader == s.id))
             .or_else(|| answering().next())
             .map(|(m, _)| m);
+        let count_totals = self.config.consistency.key_count;
+        let prefixes_counted: &[String] =
+            if self.config.key_counts { &self.config.key_prefixes } else { &[] };
         let totals = join_all(self.members.iter().zip(samples.iter()).map(|(m, s)| async move {
-            if s.is_some() {
+            if s.is_some() && count_totals {
                 Some(m.count_all_keys(revision, timeout).await)
             } else {
                 None
             }
         }));
-        let prefixes = join_all(self.config.key_prefixes.iter().map(|prefix| async move {
+        let prefixes = join_all(prefixes_counted.iter().map(|prefix| async move {
             let count = match counter {
                 Some(member) => member.count_prefix(prefix, timeout).await,
                 None => Err(EtcdError::NotConnected),

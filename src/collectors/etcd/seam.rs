@@ -20,11 +20,15 @@ struct Etcd(EtcdConfig);
 
 impl Compiled for Etcd {
     fn summary(&self, election: &str) -> Vec<String> {
-        let interval = &self.0.interval;
         self.0
             .clusters
             .iter()
-            .map(|c| format!("etcd/{} ({} members every {interval}; {election})", c.name, c.endpoints.len()))
+            .map(|c| {
+                let interval = c.interval.unwrap_or(self.0.interval);
+                let auth =
+                    c.auth.as_ref().map(|a| format!(" as etcd user {}", a.username)).unwrap_or_default();
+                format!("etcd/{} ({} members every {interval}{auth}; {election})", c.name, c.endpoints.len())
+            })
             .collect()
     }
 

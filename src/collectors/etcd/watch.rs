@@ -11,9 +11,8 @@ use etcd_client::{EventType, WatchOptions};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{call, connect, tls_hint, EtcdError, Purpose};
-use super::config::EtcdTlsConfig;
-use super::metrics::watch_points;
+use super::client::{call, connect, tls_hint, Access, EtcdError, Purpose};
+use super::points::watch_points;
 use crate::backoff::{Attempts, Backoff};
 use crate::collectors::CollectorStatus;
 use crate::series::SeriesTable;
@@ -27,7 +26,7 @@ pub struct WatchTarget {
     pub cluster: String,
     pub prefix: String,
     pub endpoints: Vec<String>,
-    pub tls: Option<EtcdTlsConfig>,
+    pub access: Access,
     pub timeout: Duration,
     pub table: Arc<SeriesTable>,
     pub status: CollectorStatus,
@@ -67,7 +66,7 @@ pub async fn run(target: WatchTarget, cancel: CancellationToken) {
         };
         target.self_metrics.watch_event("etcd", WatchEventKind::Error);
         let wait = next_wait(&mut failures, started.elapsed());
-        let hint = tls_hint(target.tls.as_ref(), &error).map(|h| format!("; {h}")).unwrap_or_default();
+        let hint = tls_hint(target.access.tls.as_ref(), &error).map(|h| format!("; {h}")).unwrap_or_default();
         tracing::debug!(cluster = %target.cluster, prefix = %target.prefix, %endpoint, %error, "etcd watch failed");
         target.status.set_detail(
             &part,
@@ -91,7 +90,7 @@ async fn watch(
     part: &str,
     progress: &mut Progress,
 ) -> EtcdError {
-    let client = match connect(endpoint, target.tls.as_ref(), target.timeout, Purpose::Watch).await {
+    let client = match connect(endpoint, &target.access, target.timeout, Purpose::Watch).await {
         Ok(client) => client,
         Err(e) => return e,
     };
