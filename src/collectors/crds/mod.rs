@@ -25,6 +25,7 @@ mod fields_tests;
 mod filter;
 mod guards;
 mod identity;
+mod ksm;
 mod names;
 mod namespaces;
 mod object_fields;
