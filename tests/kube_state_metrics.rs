@@ -653,7 +653,7 @@ fn flux_gotk_resource_info() {
     assert!(
         stdout.lines().any(|l| l.starts_with("flux_kustomization_last_handled_reconcile_seconds{")
             && l.contains(r#"name="flux-system""#)
-            && l.ends_with(" 1.7644896e+09")),
+            && l.ends_with(" 1.7960256e+09")),
         "{stdout}"
     );
     let summary = check::check_accepts(&config);

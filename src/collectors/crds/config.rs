@@ -14,7 +14,8 @@ use crate::config_parts::Duration;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrdsConfig {
-    /// Whether the collector runs. Default: on when `resources` lists any, off otherwise. The
+    /// Whether the collector runs. Default: on when `resources` lists any or
+    /// `kubeStateMetrics` is set, off otherwise. The
     /// section is checked either way.
     #[serde(default)]
     pub enabled: Option<bool>,
