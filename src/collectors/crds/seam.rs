@@ -61,9 +61,8 @@ impl Compiled for Crds {
         self.resources
             .iter()
             .map(|r| {
-                let metrics = r.metrics.iter().map(|m| m.name.as_str());
-                let names: Vec<&str> =
-                    metrics.chain(r.aggregations.iter().map(|a| a.name.as_str())).collect();
+                // Metrics then aggregations, one entry per exported name.
+                let names: Vec<&str> = r.specs.iter().map(|s| s.name.as_str()).collect();
                 let resource = match (r.by_kind, &r.gvr.kind) {
                     (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
                     _ => r.gvr.to_string(),

@@ -209,6 +209,7 @@ fn compile_each(each: &Each, origin: &Origin, at: &str, issues: &mut ConfigIssue
                 return None;
             };
             let at = join(at, "stateSet");
+            // kube-state-metrics would write a label without a name, which no scrape accepts.
             if state_set.label_name.is_empty() {
                 origin.push(
                     issues,
@@ -224,7 +225,9 @@ fn compile_each(each: &Each, origin: &Origin, at: &str, issues: &mut ConfigIssue
                 &join(&at, "labelsFromPath"),
                 issues,
             );
-            (!state_set.label_name.is_empty()).then_some(())?;
+            if state_set.label_name.is_empty() {
+                return None;
+            }
             Some(EachKind::StateSet {
                 path: path?,
                 labels: labels?,

@@ -245,3 +245,50 @@ fn base_labels_and_full_names_of_kube_state_metrics() {
     assert_eq!(name("metricNamePrefix: \"\"\n"), "count");
     assert_eq!(name("metricNamePrefix: bar_baz\n"), "bar_baz_count");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::collectors::crds::fields_tests::json_value;
+
+    /// Path segments that exercise every step kind on the random objects' short keys.
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{1,3}",
+            Just("0".to_owned()),
+            Just("-1".to_owned()),
+            "\\[[a-z]{1,2}=[a-z0-9]{1,2}\\]",
+            "[a-z]{1,2}=[a-z]{1,2}",
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(segment(), 0..3)
+    }
+
+    fn yaml(segments: &[String]) -> String {
+        serde_json::to_string(segments).unwrap()
+    }
+
+    proptest! {
+        /// Any object and any paths end in series and errors; never a panic, and every series
+        /// carries the family's common labels.
+        #[test]
+        fn any_object_gives_series_or_errors(object in json_value(), p in path(), v in path(), l in path()) {
+            let document = format!(
+                "commonLabels: {{team: x}}\nmetrics:\n  \
+                 - {{name: g, each: {{type: Gauge, gauge: {{path: {p}, valueFrom: {v}, labelFromKey: k, labelsFromPath: {{l: {l}, \"s_*\": {l}}}}}}}}}\n  \
+                 - {{name: s, each: {{type: StateSet, stateSet: {{path: {p}, valueFrom: {v}, labelName: st, list: [a, b]}}}}}}\n  \
+                 - {{name: i, each: {{type: Info, info: {{path: {p}, labelFromKey: k, labelsFromPath: {{l: {l}}}}}}}}}\n",
+                p = yaml(&p), v = yaml(&v), l = yaml(&l)
+            );
+            for family in families(&document) {
+                let (values, _errors) = family.values(&object);
+                for value in values {
+                    prop_assert_eq!(value.labels.get("team").map(String::as_str), Some("x"));
+                }
+            }
+        }
+    }
+}
