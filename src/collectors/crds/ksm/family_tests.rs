@@ -61,18 +61,21 @@ fn families(resource_yaml: &str) -> Vec<KsmFamily> {
     resources.remove(0).families
 }
 
+/// A value and its labels, sorted by name.
+type Series = (f64, Vec<(String, String)>);
+
 /// The values of a metric whose `each` is `each` (YAML flow map), sorted as kube-state-metrics
 /// sorts them, as (value, labels) pairs; and the errors.
-fn values(each: &str) -> (Vec<(f64, Vec<(String, String)>)>, Vec<String>) {
+fn values(each: &str) -> (Vec<Series>, Vec<String>) {
     let family = families(&format!("metrics:\n  - name: m\n    each: {each}\n")).remove(0);
     let (values, errors) = family.values(&cr());
-    let mut out: Vec<(f64, Vec<(String, String)>)> =
+    let mut out: Vec<Series> =
         values.into_iter().map(|v| (v.value, v.labels.into_iter().collect())).collect();
     out.sort_by(|a, b| a.1.cmp(&b.1));
     (out, errors)
 }
 
-fn series(pairs: &[(f64, &[(&str, &str)])]) -> Vec<(f64, Vec<(String, String)>)> {
+fn series(pairs: &[(f64, &[(&str, &str)])]) -> Vec<Series> {
     pairs
         .iter()
         .map(|(v, labels)| (*v, labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()))
