@@ -8,83 +8,23 @@
 //! code's series are expected and the comment says what differs (docs/kube-state-metrics.md).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 #[path = "support/check.rs"]
 mod check;
 #[path = "support/exposition.rs"]
 mod exposition;
+#[path = "support/render.rs"]
+mod render;
 
 use exposition::{samples, Sample};
 
-/// The documentation's custom resource (its `apiVersion: myteam.io/vl` read as `v1`, the
-/// version its configs name).
-const FOO: &str = r#"
-kind: Foo
-apiVersion: myteam.io/v1
-metadata:
-    annotations:
-        bar: baz
-        qux: quxx
-    labels:
-        foo: bar
-    name: foo
-spec:
-    version: v1.2.3
-    order:
-        - id: 1
-          value: true
-        - id: 3
-          value: false
-    replicas: 1
-    refs:
-        - my_other_foo
-        - foo_2
-        - foo_with_extensions
-status:
-    phase: Pending
-    active:
-        type-a: 1
-        type-b: 3
-    conditions:
-        - name: a
-          value: 45
-        - name: b
-          value: 66
-    sub:
-        type-a:
-            active: 1
-            ready: 2
-        type-b:
-            active: 3
-            ready: 4
-    uptime: 43.21
-"#;
+/// A file of `tests/fixtures/kube-state-metrics/`.
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(manifest(&format!("tests/fixtures/kube-state-metrics/{name}"))).unwrap()
+}
 
 fn manifest(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn run_render(config: &Path, objects: &[PathBuf]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
-        .arg("render")
-        .arg("--config")
-        .arg(config)
-        .arg("--objects")
-        .args(objects)
-        .env("POD_NAME", "kso-0")
-        .env_remove("OTEL_RESOURCE_ATTRIBUTES")
-        .env_remove("OTEL_SERVICE_NAME")
-        .env_remove("KUBE_STATE_OTEL_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn stdout_of(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    stdout
 }
 
 /// `render` of `objects` with `document` as the kube-state-metrics document (from a file).
@@ -103,7 +43,7 @@ fn render_document(document: &str, objects: &str) -> String {
     .unwrap();
     let objects_path = dir.path().join("objects.yaml");
     std::fs::write(&objects_path, objects).unwrap();
-    stdout_of(&run_render(&config, &[objects_path]))
+    render::stdout_of(&render::render(&config, &[objects_path], &[]))
 }
 
 /// The samples of the families `expected` names must be exactly `expected`, each with the
@@ -127,23 +67,8 @@ fn assert_series(stdout: &str, expected: &[&str]) {
 
 #[test]
 fn single_values() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: myteam.io
-        kind: "Foo"
-        version: "v1"
-      metrics:
-        - name: "uptime"
-          help: "Foo uptime"
-          each:
-            type: Gauge
-            gauge:
-              path: [status, uptime]
-"#;
-    let stdout = render_document(document, FOO);
+    let document = fixture("docs-single-values.yaml");
+    let stdout = render_document(&document, &fixture("foo.yaml"));
     assert_series(
         &stdout,
         &[
@@ -161,41 +86,9 @@ spec:
 /// `key_...`.
 #[test]
 fn multiple_metrics_kitchen_sink() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: myteam.io
-        kind: "Foo"
-        version: "v1"
-      # labels can be added to all metrics from a resource
-      commonLabels:
-        crd_type: "foo"
-      labelsFromPath:
-        name: [metadata, name]
-      metrics:
-        - name: "ready_count"
-          help: "Number Foo Bars ready"
-          each:
-            type: Gauge
-            gauge:
-              path: [status, sub]
-              labelFromKey: type
-              labelsFromPath:
-                active: [active]
-              valueFrom: [ready]
-          commonLabels:
-            custom_metric: "yes"
-          labelsFromPath:
-            "*": [metadata, labels]
-            "lorem_*": [metadata, annotations]
-            "**": [metadata, annotations]
-            name: [metadata, name]
-            foo: [metadata, labels, foo]
-"#;
+    let document = fixture("docs-multiple-metrics-kitchen-sink.yaml");
     assert_series(
-        &render_document(document, FOO),
+        &render_document(&document, &fixture("foo.yaml")),
         &[
             r#"kube_customresource_ready_count{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", active="1",custom_metric="yes",foo="bar",name="foo",key_bar="baz",key_qux="quxx",type="type-a",lorem_bar="baz",lorem_qux="quxx",crd_type="foo",} 2"#,
             r#"kube_customresource_ready_count{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", active="3",custom_metric="yes",foo="bar",name="foo",key_bar="baz",key_qux="quxx",type="type-b",lorem_bar="baz",lorem_qux="quxx",crd_type="foo",} 4"#,
@@ -205,28 +98,9 @@ spec:
 
 #[test]
 fn non_map_arrays() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: myteam.io
-        kind: "Foo"
-        version: "v1"
-      labelsFromPath:
-        name: [metadata, name]
-      metrics:
-        - name: "ref_info"
-          help: "Reference to other Foo"
-          each:
-            type: Info
-            info:
-              path: [spec, refs]
-              labelsFromPath:
-                ref: []
-"#;
+    let document = fixture("docs-non-map-arrays.yaml");
     assert_series(
-        &render_document(document, FOO),
+        &render_document(&document, &fixture("foo.yaml")),
         &[
             r#"kube_customresource_ref_info{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", name="foo",ref="my_other_foo"} 1"#,
             r#"kube_customresource_ref_info{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", name="foo",ref="foo_2"} 1"#,
@@ -235,90 +109,14 @@ spec:
     );
 }
 
-const VPA: &str = r#"
-apiVersion: autoscaling.k8s.io/v1
-kind: VerticalPodAutoscaler
-metadata:
-  name: vpa-example
-  namespace: namespace-example
-  annotations:
-    foo: "123"
-    note: not a number
-  labels:
-    team: shop
-spec:
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: target-name-example
-  updatePolicy:
-    updateMode: Recreate
-  resourcePolicy:
-    containerPolicies:
-      - containerName: consumer
-        minAllowed: {cpu: 50m, memory: 64Mi}
-        maxAllowed: {cpu: "2", memory: 1Gi}
-status:
-  recommendation:
-    containerRecommendations:
-    - containerName: consumer
-      lowerBound:
-        cpu: 100m
-        memory: "123456"
-      target:
-        cpu: 250m
-        memory: 262144k
-"#;
-
 /// Two entries of one name are one family with the series of both. The documentation's
 /// `target_api_version="apps/v1"` cannot come from `[apiVersion]` of a VerticalPodAutoscaler:
 /// its code gives the object's own `autoscaling.k8s.io/v1`.
 #[test]
 fn same_metrics_with_different_labels() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: autoscaling.k8s.io
-        kind: "VerticalPodAutoscaler"
-        version: "v1"
-      labelsFromPath:
-        verticalpodautoscaler: [metadata, name]
-        namespace: [metadata, namespace]
-        target_api_version: [apiVersion]
-        target_kind: [spec, targetRef, kind]
-        target_name: [spec, targetRef, name]
-      metrics:
-        # for memory
-        - name: "verticalpodautoscaler_status_recommendation_containerrecommendations_lowerbound"
-          help: "Minimum memory resources the container can use before the VerticalPodAutoscaler updater evicts it."
-          commonLabels:
-            unit: "byte"
-            resource: "memory"
-          each:
-            type: Gauge
-            gauge:
-              path: [status, recommendation, containerRecommendations]
-              labelsFromPath:
-                container: [containerName]
-              valueFrom: [lowerBound, memory]
-        # for CPU
-        - name: "verticalpodautoscaler_status_recommendation_containerrecommendations_lowerbound"
-          help: "Minimum cpu resources the container can use before the VerticalPodAutoscaler updater evicts it."
-          commonLabels:
-            unit: "core"
-            resource: "cpu"
-          each:
-            type: Gauge
-            gauge:
-              path: [status, recommendation, containerRecommendations]
-              labelsFromPath:
-                container: [containerName]
-              valueFrom: [lowerBound, cpu]
-"#;
+    let document = fixture("docs-same-metrics-with-different-labels.yaml");
     assert_series(
-        &render_document(document, VPA),
+        &render_document(&document, &fixture("vpa.yaml")),
         &[
             r#"kube_customresource_verticalpodautoscaler_status_recommendation_containerrecommendations_lowerbound{container="consumer",customresource_group="autoscaling.k8s.io",customresource_kind="VerticalPodAutoscaler",customresource_version="v1",namespace="namespace-example",resource="memory",target_api_version="autoscaling.k8s.io/v1",target_kind="Deployment",target_name="target-name-example",unit="byte",verticalpodautoscaler="vpa-example"} 123456"#,
             r#"kube_customresource_verticalpodautoscaler_status_recommendation_containerrecommendations_lowerbound{container="consumer",customresource_group="autoscaling.k8s.io",customresource_kind="VerticalPodAutoscaler",customresource_version="v1",namespace="namespace-example",resource="cpu",target_api_version="autoscaling.k8s.io/v1",target_kind="Deployment",target_name="target-name-example",unit="core",verticalpodautoscaler="vpa-example"} 0.1"#,
@@ -331,30 +129,9 @@ spec:
 /// per entry that converts to a number (`foo: "123"`); the others are skipped silently.
 #[test]
 fn vertical_pod_autoscaler_annotations() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: autoscaling.k8s.io
-        kind: "VerticalPodAutoscaler"
-        version: "v1"
-      labelsFromPath:
-        verticalpodautoscaler: [metadata, name]
-        namespace: [metadata, namespace]
-        target_api_version: [apiVersion]
-        target_kind: [spec, targetRef, kind]
-        target_name: [spec, targetRef, name]
-      metrics:
-        - name: "annotations"
-          help: "Kubernetes annotations converted to Prometheus labels."
-          each:
-            type: Gauge
-            gauge:
-              path: [metadata, annotations]
-"#;
+    let document = fixture("docs-vertical-pod-autoscaler-annotations.yaml");
     assert_series(
-        &render_document(document, VPA),
+        &render_document(&document, &fixture("vpa.yaml")),
         &[
             r#"kube_customresource_annotations{customresource_group="autoscaling.k8s.io", customresource_kind="VerticalPodAutoscaler", customresource_version="v1", namespace="namespace-example",target_api_version="autoscaling.k8s.io/v1",target_kind="Deployment",target_name="target-name-example",verticalpodautoscaler="vpa-example"} 123"#,
         ],
@@ -363,9 +140,10 @@ spec:
 
 #[test]
 fn all_vertical_pod_autoscaler_metrics() {
-    let stdout = stdout_of(&run_render(
+    let stdout = render::stdout_of(&render::render(
         &manifest("tests/fixtures/kube-state-metrics/vpa-config.yaml"),
         &[manifest("tests/fixtures/kube-state-metrics/vpa.yaml")],
+        &[],
     ));
     let common = r#"customresource_group="autoscaling.k8s.io",customresource_kind="VerticalPodAutoscaler",customresource_version="v1",namespace="namespace-example",target_api_version="apps/v1",target_kind="Deployment",target_name="target-name-example",verticalpodautoscaler="vpa-example""#;
     let line = |name: &str, labels: &str, value: &str| {
@@ -434,32 +212,7 @@ fn all_vertical_pod_autoscaler_metrics() {
 
 #[test]
 fn status_conditions_of_kubernetes_controllers() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-  - groupVersionKind:
-      group: myteam.io
-      kind: "Foo"
-      version: "v1"
-    labelsFromPath:
-      name:
-      - metadata
-      - name
-      namespace:
-      - metadata
-      - namespace
-    metrics:
-    - name: "foo_status"
-      help: "status condition "
-      each:
-        type: Gauge
-        gauge:
-          path: [status, conditions]
-          labelsFromPath:
-            type: ["type"]
-          valueFrom: ["status"]
-"#;
+    let document = fixture("docs-status-conditions-of-kubernetes-controllers.yaml");
     let objects = r#"
 apiVersion: myteam.io/v1
 kind: Foo
@@ -473,7 +226,7 @@ status:
       type: Synced
 "#;
     assert_series(
-        &render_document(document, objects),
+        &render_document(&document, objects),
         &[
             r#"kube_customresource_foo_status{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", name="foo", namespace="ns", type="Ready"} 1.0"#,
             r#"kube_customresource_foo_status{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", name="foo", namespace="ns", type="Synced"} 0"#,
@@ -483,26 +236,9 @@ status:
 
 #[test]
 fn state_set() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: myteam.io
-        kind: "Foo"
-        version: "v1"
-      metrics:
-        - name: "status_phase"
-          help: "Foo status_phase"
-          each:
-            type: StateSet
-            stateSet:
-              labelName: phase
-              path: [status, phase]
-              list: [Pending, Bar, Baz]
-"#;
+    let document = fixture("docs-state-set.yaml");
     assert_series(
-        &render_document(document, FOO),
+        &render_document(&document, &fixture("foo.yaml")),
         &[
             r#"kube_customresource_status_phase{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", phase="Pending"} 1"#,
             r#"kube_customresource_status_phase{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", phase="Bar"} 0"#,
@@ -513,25 +249,9 @@ spec:
 
 #[test]
 fn info() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: myteam.io
-        kind: "Foo"
-        version: "v1"
-      metrics:
-        - name: "version"
-          help: "Foo version"
-          each:
-            type: Info
-            info:
-              labelsFromPath:
-                version: [spec, version]
-"#;
+    let document = fixture("docs-info.yaml");
     assert_series(
-        &render_document(document, FOO),
+        &render_document(&document, &fixture("foo.yaml")),
         &[
             r#"kube_customresource_version{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1", version="v1.2.3"} 1"#,
         ],
@@ -547,13 +267,13 @@ fn naming_with_a_prefix_and_without() {
         )
     };
     assert_series(
-        &render_document(&document("myteam_foos"), FOO),
+        &render_document(&document("myteam_foos"), &fixture("foo.yaml")),
         &[
             r#"myteam_foos_uptime{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1"} 43.21"#,
         ],
     );
     assert_series(
-        &render_document(&document("\"\""), FOO),
+        &render_document(&document("\"\""), &fixture("foo.yaml")),
         &[
             r#"uptime{customresource_group="myteam.io", customresource_kind="Foo", customresource_version="v1"} 43.21"#,
         ],
@@ -562,30 +282,12 @@ fn naming_with_a_prefix_and_without() {
 
 #[test]
 fn wildcard_version_and_kind_match_every_kind_of_the_group() {
-    let document = r#"
-kind: CustomResourceStateMetrics
-spec:
-  resources:
-    - groupVersionKind:
-        group: "myteam.io"
-        version: "*"
-        kind: "*"
-      metrics:
-        - name: "myobject_info"
-          help: "Foo Bar Baz"
-          each:
-            type: Info
-            info:
-              path: [metadata]
-              labelsFromPath:
-                object: [name]
-                namespace: [namespace]
-"#;
+    let document = fixture("docs-wildcard.yaml");
     let objects = "apiVersion: myteam.io/v1\nkind: Foo\nmetadata: {name: foo, namespace: ns}\n---\n\
                    apiVersion: myteam.io/v1\nkind: Bar\nmetadata: {name: bar, namespace: ns}\n---\n\
                    apiVersion: otherteam.io/v1\nkind: Foo\nmetadata: {name: other, namespace: ns}\n";
     assert_series(
-        &render_document(document, objects),
+        &render_document(&document, objects),
         &[
             r#"kube_customresource_myobject_info{customresource_group="myteam.io",customresource_kind="Foo",customresource_version="v1",namespace="ns",object="foo"} 1"#,
             r#"kube_customresource_myobject_info{customresource_group="myteam.io",customresource_kind="Bar",customresource_version="v1",namespace="ns",object="bar"} 1"#,
@@ -597,27 +299,11 @@ spec:
 /// map with `labelFromKey`, one series per annotation.
 #[test]
 fn info_over_a_map_with_label_from_key() {
-    let document = r#"
-spec:
-  resources:
-    - groupVersionKind: {group: apps, version: v1, kind: Deployment}
-      labelsFromPath:
-        name: [metadata, name]
-      commonLabels:
-        hello: world
-      metrics:
-        - name: test_metrics
-          help: metrics for testing
-          each:
-            type: info
-            info:
-              path: [metadata, annotations]
-              labelFromKey: test
-"#;
+    let document = fixture("docs-info-over-a-map-with-label-from-key.yaml");
     let objects = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\n  \
                    annotations: {deployment.kubernetes.io/revision: \"3\", team: shop}\n";
     assert_series(
-        &render_document(document, objects),
+        &render_document(&document, objects),
         &[
             r#"kube_customresource_test_metrics{customresource_group="apps",customresource_kind="Deployment",customresource_version="v1",hello="world",name="web",test="deployment.kubernetes.io/revision"} 1"#,
             r#"kube_customresource_test_metrics{customresource_group="apps",customresource_kind="Deployment",customresource_version="v1",hello="world",name="web",test="team"} 1"#,
@@ -630,8 +316,11 @@ spec:
 #[test]
 fn flux_gotk_resource_info() {
     let config = manifest("config/examples/kube-state-metrics/config.yaml");
-    let stdout =
-        stdout_of(&run_render(&config, &[manifest("config/examples/kube-state-metrics/objects.yaml")]));
+    let stdout = render::stdout_of(&render::render(
+        &config,
+        &[manifest("config/examples/kube-state-metrics/objects.yaml")],
+        &[],
+    ));
     let revision = "main@sha1:5f4a6f0c2d8e1b7a9c3d4e5f60718293a4b5c6d7";
     let flux_system = format!(
         r#"gotk_resource_info{{customresource_group="kustomize.toolkit.fluxcd.io",customresource_kind="Kustomization",customresource_version="v1",exported_namespace="flux-system",name="flux-system",ready="True",revision="{revision}",source_name="flux-system",suspended="false"}} 1"#

@@ -4,19 +4,22 @@
 //! changes them; an edit of the document file is applied without restart; `/readyz` waits for
 //! the document's resources like for native ones.
 
+#[path = "support/exporter.rs"]
+mod exporter_support;
 #[path = "support/exposition.rs"]
 mod exposition;
+#[path = "support/crds_harness.rs"]
+mod harness;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
+use harness::expect_points;
 use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
-use kube_state_otel_testkit::otlp_receiver::{find_metric, points, OtlpReceiver};
+use kube_state_otel_testkit::otlp_receiver::OtlpReceiver;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-const WAIT: Duration = Duration::from_secs(30);
 const GVK: &str = "customresource_group=myteam.io,customresource_kind=Foo,customresource_version=v1";
 
 const DOCUMENT: &str = r#"
@@ -45,31 +48,6 @@ fn foo(uptime: f64, phase: &str) -> Value {
         "spec": {"replicas": 2},
         "status": {"uptime": uptime, "phase": phase}
     })
-}
-
-/// The newest export's points of `metric` as sorted `k=v,... value` lines.
-fn latest(receiver: &OtlpReceiver, metric: &str) -> Vec<String> {
-    let received = receiver.received();
-    let Some(last) = received.last() else { return vec![] };
-    let mut lines: Vec<String> = find_metric(&last.request, metric)
-        .map(points)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| {
-            let attrs: Vec<String> = p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("{} {}", attrs.join(","), p.value)
-        })
-        .collect();
-    lines.sort();
-    lines
-}
-
-async fn expect(receiver: &OtlpReceiver, metric: &str, want: &[&str]) {
-    let started = Instant::now();
-    while latest(receiver, metric) != want {
-        assert!(started.elapsed() < WAIT, "{metric}: wanted {want:?}, have {:?}", latest(receiver, metric));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn get(url: &str) -> (u16, String) {
@@ -118,13 +96,13 @@ async fn a_document_beside_a_native_resource_exports_kube_state_metrics_series()
     let agent = tokio::spawn(kube_state_otel::runtime::run_watching(config.clone(), plan, env, stop.clone()));
 
     let uptime = format!("{GVK},name=foo,namespace=ns 43.21");
-    expect(&receiver, "kube_customresource_uptime", &[&uptime]).await;
+    expect_points(&receiver, "kube_customresource_uptime", &[&uptime]).await;
     let pending = [
         format!("{GVK},name=foo,namespace=ns,phase=Pending 1"),
         format!("{GVK},name=foo,namespace=ns,phase=Running 0"),
     ];
-    expect(&receiver, "kube_customresource_status_phase", &[&pending[0], &pending[1]]).await;
-    expect(&receiver, "test.foo.replicas", &["name=foo,namespace=ns 2"]).await;
+    expect_points(&receiver, "kube_customresource_status_phase", &[&pending[0], &pending[1]]).await;
+    expect_points(&receiver, "test.foo.replicas", &["name=foo,namespace=ns 2"]).await;
     // An OTLP gauge without a unit: no exporter adds a suffix to the name.
     let metric = receiver.latest_metric("kube_customresource_uptime").unwrap();
     assert_eq!((metric.unit.as_str(), metric.description.as_str()), ("", "Foo uptime"));
@@ -153,18 +131,18 @@ async fn a_document_beside_a_native_resource_exports_kube_state_metrics_series()
 
     server.apply(foo(50.5, "Running")).unwrap();
     let uptime = format!("{GVK},name=foo,namespace=ns 50.5");
-    expect(&receiver, "kube_customresource_uptime", &[&uptime]).await;
+    expect_points(&receiver, "kube_customresource_uptime", &[&uptime]).await;
     let running = [
         format!("{GVK},name=foo,namespace=ns,phase=Pending 0"),
         format!("{GVK},name=foo,namespace=ns,phase=Running 1"),
     ];
-    expect(&receiver, "kube_customresource_status_phase", &[&running[0], &running[1]]).await;
+    expect_points(&receiver, "kube_customresource_status_phase", &[&running[0], &running[1]]).await;
 
     // Editing the document file reloads it: the renamed family replaces the old one.
     replace_file(&document, &DOCUMENT.replace("- name: uptime", "- name: up_seconds"));
-    expect(&receiver, "kube_customresource_up_seconds", &[&uptime]).await;
-    expect(&receiver, "kube_customresource_uptime", &[]).await;
-    expect(&receiver, "test.foo.replicas", &["name=foo,namespace=ns 2"]).await;
+    expect_points(&receiver, "kube_customresource_up_seconds", &[&uptime]).await;
+    expect_points(&receiver, "kube_customresource_uptime", &[]).await;
+    expect_points(&receiver, "test.foo.replicas", &["name=foo,namespace=ns 2"]).await;
 
     stop.cancel();
     agent.await.unwrap().unwrap();
