@@ -150,6 +150,13 @@ fn all_vertical_pod_autoscaler_metrics() {
         let labels = if labels.is_empty() { String::new() } else { format!(",{labels}") };
         format!("kube_verticalpodautoscaler_{name}{{{common}{labels}}} {value}")
     };
+    let memory = r#"container="consumer",resource="memory",unit="byte""#;
+    let cpu = r#"container="consumer",resource="cpu",unit="core""#;
+    let policy =
+        |bound: &str, resource: &str| format!("spec_resourcepolicy_container_policies_{bound}_{resource}");
+    let recommended = |bound: &str, resource: &str| {
+        format!("status_recommendation_containerrecommendations_{bound}_{resource}")
+    };
     let lines = [
         line("annotations", r#"annotation_foo="123",annotation_note="not a number",name="vpa-example""#, "1"),
         line("labels", r#"label_team="shop",name="vpa-example""#, "1"),
@@ -157,46 +164,14 @@ fn all_vertical_pod_autoscaler_metrics() {
         line("spec_updatepolicy_updatemode", r#"update_mode="Initial""#, "0"),
         line("spec_updatepolicy_updatemode", r#"update_mode="Off""#, "0"),
         line("spec_updatepolicy_updatemode", r#"update_mode="Recreate""#, "1"),
-        line(
-            "spec_resourcepolicy_container_policies_minallowed_memory",
-            r#"container="consumer",resource="memory",unit="byte""#,
-            "6.7108864e+07",
-        ),
-        line(
-            "spec_resourcepolicy_container_policies_minallowed_cpu",
-            r#"container="consumer",resource="cpu",unit="core""#,
-            "0.05",
-        ),
-        line(
-            "spec_resourcepolicy_container_policies_maxallowed_memory",
-            r#"container="consumer",resource="memory",unit="byte""#,
-            "1.073741824e+09",
-        ),
-        line(
-            "spec_resourcepolicy_container_policies_maxallowed_cpu",
-            r#"container="consumer",resource="cpu",unit="core""#,
-            "2",
-        ),
-        line(
-            "status_recommendation_containerrecommendations_lowerbound_memory",
-            r#"container="consumer",resource="memory",unit="byte""#,
-            "123456",
-        ),
-        line(
-            "status_recommendation_containerrecommendations_lowerbound_cpu",
-            r#"container="consumer",resource="cpu",unit="core""#,
-            "0.1",
-        ),
-        line(
-            "status_recommendation_containerrecommendations_target_memory",
-            r#"container="consumer",resource="memory",unit="byte""#,
-            "2.62144e+08",
-        ),
-        line(
-            "status_recommendation_containerrecommendations_target_cpu",
-            r#"container="consumer",resource="cpu",unit="core""#,
-            "0.25",
-        ),
+        line(&policy("minallowed", "memory"), memory, "6.7108864e+07"),
+        line(&policy("minallowed", "cpu"), cpu, "0.05"),
+        line(&policy("maxallowed", "memory"), memory, "1.073741824e+09"),
+        line(&policy("maxallowed", "cpu"), cpu, "2"),
+        line(&recommended("lowerbound", "memory"), memory, "123456"),
+        line(&recommended("lowerbound", "cpu"), cpu, "0.1"),
+        line(&recommended("target", "memory"), memory, "2.62144e+08"),
+        line(&recommended("target", "cpu"), cpu, "0.25"),
     ];
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     assert_series(&stdout, &lines);

@@ -63,7 +63,8 @@ pub struct Resource {
     pub error_log_v: i32,
 }
 
-/// `group`, `version` and `kind`; `version` and `kind` may be `*`.
+/// `group`, `version` and `kind`; `version` and `kind` may be `*`. Not the native `gvk`
+/// (`GvkConfig`): that one refuses unknown keys, and this one must ignore them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub struct GroupVersionKind {
     #[serde(default)]

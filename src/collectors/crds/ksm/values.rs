@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::collectors::crds::value::integer_text;
 use crate::collectors::shared::quantity::parse_quantity;
 use crate::exposition::go_float_text;
 use crate::objects::json_kind;
@@ -86,12 +87,9 @@ pub fn go_text(value: &Value) -> String {
         Value::Null => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
         Value::String(s) => s.clone(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) => go_float_text(f),
-            _ => n.to_string(),
-        },
+        Value::Number(n) => {
+            integer_text(n).unwrap_or_else(|| n.as_f64().map_or_else(|| n.to_string(), go_float_text))
+        }
         Value::Array(list) => format!("[{}]", list.iter().map(go_text).collect::<Vec<_>>().join(" ")),
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
