@@ -2,7 +2,7 @@
 //! beside a native resource in one crds collector: the series reach the OTLP receiver and the
 //! agent's `/metrics` under kube-state-metrics' names, labels and values; an object update
 //! changes them; an edit of the document file is applied without restart; `/readyz` waits for
-//! the document's resources like for native ones.
+//! the document's resources like for native ones; a `*` kind is resolved through discovery.
 
 #[path = "support/exporter.rs"]
 mod exporter_support;
@@ -146,4 +146,38 @@ async fn a_document_beside_a_native_resource_exports_kube_state_metrics_series()
 
     stop.cancel();
     agent.await.unwrap().unwrap();
+}
+
+/// `kind: "*"` is resolved through discovery: every kind the group serves gets its series, with
+/// its own `customresource_kind`; a kind of another group does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_kind_watches_every_kind_discovery_finds() {
+    let server = FakeApiServer::start().await;
+    for (group, kind, plural) in
+        [("myteam.io", "Foo", "foos"), ("myteam.io", "Bar", "bars"), ("other.io", "Foo", "foos")]
+    {
+        server.register_resource(ResourceSpec::new(group, "v1", kind, plural, true));
+        let object = json!({
+            "apiVersion": format!("{group}/v1"), "kind": kind,
+            "metadata": {"name": kind.to_lowercase(), "namespace": "ns"}
+        });
+        server.apply(object).unwrap();
+    }
+    let receiver = OtlpReceiver::start().await;
+    let crds = "    leaderElection: false\n    kubeStateMetrics:\n      config:\n        spec:\n          resources:\n\
+                \x20           - groupVersionKind: {group: myteam.io, version: \"*\", kind: \"*\"}\n\
+                \x20             metrics:\n                - name: myobject_info\n\
+                \x20                 each: {type: Info, info: {path: [metadata], labelsFromPath: {object: [name], namespace: [namespace]}}}\n";
+    let agent = harness::start_agent(&server, &receiver, crds);
+    let info = |kind: &str, name: &str| {
+        format!("customresource_group=myteam.io,customresource_kind={kind},customresource_version=v1,namespace=ns,object={name} 1")
+    };
+    expect_points(
+        &receiver,
+        "kube_customresource_myobject_info",
+        &[&info("Bar", "bar"), &info("Foo", "foo")],
+    )
+    .await;
+    agent.stop.cancel();
+    agent.task.await.unwrap().unwrap();
 }
