@@ -7,7 +7,7 @@
 //! scrape adds. Where the documentation's sample output is not what its code produces, the
 //! code's series are expected and the comment says what differs (docs/kube-state-metrics.md).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[path = "support/check.rs"]
 mod check;
