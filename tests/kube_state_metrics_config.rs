@@ -46,11 +46,32 @@ fn a_document_kube_state_metrics_refuses_is_refused_with_the_path_of_each_proble
     assert!(err.contains("invalid list lookup \"[Ready]\""), "{err}");
     assert_has(&err, &format!("{at}[1].groupVersionKind (line "));
     assert!(
-        err.contains("duplicate resource: spec.resources[0] is also group \"myteam.io\" kind \"Foo\""),
+        err.contains("duplicate resource: spec.resources[0] (group \"myteam.io\" kind \"Foo\") covers"),
         "{err}"
     );
     assert_has(&err, &format!("{at}[1].metrics[0].each.stateSet.labelName"));
     assert_eq!(err.lines().count(), 5, "{err}");
+}
+
+#[test]
+fn a_wildcard_kind_overlapping_another_entry_is_a_duplicate() {
+    let text = "
+collectors:
+  crds:
+    kubeStateMetrics:
+      config:
+        spec:
+          resources:
+            - groupVersionKind: {group: myteam.io, version: \"*\", kind: \"*\"}
+              metrics: [{name: a_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+            - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
+              metrics: [{name: b_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+            - groupVersionKind: {group: other.io, version: v1, kind: Foo}
+              metrics: [{name: c_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+";
+    let err = errors(text);
+    assert_has(&err, "collectors.crds.kubeStateMetrics.config.spec.resources[1].groupVersionKind");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

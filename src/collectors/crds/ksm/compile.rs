@@ -34,14 +34,19 @@ pub fn compile_document(
     for (i, resource) in document.spec.resources.iter().enumerate() {
         let at = index("spec.resources", i);
         let gvk = &resource.group_version_kind;
-        if let Some((_, _, first)) = seen.iter().find(|(g, k, _)| *g == gvk.group && *k == gvk.kind) {
+        // One resource is one group and kind, whatever the versions; `*` stands for every kind.
+        let same = |(g, k, _): &&(&str, &str, usize)| {
+            *g == gvk.group && (*k == gvk.kind || *k == WILDCARD || gvk.kind == WILDCARD)
+        };
+        if let Some((_, kind, first)) = seen.iter().find(same) {
             origin.push(
                 issues,
                 &join(&at, "groupVersionKind"),
                 format!(
-                    "duplicate resource: spec.resources[{first}] is also group {:?} kind {:?} (kube-state-metrics \
-                     exits on two entries for one resource, whatever their versions)",
-                    gvk.group, gvk.kind
+                    "duplicate resource: spec.resources[{first}] (group {:?} kind {kind:?}) covers group {:?} \
+                     kind {:?} too; kube-state-metrics exits on two entries for one resource, whatever their \
+                     versions",
+                    gvk.group, gvk.group, gvk.kind
                 ),
             );
         }
