@@ -78,9 +78,6 @@ fn compile_resource(
             );
         }
     }
-    if !resource.resource_plural.is_empty() && gvk.kind == WILDCARD {
-        origin.push(issues, &join(at, "resourcePlural"), "a plural cannot name every kind (kind is *)");
-    }
     let prefix = resource.metric_name_prefix.as_deref().unwrap_or(DEFAULT_PREFIX);
     let mut families = Vec::new();
     let mut ids = Vec::new();
