@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 /// The whole document; `kind` and `apiVersion` are not checked, as kube-state-metrics does not.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 pub struct Document {
+    /// Holds the resources.
     #[serde(default)]
     pub spec: DocumentSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 pub struct DocumentSpec {
+    /// The watched resources, each with its metric families.
     #[serde(default)]
     pub resources: Vec<Resource>,
 }
@@ -46,16 +48,19 @@ impl Labels {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
+    /// `commonLabels` and `labelsFromPath` on every family of the resource.
     #[serde(flatten)]
     pub labels: Labels,
     /// Absent: `kube_customresource`; empty: metric names are the metrics' own names.
     #[serde(default)]
     pub metric_name_prefix: Option<String>,
+    /// Which resource: group, version and kind.
     #[serde(default)]
     pub group_version_kind: GroupVersionKind,
     /// The plural; absent: resolved through discovery from the kind.
     #[serde(default)]
     pub resource_plural: String,
+    /// The metric families.
     #[serde(default)]
     pub metrics: Vec<Generator>,
     /// kube-state-metrics' log verbosity of extraction errors: 0 logs them.
@@ -67,10 +72,13 @@ pub struct Resource {
 /// (`GvkConfig`): that one refuses unknown keys, and this one must ignore them.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 pub struct GroupVersionKind {
+    /// API group; empty for the core group.
     #[serde(default)]
     pub group: String,
+    /// API version, or `*` for every served one.
     #[serde(default)]
     pub version: String,
+    /// Kind, or `*` for every kind of the group (and version).
     #[serde(default)]
     pub kind: String,
 }
@@ -79,14 +87,19 @@ pub struct GroupVersionKind {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Generator {
+    /// Last part of the family's name, after `metricNamePrefix` and `_`.
     #[serde(default)]
     pub name: String,
+    /// The family's help text.
     #[serde(default)]
     pub help: String,
+    /// How each object's values are found.
     #[serde(default)]
     pub each: Each,
+    /// The family's own `commonLabels` and `labelsFromPath`, over the resource's.
     #[serde(flatten)]
     pub labels: Labels,
+    /// Log verbosity of this family's errors; 0: the resource's.
     #[serde(default)]
     pub error_log_v: i32,
 }
@@ -95,12 +108,16 @@ pub struct Generator {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Each {
+    /// `Gauge`, `StateSet` or `Info`, in any case.
     #[serde(rename = "type", default)]
     pub kind: String,
+    /// The settings of a `Gauge`.
     #[serde(default)]
     pub gauge: Option<Gauge>,
+    /// The settings of a `StateSet`.
     #[serde(default)]
     pub state_set: Option<StateSet>,
+    /// The settings of an `Info`.
     #[serde(default)]
     pub info: Option<Info>,
 }
@@ -109,8 +126,10 @@ pub struct Each {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricMeta {
+    /// Labels read relative to each value found at `path`.
     #[serde(default)]
     pub labels_from_path: BTreeMap<String, Vec<String>>,
+    /// Where the values are: a map or a list gives one value per entry.
     #[serde(default)]
     pub path: Vec<String>,
 }
@@ -118,12 +137,16 @@ pub struct MetricMeta {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gauge {
+    /// `path` and `labelsFromPath`.
     #[serde(flatten)]
     pub meta: MetricMeta,
+    /// Over a map: the label holding each entry's key.
     #[serde(default)]
     pub label_from_key: String,
+    /// Where the number is, relative to each value.
     #[serde(default)]
     pub value_from: Vec<String>,
+    /// A missing value gives 0 instead of nothing.
     #[serde(default)]
     pub nil_is_zero: bool,
 }
@@ -131,12 +154,16 @@ pub struct Gauge {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateSet {
+    /// `path` and `labelsFromPath`.
     #[serde(flatten)]
     pub meta: MetricMeta,
+    /// The states: one series each, 1 for the current one.
     #[serde(default)]
     pub list: Vec<String>,
+    /// The label holding the state.
     #[serde(default)]
     pub label_name: String,
+    /// Where the current state is, relative to each value.
     #[serde(default)]
     pub value_from: Vec<String>,
 }
@@ -144,8 +171,10 @@ pub struct StateSet {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Info {
+    /// `path` and `labelsFromPath`.
     #[serde(flatten)]
     pub meta: MetricMeta,
+    /// Over a map: the label holding each entry's key.
     #[serde(default)]
     pub label_from_key: String,
 }
