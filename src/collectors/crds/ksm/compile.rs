@@ -6,11 +6,14 @@ use std::collections::BTreeMap;
 
 use super::document::{Document, Each, Generator, Resource};
 use super::family::{EachKind, KsmFamily};
+use super::gauge::GaugeEach;
+use super::info::InfoEach;
 use super::labels::PathLabels;
 use super::load::Origin;
 use super::path::KsmPath;
 use super::resource::{KsmResource, WILDCARD};
 use super::source::KsmSource;
+use super::state_set::StateSetEach;
 use crate::collectors::crds::guards::SeriesLimits;
 use crate::collectors::shared::instrument::validate_instrument_name;
 use crate::config_parts::{index, join, ConfigIssues};
@@ -197,13 +200,13 @@ fn compile_each(each: &Each, origin: &Origin, at: &str, issues: &mut ConfigIssue
             let value_from = compile_path(&gauge.value_from, origin, &join(&at, "valueFrom"), issues);
             let labels =
                 compile_labels(&gauge.meta.labels_from_path, origin, &join(&at, "labelsFromPath"), issues);
-            Some(EachKind::Gauge {
+            Some(EachKind::Gauge(GaugeEach {
                 path: path?,
                 labels: labels?,
                 label_from_key: gauge.label_from_key.clone(),
                 value_from: value_from?,
                 nil_is_zero: gauge.nil_is_zero,
-            })
+            }))
         }
         "stateset" => {
             let Some(state_set) = &each.state_set else {
@@ -230,13 +233,13 @@ fn compile_each(each: &Each, origin: &Origin, at: &str, issues: &mut ConfigIssue
             if state_set.label_name.is_empty() {
                 return None;
             }
-            Some(EachKind::StateSet {
+            Some(EachKind::StateSet(StateSetEach {
                 path: path?,
                 labels: labels?,
                 label_name: state_set.label_name.clone(),
                 value_from: value_from?,
                 list: state_set.list.clone(),
-            })
+            }))
         }
         "info" => {
             let Some(info) = &each.info else {
@@ -247,7 +250,11 @@ fn compile_each(each: &Each, origin: &Origin, at: &str, issues: &mut ConfigIssue
             let path = compile_path(&info.meta.path, origin, &join(&at, "path"), issues);
             let labels =
                 compile_labels(&info.meta.labels_from_path, origin, &join(&at, "labelsFromPath"), issues);
-            Some(EachKind::Info { path: path?, labels: labels?, label_from_key: info.label_from_key.clone() })
+            Some(EachKind::Info(InfoEach {
+                path: path?,
+                labels: labels?,
+                label_from_key: info.label_from_key.clone(),
+            }))
         }
         "" => {
             origin.push(

@@ -3,19 +3,23 @@
 //! conversion, label rules and metric names. See docs/kube-state-metrics.md.
 //!
 //! `source` is the config key, `document` the document as kube-state-metrics reads it, `load`
-//! reads it, `compile` checks it into `resource` templates of `family` rules over `path`,
-//! `labels` and `values`; `wildcard` makes templates with `*` concrete.
+//! reads it, `compile` checks it into `resource` templates of `family` rules (`gauge`,
+//! `state_set`, `info`) over `path`, `labels` and `values`; `wildcard` makes templates with `*`
+//! concrete.
 
 mod compile;
 mod document;
 mod family;
 #[cfg(test)]
 mod family_tests;
+mod gauge;
+mod info;
 mod labels;
 mod load;
 mod path;
 mod resource;
 mod source;
+mod state_set;
 mod values;
 mod wildcard;
 
