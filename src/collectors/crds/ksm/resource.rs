@@ -11,7 +11,7 @@ use crate::collectors::crds::config::GvrConfig;
 use crate::collectors::crds::guards::SeriesLimits;
 use crate::collectors::crds::plan::{CompiledMetric, CompiledResource, MetricKind};
 use crate::config_parts::Duration;
-use crate::objects::plural_candidates;
+use crate::objects::plural_guess;
 use crate::series::{MetricId, MetricSpec};
 
 /// The label names kube-state-metrics sets from the resolved group, version and kind.
@@ -60,8 +60,7 @@ impl KsmResource {
         let group = &self.gvk.group;
         let given = plural.map(str::to_owned).or_else(|| self.plural.clone());
         let by_kind = given.is_none();
-        let resource =
-            given.unwrap_or_else(|| plural_candidates(kind).into_iter().next().unwrap_or_default());
+        let resource = given.unwrap_or_else(|| plural_guess(kind));
         let metrics = self
             .families
             .iter()
