@@ -29,21 +29,25 @@ fn manifest(path: &str) -> PathBuf {
 
 /// `render` of `objects` with `document` as the kube-state-metrics document (from a file).
 fn render_document(document: &str, objects: &str) -> String {
+    render::stdout_of(&render_with(document, "", objects))
+}
+
+/// Like `render_document`, with `settings` (flow-map entries) beside `configFile`, and the
+/// whole output.
+fn render_with(document: &str, settings: &str, objects: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let document_path = dir.path().join("custom-resource-state.yaml");
     std::fs::write(&document_path, document).unwrap();
     let config = dir.path().join("config.yaml");
+    let source = format!("{{configFile: {}{settings}}}", document_path.display());
     std::fs::write(
         &config,
-        format!(
-            "collectors:\n  nodes: {{enabled: false}}\n  crds:\n    kubeStateMetrics:\n      configFile: {}\n",
-            document_path.display()
-        ),
+        format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n    kubeStateMetrics: {source}\n"),
     )
     .unwrap();
     let objects_path = dir.path().join("objects.yaml");
     std::fs::write(&objects_path, objects).unwrap();
-    render::stdout_of(&render::render(&config, &[objects_path], &[]))
+    render::render(&config, &[objects_path], &[])
 }
 
 /// The samples of the families `expected` names must be exactly `expected`, each with the
@@ -322,4 +326,34 @@ fn flux_gotk_resource_info() {
     );
     let summary = check::check_accepts(&config);
     assert!(summary.contains("crds/ksm:kustomize.toolkit.fluxcd.io/v1/Kustomization"), "{summary}");
+}
+
+/// The guards of native resources hold for the document's: two objects giving one series keep
+/// the first (kube-state-metrics would write both lines), and `maxSeriesPerObject` drops the
+/// rest of an object's series; `render` says so on stderr.
+#[test]
+fn collisions_and_series_limits_apply_to_document_series() {
+    let two = "apiVersion: myteam.io/v1\nkind: Foo\nmetadata: {name: a}\nstatus: {uptime: 1}\n---\n\
+               apiVersion: myteam.io/v1\nkind: Foo\nmetadata: {name: b}\nstatus: {uptime: 2}\n";
+    let out = render_with(&fixture("docs-single-values.yaml"), "", two);
+    let stdout = render::stdout_of(&out);
+    assert_series(
+        &stdout,
+        &[
+            r#"kube_customresource_uptime{customresource_group="myteam.io",customresource_kind="Foo",customresource_version="v1"} 1"#,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("metric kube_customresource_uptime: collision with"), "{stderr}");
+
+    let out =
+        render_with(&fixture("docs-non-map-arrays.yaml"), ", maxSeriesPerObject: 2", &fixture("foo.yaml"));
+    let stdout = render::stdout_of(&out);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("kube_customresource_ref_info{")).count(),
+        2,
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 points dropped beyond maxSeriesPerObject (2)"), "{stderr}");
 }
