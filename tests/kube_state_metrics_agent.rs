@@ -149,7 +149,8 @@ async fn a_document_beside_a_native_resource_exports_kube_state_metrics_series()
 }
 
 /// `kind: "*"` is resolved through discovery: every kind the group serves gets its series, with
-/// its own `customresource_kind`; a kind of another group does not.
+/// its own `customresource_kind`; a kind of another group does not; a wildcard nothing matches
+/// leaves the collector ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wildcard_kind_watches_every_kind_discovery_finds() {
     let server = FakeApiServer::start().await;
@@ -164,11 +165,16 @@ async fn a_wildcard_kind_watches_every_kind_discovery_finds() {
         server.apply(object).unwrap();
     }
     let receiver = OtlpReceiver::start().await;
-    let crds = "    leaderElection: false\n    kubeStateMetrics:\n      config:\n        spec:\n          resources:\n\
-                \x20           - groupVersionKind: {group: myteam.io, version: \"*\", kind: \"*\"}\n\
-                \x20             metrics:\n                - name: myobject_info\n\
-                \x20                 each: {type: Info, info: {path: [metadata], labelsFromPath: {object: [name], namespace: [namespace]}}}\n";
-    let agent = harness::start_agent(&server, &receiver, crds);
+    let info_each =
+        "{type: Info, info: {path: [metadata], labelsFromPath: {object: [name], namespace: [namespace]}}}";
+    let crds = format!(
+        "    leaderElection: false\n    kubeStateMetrics:\n      config:\n        spec:\n          resources:\n\
+         \x20           - groupVersionKind: {{group: myteam.io, version: \"*\", kind: \"*\"}}\n\
+         \x20             metrics: [{{name: myobject_info, each: {info_each}}}]\n\
+         \x20           - groupVersionKind: {{group: absent.io, version: \"*\", kind: \"*\"}}\n\
+         \x20             metrics: [{{name: absent_info, each: {info_each}}}]\n"
+    );
+    let agent = harness::start_agent(&server, &receiver, &crds);
     let info = |kind: &str, name: &str| {
         format!("customresource_group=myteam.io,customresource_kind={kind},customresource_version=v1,namespace=ns,object={name} 1")
     };

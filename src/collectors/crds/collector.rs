@@ -1,46 +1,62 @@
 //! The live custom-resource collector: one watch task per configured resource, each writing
-//! the points it extracts into that resource's series table.
+//! the points it extracts into that resource's series table; kube-state-metrics resources with
+//! a `*` first resolve to theirs through discovery, without holding up the others.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::ksm::{from_discovery, KsmResource};
+use super::ksm::KsmResource;
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
-use super::watch_limits::DISCOVERY;
-use crate::backoff::Attempts;
-use crate::collectors::CollectorContext;
+use super::watch_wildcard::resolve_wildcard;
+use crate::collectors::{CollectorContext, CollectorStatus};
 
-/// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list; a
-/// resource whose CRD is missing keeps it not ready, with the reason in the status details.
-pub async fn run(
-    mut resources: Vec<CompiledResource>,
-    wildcards: Vec<Arc<KsmResource>>,
-    ctx: CollectorContext,
-) {
+/// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list (and
+/// every wildcard has resolved); a resource whose CRD is missing keeps it not ready, with the
+/// reason in the status details.
+pub async fn run(resources: Vec<CompiledResource>, wildcards: Vec<Arc<KsmResource>>, ctx: CollectorContext) {
     let Some(client) = ctx.kube.clone() else {
         ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
         return;
     };
-    for wildcard in &wildcards {
-        let Some(found) = resolve_wildcard(wildcard, &client, &ctx).await else { return };
-        resources.extend(found);
-    }
     ctx.status.set_up(true);
-    let remaining = Arc::new(AtomicUsize::new(resources.len()));
-    ctx.status.set_ready(resources.is_empty());
+    let pending = Pending::new(ctx.status.clone(), resources.len() + wildcards.len());
+    let mut tasks = JoinSet::new();
+    tasks.spawn(watch_all(resources, client.clone(), ctx.clone(), pending.clone()));
+    for wildcard in wildcards {
+        let (client, ctx, pending) = (client.clone(), ctx.clone(), pending.clone());
+        tasks.spawn(async move {
+            let Some(found) = resolve_wildcard(&wildcard, &client, &ctx).await else { return };
+            // Its resources are pending before the wildcard itself is done, so readiness
+            // cannot pass in between.
+            pending.add(found.len());
+            pending.done();
+            watch_all(found, client, ctx, pending).await;
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        if let Err(error) = result {
+            tracing::error!(%error, "a custom-resource watch task failed");
+        }
+    }
+    ctx.status.set_up(false);
+}
+
+/// Watches `resources`, each into its own table, until `ctx.cancel` fires.
+async fn watch_all(
+    resources: Vec<CompiledResource>,
+    client: kube::Client,
+    ctx: CollectorContext,
+    pending: Pending,
+) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     for resource in resources {
         let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
-        let (remaining, status) = (remaining.clone(), ctx.status.clone());
-        let synced = move || {
-            if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                status.set_ready(true);
-            }
-        };
+        let pending = pending.clone();
+        let synced = move || pending.done();
         let task =
             watch_resource(Arc::new(resource), client.clone(), table.table().clone(), ctx.clone(), synced);
         tasks.spawn(task);
@@ -51,38 +67,30 @@ pub async fn run(
             tracing::error!(%error, "a custom-resource watch task failed");
         }
     }
-    ctx.status.set_up(false);
     // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
 }
 
-/// The concrete resources a kube-state-metrics `*` stands for, once discovery answers (retried
-/// until it does, or `None` when `ctx.cancel` fires first). Resolved when the collector starts:
-/// a CRD installed later is picked up by the next restart or config reload.
-async fn resolve_wildcard(
-    wildcard: &KsmResource,
-    client: &kube::Client,
-    ctx: &CollectorContext,
-) -> Option<Vec<CompiledResource>> {
-    let name = wildcard.display_name();
-    let mut failures = Attempts::default();
-    loop {
-        match from_discovery(client, wildcard).await {
-            Ok(found) => {
-                let names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
-                tracing::info!(resource = %name, resolved = ?names, "kube-state-metrics wildcard resolved");
-                let detail = found.is_empty().then(|| "no served resource matches".to_owned());
-                ctx.status.set_detail(&name, detail);
-                return Some(found);
-            }
-            Err(error) => {
-                tracing::warn!(resource = %name, %error, "discovery failed; retrying");
-                ctx.status.set_detail(&name, Some(format!("discovery failed: {error}; retrying")));
-            }
-        }
-        tokio::select! {
-            _ = ctx.cancel.cancelled() => return None,
-            _ = tokio::time::sleep(failures.next_delay(&DISCOVERY)) => {}
+/// What the collector still waits for before it is ready: first lists and wildcards.
+#[derive(Clone)]
+struct Pending {
+    count: Arc<AtomicUsize>,
+    status: CollectorStatus,
+}
+
+impl Pending {
+    fn new(status: CollectorStatus, count: usize) -> Self {
+        status.set_ready(count == 0);
+        Pending { count: Arc::new(AtomicUsize::new(count)), status }
+    }
+
+    fn add(&self, more: usize) {
+        self.count.fetch_add(more, Ordering::AcqRel);
+    }
+
+    fn done(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.status.set_ready(true);
         }
     }
 }

@@ -41,6 +41,7 @@ mod watch_events;
 #[cfg(test)]
 mod watch_events_tests;
 mod watch_limits;
+mod watch_wildcard;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;
