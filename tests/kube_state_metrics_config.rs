@@ -9,6 +9,12 @@ fn errors(text: &str) -> String {
     load_str(text, &Env::default()).map(|_| ()).expect_err("refused").to_string()
 }
 
+/// A config whose `collectors.crds.kubeStateMetrics.config` is `document`.
+fn with_document(document: &str) -> String {
+    let inline: String = document.lines().map(|l| format!("        {l}\n")).collect();
+    format!("collectors:\n  crds:\n    kubeStateMetrics:\n      config:\n{inline}")
+}
+
 fn assert_has(err: &str, want: &str) {
     assert!(err.lines().any(|l| l.starts_with(want)), "missing {want:?} in:\n{err}");
 }
@@ -35,9 +41,7 @@ spec:
 
 #[test]
 fn a_document_kube_state_metrics_refuses_is_refused_with_the_path_of_each_problem() {
-    let inline: String = REFUSED.lines().map(|l| format!("        {l}\n")).collect();
-    let text = format!("collectors:\n  crds:\n    kubeStateMetrics:\n      config:\n{inline}");
-    let err = errors(&text);
+    let err = errors(&with_document(REFUSED));
     let at = "collectors.crds.kubeStateMetrics.config.spec.resources";
     assert_has(&err, &format!("{at}[0].metrics[1].each.type (line "));
     assert!(err.contains("required: the metric type, Gauge, StateSet or Info"), "{err}");
@@ -55,21 +59,19 @@ fn a_document_kube_state_metrics_refuses_is_refused_with_the_path_of_each_proble
 
 #[test]
 fn a_wildcard_kind_overlapping_another_entry_is_a_duplicate() {
-    let text = "
-collectors:
-  crds:
-    kubeStateMetrics:
-      config:
-        spec:
-          resources:
-            - groupVersionKind: {group: myteam.io, version: \"*\", kind: \"*\"}
-              metrics: [{name: a_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
-            - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
-              metrics: [{name: b_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
-            - groupVersionKind: {group: other.io, version: v1, kind: Foo}
-              metrics: [{name: c_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
-";
-    let err = errors(text);
+    let text = with_document(
+        "
+spec:
+  resources:
+    - groupVersionKind: {group: myteam.io, version: \"*\", kind: \"*\"}
+      metrics: [{name: a_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+    - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
+      metrics: [{name: b_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+    - groupVersionKind: {group: other.io, version: v1, kind: Foo}
+      metrics: [{name: c_info, each: {type: Info, info: {labelsFromPath: {n: [metadata, name]}}}}]
+",
+    );
+    let err = errors(&text);
     assert_has(&err, "collectors.crds.kubeStateMetrics.config.spec.resources[1].groupVersionKind");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
@@ -92,24 +94,22 @@ fn a_refused_document_file_is_named_with_the_path_inside_it() {
 
 #[test]
 fn unknown_keys_inside_the_document_are_ignored_and_the_agent_keys_stay_strict() {
-    let text = "
-collectors:
-  crds:
-    kubeStateMetrics:
-      config:
-        kind: CustomResourceStateMetrics
-        apiVersion: whatever/v1
-        spec:
-          someFutureKey: 1
-          resources:
-            - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
-              notAKsmKey: x
-              errorLogV: 3
-              metrics:
-                - name: uptime
-                  each: {type: GAUGE, gauge: {path: [status, uptime], unknown: 1}}
-";
-    let plan = load_str(text, &Env::default()).unwrap();
+    let text = with_document(
+        "
+kind: CustomResourceStateMetrics
+apiVersion: whatever/v1
+spec:
+  someFutureKey: 1
+  resources:
+    - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
+      notAKsmKey: x
+      errorLogV: 3
+      metrics:
+        - name: uptime
+          each: {type: GAUGE, gauge: {path: [status, uptime], unknown: 1}}
+",
+    );
+    let plan = load_str(&text, &Env::default()).unwrap();
     assert!(plan.config.collectors.crds.is_enabled(), "a document turns the collector on");
 
     let strict = errors("collectors:\n  crds:\n    kubeStateMetrics: {configFil: x.yaml}\n");
@@ -123,20 +123,18 @@ collectors:
 
 #[test]
 fn metric_names_the_exporters_would_change_are_refused() {
-    let text = "
-collectors:
-  crds:
-    kubeStateMetrics:
-      config:
-        spec:
-          resources:
-            - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
-              metricNamePrefix: my.team
-              metrics:
-                - name: uptime
-                  each: {type: Gauge, gauge: {path: [status, uptime]}}
-";
-    let err = errors(text);
+    let text = with_document(
+        "
+spec:
+  resources:
+    - groupVersionKind: {group: myteam.io, version: v1, kind: Foo}
+      metricNamePrefix: my.team
+      metrics:
+        - name: uptime
+          each: {type: Gauge, gauge: {path: [status, uptime]}}
+",
+    );
+    let err = errors(&text);
     assert_has(&err, "collectors.crds.kubeStateMetrics.config.spec.resources[0].metrics[0].name");
     assert!(err.contains("\"my.team_uptime\""), "{err}");
 }
