@@ -11,8 +11,11 @@ fn errors(text: &str) -> String {
 
 /// A config whose `collectors.crds.kubeStateMetrics.config` is `document`.
 fn with_document(document: &str) -> String {
-    let inline: String = document.lines().map(|l| format!("        {l}\n")).collect();
-    format!("collectors:\n  crds:\n    kubeStateMetrics:\n      config:\n{inline}")
+    format!("collectors:\n  crds:\n    kubeStateMetrics:\n      config:\n{}", indent(document, 8))
+}
+
+fn indent(text: &str, by: usize) -> String {
+    text.lines().map(|l| format!("{:by$}{l}\n", "")).collect()
 }
 
 fn assert_has(err: &str, want: &str) {
@@ -111,6 +114,19 @@ spec:
     );
     let plan = load_str(&text, &Env::default()).unwrap();
     assert!(plan.config.collectors.crds.is_enabled(), "a document turns the collector on");
+
+    // The document as text, as kube-state-metrics' --custom-resource-state-config flag takes it.
+    let as_text =
+        format!("collectors:\n  crds:\n    kubeStateMetrics:\n      config: |\n{}", indent(REFUSED, 8));
+    assert_has(
+        &errors(&as_text),
+        "collectors.crds.kubeStateMetrics.config.spec.resources[0].metrics[1].each.type",
+    );
+    let text_ok = with_document("").replace("config:\n", "config: \"spec: {resources: []}\"\n");
+    assert!(load_str(&text_ok, &Env::default()).is_ok(), "{text_ok}");
+    let not_yaml = errors("collectors:\n  crds:\n    kubeStateMetrics: {config: \"spec: [\"}\n");
+    assert_has(&not_yaml, "collectors.crds.kubeStateMetrics.config");
+    assert!(not_yaml.contains("the document text"), "{not_yaml}");
 
     let strict = errors("collectors:\n  crds:\n    kubeStateMetrics: {configFil: x.yaml}\n");
     assert_has(&strict, "collectors.crds.kubeStateMetrics.configFil");

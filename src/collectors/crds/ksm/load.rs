@@ -42,6 +42,12 @@ pub fn load(source: &KsmSource, at: &str, issues: &mut ConfigIssues) -> Option<(
             issues.push(at, "give configFile (a path) or config (the document itself)");
             None
         }
+        // Text, as kube-state-metrics' `--custom-resource-state-config` flag takes it.
+        (None, Some(Value::String(text))) => {
+            let at = join(at, "config");
+            let value = parse_yaml(text, "the document text", &at, issues)?;
+            Some((Origin::Inline(at), value))
+        }
         (None, Some(inline)) => Some((Origin::Inline(join(at, "config")), inline.clone())),
         (Some(file), None) => {
             let at = join(at, "configFile");
@@ -52,18 +58,21 @@ pub fn load(source: &KsmSource, at: &str, issues: &mut ConfigIssues) -> Option<(
                     return None;
                 }
             };
-            let origin = Origin::File { at: at.clone(), file: file.clone() };
-            match serde_saphyr::from_str::<Value>(&text) {
-                Ok(value) => Some((origin, value)),
-                Err(e) => {
-                    let first = e.to_string().lines().next().unwrap_or_default().to_owned();
-                    let line = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column()));
-                    issues.push(at, format!("{file}{}: not valid YAML: {first}", line.unwrap_or_default()));
-                    None
-                }
-            }
+            let value = parse_yaml(&text, file, &at, issues)?;
+            Some((Origin::File { at, file: file.clone() }, value))
         }
     }
+}
+
+/// `text` as YAML; `None`, with the problem recorded at `at` naming `what`, when it is not.
+fn parse_yaml(text: &str, what: &str, at: &str, issues: &mut ConfigIssues) -> Option<Value> {
+    serde_saphyr::from_str::<Value>(text)
+        .map_err(|e| {
+            let first = e.to_string().lines().next().unwrap_or_default().to_owned();
+            let line = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column()));
+            issues.push(at, format!("{what}{}: not valid YAML: {first}", line.unwrap_or_default()));
+        })
+        .ok()
 }
 
 /// The typed document; a wrong type is reported at its path inside the document.

@@ -17,9 +17,9 @@ pub struct KsmSource {
     /// change is applied without restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_file: Option<String>,
-    /// The document itself (what `--custom-resource-state-config` or the Helm chart's
-    /// `customResourceState.config` holds). Keys kube-state-metrics does not know are ignored,
-    /// as kube-state-metrics ignores them.
+    /// The document itself (what the Helm chart's `customResourceState.config` holds), or its
+    /// text (what `--custom-resource-state-config` takes, e.g. a `|` block). Keys
+    /// kube-state-metrics does not know are ignored, as kube-state-metrics ignores them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
     /// Most series one object may give per resource of the document; the rest are dropped and
