@@ -117,7 +117,7 @@ fn structured_filter_errors_name_the_key() {
     assert!(message.contains("equals, notEquals, contains"), "{message}");
 }
 
-pub(super) fn json_value() -> impl Strategy<Value = Value> {
+fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
