@@ -16,6 +16,8 @@ const FREE_FORM_MAPS: &[&str] = &[
     "export.otlp.headers",
     "collectors.crds.resources[].commonLabels",
     "collectors.crds.resources[].metrics[].labels",
+    // The kube-state-metrics document: its keys are kube-state-metrics', not the agent's.
+    "collectors.crds.kubeStateMetrics.config",
 ];
 
 /// Sets every field that is left out of the serialized config when unset.
@@ -23,6 +25,9 @@ const EVERY_FIELD: &str = r#"
 sharding: {totalShards: 2, shard: 1}
 collectors:
   crds:
+    kubeStateMetrics:
+      configFile: crs.yaml
+      config: {spec: {resources: []}}
     resources:
       - name: r
         gvr: {group: g, version: v1, resource: rs, kind: R}

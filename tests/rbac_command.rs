@@ -72,6 +72,51 @@ fn crds_get_list_and_watch_per_group_and_the_lease_a_role() {
     validate::validate_strict(&docs);
 }
 
+/// A kube-state-metrics document's resources: a `resourcePlural`, a plural guessed from the
+/// kind (discovery settles it at run time, the comment says so) and a `*` kind (every resource
+/// of the group).
+#[test]
+fn a_kube_state_metrics_document_gets_its_resources() {
+    let config = r#"
+leaderElection: {enabled: false}
+collectors:
+  nodes: {enabled: false}
+  crds:
+    kubeStateMetrics:
+      config:
+        spec:
+          resources:
+            - groupVersionKind: {group: kustomize.toolkit.fluxcd.io, version: v1, kind: Kustomization}
+              resourcePlural: kustomizations
+              metrics: [{name: a_info, each: {type: Info, info: {labelsFromPath: {name: [metadata, name]}}}}]
+            - groupVersionKind: {group: helm.toolkit.fluxcd.io, version: v2, kind: HelmRelease}
+              metrics: [{name: b_info, each: {type: Info, info: {labelsFromPath: {name: [metadata, name]}}}}]
+            - groupVersionKind: {group: image.toolkit.fluxcd.io, version: v1, kind: "*"}
+              metrics: [{name: c_info, each: {type: Info, info: {labelsFromPath: {name: [metadata, name]}}}}]
+"#;
+    let docs = manifests(config);
+    assert_eq!(
+        docs[0]["rules"],
+        json!([
+            {"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"], "verbs": ["get"]},
+            {"apiGroups": ["helm.toolkit.fluxcd.io"], "resources": ["helmreleases"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["image.toolkit.fluxcd.io"], "resources": ["*"], "verbs": ["list", "watch"]},
+            {"apiGroups": ["kustomize.toolkit.fluxcd.io"], "resources": ["kustomizations"], "verbs": ["list", "watch"]},
+        ])
+    );
+    let printed = String::from_utf8_lossy(&rbac(config).stdout).into_owned();
+    assert!(
+        printed.contains("# crds/ksm:helm.toolkit.fluxcd.io/v2/HelmRelease: cluster-wide watch"),
+        "{printed}"
+    );
+    assert!(printed.contains("\"helmreleases\" is the plural guessed from kind HelmRelease"), "{printed}");
+    assert!(
+        printed.contains("# crds/ksm:image.toolkit.fluxcd.io/v1/*: every resource of the group"),
+        "{printed}"
+    );
+    validate::validate_strict(&docs);
+}
+
 #[test]
 fn without_leader_election_there_is_no_role() {
     let docs = manifests("leaderElection: {enabled: false}\ncollectors: {nodes: {enabled: false}}\n");

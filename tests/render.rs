@@ -2,10 +2,14 @@
 //! objects, checked line by line after the Prometheus translation.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 #[path = "support/check.rs"]
 mod check;
+#[path = "support/render.rs"]
+mod render_support;
+
+use render_support::stdout_of;
 
 const SCOPE: &str = r#"instance="kso-0",job="kube-state-otel""#;
 
@@ -13,27 +17,8 @@ fn example(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// Runs `render` with a fixed instance id and no OTEL_* overrides.
 fn render(config: &str, objects: &[PathBuf], extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
-        .arg("render")
-        .arg("--config")
-        .arg(example(config))
-        .arg("--objects")
-        .args(objects)
-        .args(extra)
-        .env("POD_NAME", "kso-0")
-        .env_remove("OTEL_RESOURCE_ATTRIBUTES")
-        .env_remove("OTEL_SERVICE_NAME")
-        .env_remove("KUBE_STATE_OTEL_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn stdout_of(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    stdout
+    render_support::render(&example(config), objects, extra)
 }
 
 fn assert_lines(stdout: &str, want: &[String]) {
@@ -410,13 +395,7 @@ fn a_bad_config_fails_naming_the_file_and_path() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bad.yaml");
     std::fs::write(&config, "collectors:\n  crds:\n    enabled: true\n    resources:\n      - name: x\n        gvr: {group: a.io, version: v1, resource: xs}\n        metrics:\n          - {type: nope, name: m, path: status.x}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
-        .args(["render", "--config"])
-        .arg(&config)
-        .arg("--objects")
-        .arg(example("config/examples/kubeblocks/objects.yaml"))
-        .output()
-        .unwrap();
+    let out = render_support::render(&config, &[example("config/examples/kubeblocks/objects.yaml")], &[]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

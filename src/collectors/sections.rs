@@ -38,6 +38,14 @@ impl CollectorsConfig {
     }
 }
 
+impl CollectorsConfig {
+    /// Files whose content is part of the config (a kube-state-metrics document): watched
+    /// like the config file, so a change of one is a config change.
+    pub fn referenced_files(&self) -> Vec<std::path::PathBuf> {
+        self.crds.referenced_files()
+    }
+}
+
 /// The metrics each collector declares, by collector name. The crds collector declares none:
 /// its metrics are the ones the configuration describes.
 pub fn declared_metrics() -> Vec<(&'static str, &'static [MetricDeclaration])> {

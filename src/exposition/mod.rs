@@ -7,6 +7,8 @@ mod names;
 mod otlp_json;
 mod prometheus;
 
+/// Go's float text, also what kube-state-metrics writes numbers in labels as.
+pub use float::text as go_float_text;
 pub use names::{label_name, metric_name, MetricType};
 pub use otlp_json::to_otlp_json;
 pub use prometheus::{to_openmetrics, to_prometheus_text, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};

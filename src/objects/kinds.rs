@@ -17,6 +17,22 @@ pub fn plural_candidates(kind: &str) -> Vec<String> {
     candidates
 }
 
+/// The lowercase plural a kind most likely has, by the English rules CRDs (and kube-state-metrics'
+/// pluralizer) follow: `GitRepository` → `gitrepositories`, `Gateway` → `gateways`, `Ingress` →
+/// `ingresses`, `Cluster` → `clusters`. Discovery has the last word at run time.
+pub fn plural_guess(kind: &str) -> String {
+    let lower = kind.to_lowercase();
+    if let Some(stem) = lower.strip_suffix('y') {
+        if stem.chars().last().is_some_and(|c| !"aeiou".contains(c)) {
+            return format!("{stem}ies");
+        }
+    }
+    if ["s", "x", "z", "ch", "sh"].iter().any(|end| lower.ends_with(end)) {
+        return format!("{lower}es");
+    }
+    format!("{lower}s")
+}
+
 /// Whether `object` (by its `apiVersion` and `kind`) is of the resource `group/version/resource`.
 /// With `kind` given, the object's kind must equal it; otherwise the resource must be one of
 /// the plurals guessed from the object's kind.
@@ -47,6 +63,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn guesses_the_likely_plural() {
+        let cases = [
+            ("GitRepository", "gitrepositories"),
+            ("ImagePolicy", "imagepolicies"),
+            ("Gateway", "gateways"),
+            ("Ingress", "ingresses"),
+            ("Box", "boxes"),
+            ("Cluster", "clusters"),
+            ("HelmRelease", "helmreleases"),
+        ];
+        for (kind, plural) in cases {
+            assert_eq!(plural_guess(kind), plural, "{kind}");
+            assert!(plural_candidates(kind).contains(&plural.to_owned()), "{kind}");
+        }
+    }
 
     #[test]
     fn guesses_plurals_from_kinds() {

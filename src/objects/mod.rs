@@ -9,6 +9,6 @@ mod read;
 mod sourced;
 
 pub use json_kind::json_kind;
-pub use kinds::{is_of_resource, plural_candidates};
+pub use kinds::{is_of_resource, plural_candidates, plural_guess};
 pub use read::{read_objects, read_objects_from_str, ObjectsError};
 pub use sourced::{read_sourced, SourcedObject};

@@ -115,7 +115,8 @@ async fn run_agent(
             (pipeline.exporter.clone(), config.export.interval.get(), export_stop.clone());
         tokio::spawn(async move { exporter.run(interval, stop).await })
     };
-    let reload = watch.and_then(|path| watch_config(path, &env, &pipeline));
+    let referenced = plan.config.collectors.referenced_files();
+    let reload = watch.and_then(|path| watch_config(path, &referenced, &env, &pipeline));
     follow_changes(plan, &stop, reload, election.as_ref(), &leader, &mut supervisor).await;
 
     shutting_down.store(true, Ordering::Relaxed);
@@ -214,9 +215,15 @@ async fn serve_endpoints(
     Ok(())
 }
 
-/// Watches the config file at `path`; `None` (logged) when it cannot be watched.
-fn watch_config(path: PathBuf, env: &Env, pipeline: &Pipeline) -> Option<(ConfigWatch, Reloader)> {
-    match ConfigWatch::start(&path) {
+/// Watches the config file at `path` and the files it refers to; `None` (logged) when it
+/// cannot be watched.
+fn watch_config(
+    path: PathBuf,
+    referenced: &[PathBuf],
+    env: &Env,
+    pipeline: &Pipeline,
+) -> Option<(ConfigWatch, Reloader)> {
+    match ConfigWatch::start(&path, referenced) {
         Ok(watch) => Some((
             watch,
             Reloader {
@@ -252,9 +259,11 @@ async fn follow_changes(
         tokio::select! {
             _ = stop.cancelled() => return,
             Some(()) = config_change(&mut reload) => {
+                let referenced = current.config.collectors.referenced_files();
                 if let Some((_, reloader)) = &reload {
                     reloader.reload(&mut current, supervisor).await;
                 }
+                rewatch_if_referenced_changed(&mut reload, &referenced, &current);
             }
             Some(is_leader) = leadership_change(&mut leadership) => {
                 leader.store(is_leader, Ordering::Relaxed);
@@ -302,6 +311,24 @@ async fn shut_down(
             }
             Err(_) => tracing::warn!(lost = pusher.buffered(), "buffered exports not delivered in time"),
         }
+    }
+}
+
+/// A reload that refers to other files than before (a kube-state-metrics `configFile` added,
+/// moved or removed) needs a watch of the new set.
+fn rewatch_if_referenced_changed(
+    reload: &mut Option<(ConfigWatch, Reloader)>,
+    before: &[PathBuf],
+    current: &Plan,
+) {
+    let now = current.config.collectors.referenced_files();
+    let Some((watch, reloader)) = reload.as_mut() else { return };
+    if now == before {
+        return;
+    }
+    match ConfigWatch::start(&reloader.path, &now) {
+        Ok(new) => *watch = new,
+        Err(error) => tracing::warn!(%error, files = ?now, "cannot watch the files the config refers to"),
     }
 }
 

@@ -24,14 +24,25 @@ pub struct ConfigWatch {
 }
 
 impl ConfigWatch {
-    /// Watches the directory of `path` for events on the file or on the ConfigMap's `..`
-    /// entries; the file's current content is the baseline a change is told from.
-    pub fn start(path: &Path) -> notify::Result<Self> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name: OsString = path.file_name().map(OsString::from).unwrap_or_default();
+    /// Watches the directory of `path`, and of each file in `referenced` (files whose content
+    /// is part of the config, such as a kube-state-metrics document), for events on the files
+    /// or on a ConfigMap's `..` entries; their current content is the baseline a change is told
+    /// from.
+    pub fn start(path: &Path, referenced: &[PathBuf]) -> notify::Result<Self> {
+        let paths: Vec<PathBuf> =
+            std::iter::once(path.to_path_buf()).chain(referenced.iter().cloned()).collect();
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut names: Vec<OsString> = Vec::new();
+        for path in &paths {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+            names.push(path.file_name().map(OsString::from).unwrap_or_default());
+        }
         let (tx, events) = mpsc::unbounded_channel();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
@@ -40,16 +51,18 @@ impl ConfigWatch {
                     let _ = tx.send(());
                 }
                 Ok(event)
-                    if may_change_content(&event.kind) && event.paths.iter().any(|p| concerns(p, &name)) =>
+                    if may_change_content(&event.kind) && event.paths.iter().any(|p| concerns(p, &names)) =>
                 {
                     let _ = tx.send(());
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "config file watch error"),
             })?;
-        watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+        for dir in &dirs {
+            watcher.watch(dir, RecursiveMode::NonRecursive)?;
+        }
         // Read after the watch is in place, so an edit in between is seen as an event.
-        let content = LastContent::read(path.to_path_buf());
+        let content = LastContent::read_all(paths);
         Ok(ConfigWatch { _watcher: watcher, changes: ContentChanges { events, pending: false, content } })
     }
 
@@ -60,10 +73,10 @@ impl ConfigWatch {
     }
 }
 
-/// The config file itself, or a ConfigMap volume's `..data` / `..<timestamp>` entries.
-fn concerns(path: &Path, config_name: &OsString) -> bool {
+/// One of the watched files, or a ConfigMap volume's `..data` / `..<timestamp>` entries.
+fn concerns(path: &Path, names: &[OsString]) -> bool {
     match path.file_name() {
-        Some(name) => name == config_name || name.to_string_lossy().starts_with(".."),
+        Some(name) => names.iter().any(|n| n == name) || name.to_string_lossy().starts_with(".."),
         None => false,
     }
 }
@@ -84,23 +97,33 @@ fn may_change_content(kind: &EventKind) -> bool {
     }
 }
 
-/// The config file's bytes as last seen, read through symlinks (a ConfigMap's `..data`).
-/// `None` while the file cannot be read (removed, or between an editor's unlink and rename).
+/// The watched files' bytes as last seen, read through symlinks (a ConfigMap's `..data`).
+/// `None` for a file that cannot be read (removed, or between an editor's unlink and rename).
 #[derive(Debug)]
 struct LastContent {
-    path: PathBuf,
-    seen: Option<Vec<u8>>,
+    /// The config file first.
+    paths: Vec<PathBuf>,
+    seen: Vec<Option<Vec<u8>>>,
 }
 
 impl LastContent {
+    #[cfg(test)]
     fn read(path: PathBuf) -> Self {
-        let seen = std::fs::read(&path).ok();
-        LastContent { path, seen }
+        Self::read_all(vec![path])
     }
 
-    /// Reads the file again: true, and the new content is remembered, when it differs.
+    fn read_all(paths: Vec<PathBuf>) -> Self {
+        let seen = Self::contents(&paths);
+        LastContent { paths, seen }
+    }
+
+    fn contents(paths: &[PathBuf]) -> Vec<Option<Vec<u8>>> {
+        paths.iter().map(|p| std::fs::read(p).ok()).collect()
+    }
+
+    /// Reads the files again: true, and the new content is remembered, when any differs.
     fn changed(&mut self) -> bool {
-        let now = std::fs::read(&self.path).ok();
+        let now = Self::contents(&self.paths);
         if now == self.seen {
             return false;
         }
@@ -126,7 +149,7 @@ impl ContentChanges {
             if self.content.changed() {
                 return Some(());
             }
-            tracing::debug!(path = %self.content.path.display(), "config file events without a content change");
+            tracing::debug!(path = %self.content.paths[0].display(), "config file events without a content change");
         }
     }
 }
@@ -215,6 +238,16 @@ mod tests {
         std::fs::write(&path, "a: 2\n").unwrap();
         assert!(content.changed(), "back after being gone");
 
+        // A file the config refers to (a kube-state-metrics document) counts like the config.
+        let document = dir.path().join("ksm.yaml");
+        std::fs::write(&document, "spec: {}\n").unwrap();
+        let mut both = LastContent::read_all(vec![path.clone(), document.clone()]);
+        std::fs::write(&document, "spec: {}\n").unwrap();
+        assert!(!both.changed());
+        std::fs::write(&document, "spec: {resources: []}\n").unwrap();
+        assert!(both.changed(), "the referenced file changed");
+        assert!(!both.changed());
+
         let volume = dir.path().join("volume");
         for (ts, text) in [("..1", "a: 1\n"), ("..2", "a: 1\n"), ("..3", "a: 3\n")] {
             std::fs::create_dir_all(volume.join(ts)).unwrap();
@@ -292,8 +325,9 @@ mod tests {
     }
 
     #[test]
-    fn only_the_file_and_the_configmap_entries_concern_the_watch() {
-        let name = OsString::from("config.yaml");
+    fn only_the_files_and_the_configmap_entries_concern_the_watch() {
+        let name = [OsString::from("config.yaml"), OsString::from("ksm.yaml")];
+        assert!(concerns(Path::new("/etc/kso/ksm.yaml"), &name));
         assert!(concerns(Path::new("/etc/kso/config.yaml"), &name));
         assert!(concerns(Path::new("/etc/kso/..data"), &name));
         assert!(concerns(Path::new("/etc/kso/..2026_11_23_10_00_00.123"), &name));

@@ -114,39 +114,11 @@ impl Harness {
     /// Waits until the newest export's points of `metric`, as sorted `k=v,... value` lines,
     /// equal `want` (empty: the metric has no points).
     pub async fn expect(&self, metric: &str, want: &[&str]) {
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while self.latest(metric) != want {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{metric}: wanted {want:?}; the last export had {:?}",
-                self.latest(metric)
-            );
-            // Woken by the next export, or re-checked shortly.
-            let next = self.receiver.received().len() + 1;
-            let _ = tokio::time::timeout(
-                Duration::from_millis(500),
-                self.receiver.wait_for(WAIT, "next export", |r| r.len() >= next),
-            )
-            .await;
-        }
+        expect_points(&self.receiver, metric, want).await;
     }
 
     pub fn latest(&self, metric: &str) -> Vec<String> {
-        let received = self.receiver.received();
-        let Some(last) = received.last() else { return vec!["<no export yet>".into()] };
-        let mut lines: Vec<String> = find_metric(&last.request, metric)
-            .map(points)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| {
-                let attrs: Vec<String> = p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{} {}", attrs.join(","), p.value)
-            })
-            .collect();
-        lines.sort();
-        lines
+        latest_points(&self.receiver, metric)
     }
 
     pub async fn stop(self) {
@@ -197,6 +169,45 @@ impl Running {
         self.cancel.cancel();
         self.task.await.unwrap();
     }
+}
+
+/// Waits until the newest export's points of `metric` at `receiver`, as sorted `k=v,... value`
+/// lines, equal `want` (empty: the metric has no points).
+pub async fn expect_points(receiver: &OtlpReceiver, metric: &str, want: &[&str]) {
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while latest_points(receiver, metric) != want {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{metric}: wanted {want:?}; the last export had {:?}",
+            latest_points(receiver, metric)
+        );
+        // Woken by the next export, or re-checked shortly.
+        let next = receiver.received().len() + 1;
+        let _ = tokio::time::timeout(
+            Duration::from_millis(500),
+            receiver.wait_for(WAIT, "next export", |r| r.len() >= next),
+        )
+        .await;
+    }
+}
+
+/// The newest export's points of `metric` as sorted `k=v,... value` lines.
+pub fn latest_points(receiver: &OtlpReceiver, metric: &str) -> Vec<String> {
+    let received = receiver.received();
+    let Some(last) = received.last() else { return vec!["<no export yet>".into()] };
+    let mut lines: Vec<String> = find_metric(&last.request, metric)
+        .map(points)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let attrs: Vec<String> = p.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {}", attrs.join(","), p.value)
+        })
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// List (not watch) requests for databases.

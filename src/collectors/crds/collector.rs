@@ -1,26 +1,57 @@
 //! The live custom-resource collector: one watch task per configured resource, each writing
-//! the points it extracts into that resource's series table.
+//! the points it extracts into that resource's series table; kube-state-metrics resources with
+//! a `*` first resolve to theirs through discovery, without holding up the others.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use super::ksm::KsmResource;
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
-use crate::collectors::CollectorContext;
+use super::watch_wildcard::resolve_wildcard;
+use crate::collectors::{CollectorContext, CollectorStatus};
 use crate::series::SeriesTable;
 
-/// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list; a
-/// resource whose CRD is missing keeps it not ready, with the reason in the status details.
-pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
+/// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list (and
+/// every wildcard has resolved); a resource whose CRD is missing keeps it not ready, with the
+/// reason in the status details.
+pub async fn run(resources: Vec<CompiledResource>, wildcards: Vec<Arc<KsmResource>>, ctx: CollectorContext) {
     let Some(client) = ctx.kube.clone() else {
         ctx.status.set_detail("kubernetes", Some("no Kubernetes client configured".into()));
         return;
     };
     ctx.status.set_up(true);
-    let remaining = Arc::new(AtomicUsize::new(resources.len()));
-    ctx.status.set_ready(resources.is_empty());
+    let pending = Pending::new(ctx.status.clone(), resources.len() + wildcards.len());
+    let mut tasks = JoinSet::new();
+    tasks.spawn(watch_all(resources, client.clone(), ctx.clone(), pending.clone()));
+    for wildcard in wildcards {
+        let (client, ctx, pending) = (client.clone(), ctx.clone(), pending.clone());
+        tasks.spawn(async move {
+            let Some(found) = resolve_wildcard(&wildcard, &client, &ctx).await else { return };
+            // Its resources are pending before the wildcard itself is done, so readiness
+            // cannot pass in between.
+            pending.add(found.len());
+            pending.done();
+            watch_all(found, client, ctx, pending).await;
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        if let Err(error) = result {
+            tracing::error!(%error, "a custom-resource watch task failed");
+        }
+    }
+    ctx.status.set_up(false);
+}
+
+/// Watches `resources`, each into its own table, until `ctx.cancel` fires.
+async fn watch_all(
+    resources: Vec<CompiledResource>,
+    client: kube::Client,
+    ctx: CollectorContext,
+    pending: Pending,
+) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     for resource in resources {
@@ -28,12 +59,8 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
         let tags = ctx.shard.iter().map(|shard| shard.attribute()).collect();
         let table = SeriesTable::new(owner, resource.specs.clone()).awaiting_list().tagging_aggregates(tags);
         let table = ctx.registry.attach(Arc::new(table));
-        let (remaining, status) = (remaining.clone(), ctx.status.clone());
-        let synced = move || {
-            if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                status.set_ready(true);
-            }
-        };
+        let pending = pending.clone();
+        let synced = move || pending.done();
         let task =
             watch_resource(Arc::new(resource), client.clone(), table.table().clone(), ctx.clone(), synced);
         tasks.spawn(task);
@@ -44,7 +71,30 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
             tracing::error!(%error, "a custom-resource watch task failed");
         }
     }
-    ctx.status.set_up(false);
     // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
+}
+
+/// What the collector still waits for before it is ready: first lists and wildcards.
+#[derive(Clone)]
+struct Pending {
+    count: Arc<AtomicUsize>,
+    status: CollectorStatus,
+}
+
+impl Pending {
+    fn new(status: CollectorStatus, count: usize) -> Self {
+        status.set_ready(count == 0);
+        Pending { count: Arc::new(AtomicUsize::new(count)), status }
+    }
+
+    fn add(&self, more: usize) {
+        self.count.fetch_add(more, Ordering::AcqRel);
+    }
+
+    fn done(&self) {
+        if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.status.set_ready(true);
+        }
+    }
 }

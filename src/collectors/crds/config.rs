@@ -7,13 +7,15 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
+use super::ksm::KsmSource;
 use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CrdsConfig {
-    /// Whether the collector runs. Default: on when `resources` lists any, off otherwise. The
+    /// Whether the collector runs. Default: on when `resources` lists any or
+    /// `kubeStateMetrics` is set, off otherwise. The
     /// section is checked either way.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -28,12 +30,24 @@ pub struct CrdsConfig {
     /// The custom resources to watch and the metrics made from each.
     #[serde(default)]
     pub resources: Vec<ResourceConfig>,
+    /// A kube-state-metrics custom-resource-state document, run with kube-state-metrics'
+    /// meaning and metric names beside `resources` (SPEC §4.3, docs/kube-state-metrics.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_state_metrics: Option<KsmSource>,
 }
 
 impl CrdsConfig {
-    /// Whether it runs: as `enabled` says, or when it lists resources.
+    /// Whether it runs: as `enabled` says, or when it lists resources or has a
+    /// kube-state-metrics document.
     pub fn is_enabled(&self) -> bool {
-        self.enabled.unwrap_or(!self.resources.is_empty())
+        self.enabled.unwrap_or(!self.resources.is_empty() || self.kube_state_metrics.is_some())
+    }
+}
+
+impl CrdsConfig {
+    /// The kube-state-metrics document's file, when it has one.
+    pub fn referenced_files(&self) -> Vec<std::path::PathBuf> {
+        self.kube_state_metrics.iter().filter_map(|k| k.file()).map(Into::into).collect()
     }
 }
 
@@ -44,6 +58,7 @@ impl Default for CrdsConfig {
             leader_election: default_leader_election(),
             metrics_namespace: String::new(),
             resources: Vec::new(),
+            kube_state_metrics: None,
         }
     }
 }
@@ -118,15 +133,15 @@ pub struct ResourceConfig {
     pub aggregations: Vec<AggregationConfig>,
 }
 
-fn default_resync_period() -> Duration {
+pub(super) fn default_resync_period() -> Duration {
     Duration::from_secs(600)
 }
 
-fn default_max_series_per_object() -> usize {
+pub(super) fn default_max_series_per_object() -> usize {
     1000
 }
 
-fn default_max_series() -> usize {
+pub(super) fn default_max_series() -> usize {
     100_000
 }
 

@@ -189,6 +189,16 @@ impl Sink<'_> {
                 let labels = [type_label, status_label, reason_label];
                 self.conditions(base, path, labels, object);
             }
+            MetricKind::Ksm(family) => {
+                let (values, errors) = family.values(object);
+                for reason in errors {
+                    self.error(reason);
+                }
+                for value in values {
+                    let labels = value.labels.into_iter().map(|(k, v)| KeyValue::new(k, v));
+                    self.point(Self::with(base, labels), value.value);
+                }
+            }
         }
     }
 

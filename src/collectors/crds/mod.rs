@@ -25,6 +25,7 @@ mod fields_tests;
 mod filter;
 mod guards;
 mod identity;
+mod ksm;
 mod names;
 mod namespaces;
 mod object_fields;
@@ -42,6 +43,7 @@ mod watch_events;
 #[cfg(test)]
 mod watch_events_tests;
 mod watch_limits;
+mod watch_wildcard;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;

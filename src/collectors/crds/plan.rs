@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::aggregate::CompiledAggregation;
 use super::config::GvrConfig;
 use super::guards::SeriesLimits;
+use super::ksm::KsmFamily;
 use super::namespaces::NamespaceSelection;
 use super::object_fields::{FieldIndex, FieldPlan};
 use super::path::Path;
@@ -128,4 +129,6 @@ pub enum MetricKind {
     },
     /// One point per condition, 1 when its status is `True`.
     Conditions { path: Path, type_label: Key, status_label: Key, reason_label: Key },
+    /// A kube-state-metrics family: its own labels and values (SPEC §4.3).
+    Ksm(Arc<KsmFamily>),
 }

@@ -1,41 +1,68 @@
 //! The custom-resource collector as the agent sees it: `collectors.crds` compiled once into the
 //! plan that `check`, `rbac`, `render` and the runtime use.
 
+use std::sync::Arc;
+
+use serde::Serialize;
 use tokio::task::JoinHandle;
 
 use super::compile::compile;
 use super::config::CrdsConfig;
 use super::extract::extract;
 use super::guards::{Admission, Admitted};
+use super::ksm::{self, KsmPlan, KsmResource};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
 use crate::collectors::context::CollectorContext;
 use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
-use crate::config_parts::ConfigIssues;
+use crate::config_parts::{join, ConfigIssues};
 use crate::objects::SourcedObject;
 use crate::series::{MetricsRegistry, TableHandle};
 
 /// The plan of `section` (found at `path`), checked whether it is enabled or not.
 pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> CollectorPlan {
-    let resources = compile(section, path, issues);
-    let configured = !section.resources.is_empty();
-    let crds = Crds { resources };
-    CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, section, crds)
+    let mut resources = compile(section, path, issues);
+    let ksm = match &section.kube_state_metrics {
+        Some(source) => ksm::compile(source, &join(path, "kubeStateMetrics"), issues),
+        None => KsmPlan::default(),
+    };
+    resources.extend(ksm.resources);
+    let configured = !section.resources.is_empty() || section.kube_state_metrics.is_some();
+    let crds = Crds { resources, wildcards: ksm.wildcards };
+    // The document read from a file is part of what a reload compares.
+    let compared = Compared { section, kube_state_metrics_document: ksm.document };
+    CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, &compared, crds)
+}
+
+/// What tells two plans of the section apart.
+#[derive(Serialize)]
+struct Compared<'a> {
+    section: &'a CrdsConfig,
+    kube_state_metrics_document: Option<serde_json::Value>,
 }
 
 /// The compiled resources.
 struct Crds {
     resources: Vec<CompiledResource>,
+    /// kube-state-metrics resources with `*` for their version or kind.
+    wildcards: Vec<Arc<KsmResource>>,
 }
 
 impl Compiled for Crds {
     fn summary(&self, election: &str) -> Vec<String> {
+        let wildcards = self.wildcards.iter().map(|w| {
+            let names: Vec<&str> = w.specs.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "crds/{} (every served version and kind it covers, resolved at run time; all namespaces; {election}): {}",
+                w.display_name(),
+                names.join(", ")
+            )
+        });
         self.resources
             .iter()
             .map(|r| {
-                let metrics = r.metrics.iter().map(|m| m.name.as_str());
-                let names: Vec<&str> =
-                    metrics.chain(r.aggregations.iter().map(|a| a.name.as_str())).collect();
+                // Metrics then aggregations, one entry per exported name.
+                let names: Vec<&str> = r.specs.iter().map(|s| s.name.as_str()).collect();
                 let resource = match (r.by_kind, &r.gvr.kind) {
                     (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
                     _ => r.gvr.to_string(),
@@ -43,6 +70,7 @@ impl Compiled for Crds {
                 let mode = r.namespaces.mode().describe();
                 format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
             })
+            .chain(wildcards)
             .collect()
     }
 
@@ -55,6 +83,14 @@ impl Compiled for Crds {
     }
 
     fn read_access(&self) -> Vec<ReadAccess> {
+        let wildcards = self.wildcards.iter().map(|w| ReadAccess {
+            group: w.gvk.group.clone(),
+            resources: vec!["*".into()],
+            note: Some(format!(
+                "crds/{}: every resource of the group, as its version or kind is *",
+                w.display_name()
+            )),
+        });
         self.resources
             .iter()
             .map(|r| ReadAccess {
@@ -62,6 +98,7 @@ impl Compiled for Crds {
                 resources: vec![r.gvr.resource.clone()],
                 note: Some(access_note(r)),
             })
+            .chain(wildcards)
             .collect()
     }
 
@@ -74,7 +111,18 @@ impl Compiled for Crds {
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
         let mut tables = Vec::new();
-        for resource in &self.resources {
+        let mut expanded = Vec::new();
+        for wildcard in &self.wildcards {
+            let found = ksm::from_objects(wildcard, objects.iter().map(|o| &o.object));
+            if found.is_empty() {
+                warnings.push(format!(
+                    "crds/{}: no object of a version and kind it covers in the given files",
+                    wildcard.display_name()
+                ));
+            }
+            expanded.extend(found);
+        }
+        for resource in self.resources.iter().chain(&expanded) {
             let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
             let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
             let mut admission = Admission::new(resource);
@@ -102,7 +150,7 @@ impl Compiled for Crds {
     }
 
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
-        tokio::spawn(super::collector::run(self.resources.clone(), ctx))
+        tokio::spawn(super::collector::run(self.resources.clone(), self.wildcards.clone(), ctx))
     }
 }
 

@@ -7,7 +7,7 @@ use super::namespaces::NamespaceSelection;
 use super::selectors::{FieldSelector, LabelSelector};
 use crate::collectors::shared::k8s_names;
 use crate::config_parts::{join, ConfigIssues};
-use crate::objects::plural_candidates;
+use crate::objects::plural_guess;
 
 /// The compiled selection of one resource.
 pub(super) struct Selection {
@@ -50,7 +50,7 @@ pub(super) fn compile_selection(resource: &ResourceConfig, at: &str, issues: &mu
             }
             // The plural is resolved through discovery at run time; until then (check, rbac)
             // the usual lowercase plural stands for it.
-            let plural = plural_candidates(&gvk.kind).into_iter().next().unwrap_or_default();
+            let plural = plural_guess(&gvk.kind);
             let gvr = GvrConfig {
                 group: gvk.group.clone(),
                 version: gvk.version.clone(),

@@ -50,14 +50,18 @@ pub fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Value::Number(n) => Some(integer_text(n).unwrap_or_else(|| match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
             _ => n.to_string(),
-        }),
+        })),
         Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
+}
+
+/// The text of a number written as an integer (`3`, `-2`, `18446744073709551615`); `None` for
+/// one with a fraction or an exponent.
+pub fn integer_text(n: &serde_json::Number) -> Option<String> {
+    n.as_i64().map(|i| i.to_string()).or_else(|| n.as_u64().map(|u| u.to_string()))
 }
 
 /// An attribute value: `Ok(None)` when the field is missing or null (the attribute is left
