@@ -17,6 +17,6 @@ mod status;
 
 pub use context::CollectorContext;
 pub use declare::MetricDeclaration;
-pub use plan::{need_kubernetes, CollectorPlan, ReadAccess};
+pub use plan::{need_kubernetes, CollectorPlan, ReadAccess, StatusAccess};
 pub use sections::{declared_metrics, CollectorsConfig};
 pub use status::{CollectorStatus, StatusBoard, StatusSnapshot};

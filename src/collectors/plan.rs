@@ -40,8 +40,33 @@ pub trait Compiled: Send + Sync + 'static {
         None
     }
 
+    /// `status` subresources it writes, for the `rbac` command.
+    fn status_access(&self) -> Vec<StatusAccess> {
+        Vec::new()
+    }
+
+    /// `render` when the section is off: what it still makes of `objects` that describe their
+    /// own collection (as metric sources do). `None` by default.
+    fn render_when_off(
+        &self,
+        objects: &[SourcedObject],
+        registry: &MetricsRegistry,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<TableHandle>> {
+        let _ = (objects, registry, warnings);
+        None
+    }
+
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()>;
+}
+
+/// The `status` subresources of one API group that a collector writes (get, patch, update).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusAccess {
+    pub group: String,
+    /// `<plural>/status`.
+    pub resources: Vec<String>,
 }
 
 /// Resources of one API group read with `list` and `watch` cluster-wide.
@@ -122,14 +147,25 @@ impl CollectorPlan {
         }
     }
 
-    /// `render` over `objects`; `None` when it is off or does not work on objects.
+    /// What it writes; nothing when it is off.
+    pub fn status_access(&self) -> Vec<StatusAccess> {
+        match self.enabled {
+            true => self.compiled.status_access(),
+            false => Vec::new(),
+        }
+    }
+
+    /// `render` over `objects`; `None` when it does not work on objects (or, off, on these).
     pub fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        self.enabled.then(|| self.compiled.render(objects, registry, warnings)).flatten()
+        match self.enabled {
+            true => self.compiled.render(objects, registry, warnings),
+            false => self.compiled.render_when_off(objects, registry, warnings),
+        }
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

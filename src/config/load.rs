@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::env::{self, Env};
@@ -73,13 +74,13 @@ fn first_line(s: &str) -> &str {
 
 /// Deserializes, and on each structural error (unknown key, wrong type, bad enum value) records
 /// it, removes the offending node and tries again, so one run reports all of them.
-fn deserialize_collecting(
+fn deserialize_collecting<T: DeserializeOwned>(
     mut doc: Value,
     locations: &Locations,
     issues: &mut ConfigIssues,
-) -> Option<Config> {
+) -> Option<T> {
     for _ in 0..MAX_STRUCTURAL_ERRORS {
-        match serde_path_to_error::deserialize::<_, Config>(&doc) {
+        match serde_path_to_error::deserialize::<_, T>(&doc) {
             Ok(config) => return Some(config),
             Err(err) => {
                 let path = path_string(err.path());
@@ -93,6 +94,12 @@ fn deserialize_collecting(
         }
     }
     None
+}
+
+/// Deserializes a document that was not read from text (an object from the API), with the
+/// config file's errors: each structural problem with its path and the same hints.
+pub(crate) fn deserialize_document<T: DeserializeOwned>(doc: Value, issues: &mut ConfigIssues) -> Option<T> {
+    deserialize_collecting(doc, &Locations::of(""), issues)
 }
 
 fn path_string(path: &serde_path_to_error::Path) -> String {

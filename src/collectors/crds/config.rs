@@ -4,8 +4,10 @@ use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use super::sources::MetricSourcesConfig;
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
 use crate::config_parts::Duration;
 
@@ -28,12 +30,16 @@ pub struct CrdsConfig {
     /// The custom resources to watch and the metrics made from each.
     #[serde(default)]
     pub resources: Vec<ResourceConfig>,
+    /// Resources described by teams as `MetricSource` and `ClusterMetricSource` objects
+    /// (SPEC §4.4).
+    #[serde(default)]
+    pub metric_sources: MetricSourcesConfig,
 }
 
 impl CrdsConfig {
-    /// Whether it runs: as `enabled` says, or when it lists resources.
+    /// Whether it runs: as `enabled` says, or when it lists resources or reads metric sources.
     pub fn is_enabled(&self) -> bool {
-        self.enabled.unwrap_or(!self.resources.is_empty())
+        self.enabled.unwrap_or(!self.resources.is_empty() || self.metric_sources.enabled)
     }
 }
 
@@ -44,6 +50,7 @@ impl Default for CrdsConfig {
             leader_election: default_leader_election(),
             metrics_namespace: String::new(),
             resources: Vec::new(),
+            metric_sources: MetricSourcesConfig::default(),
         }
     }
 }
@@ -53,7 +60,7 @@ fn default_leader_election() -> bool {
 }
 
 /// One watched resource type.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceConfig {
     /// Second part of the metric names (`-` becomes `_`); unique among resources. Required.
@@ -131,7 +138,7 @@ fn default_max_series() -> usize {
 }
 
 /// Group, version and kind of the watched API resource (`kind` in CamelCase, as in objects).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GvkConfig {
     /// API group; empty for the core group.
@@ -150,7 +157,7 @@ fn default_cel_cost_limit() -> u64 {
 }
 
 /// Group, version and resource (plural) of the watched API resource.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GvrConfig {
     /// API group; empty for the core group.
@@ -177,7 +184,7 @@ impl fmt::Display for GvrConfig {
 }
 
 /// One metric. Which fields apply depends on `type`; the others are config errors.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MetricConfig {
     /// `info`, `state` (alias `string_state`), `gauge`, `count`, `map_state`, `map_gauge` or

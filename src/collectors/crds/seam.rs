@@ -1,6 +1,8 @@
 //! The custom-resource collector as the agent sees it: `collectors.crds` compiled once into the
 //! plan that `check`, `rbac`, `render` and the runtime use.
 
+use std::collections::HashSet;
+
 use tokio::task::JoinHandle;
 
 use super::compile::compile;
@@ -9,27 +11,38 @@ use super::extract::extract;
 use super::guards::{Admission, Admitted};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
+use super::sources::{self, MetricSourcesConfig};
 use crate::collectors::context::CollectorContext;
-use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
-use crate::config_parts::ConfigIssues;
+use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess, StatusAccess};
+use crate::config_parts::{join, ConfigIssues};
 use crate::objects::SourcedObject;
 use crate::series::{MetricsRegistry, TableHandle};
 
 /// The plan of `section` (found at `path`), checked whether it is enabled or not.
 pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> CollectorPlan {
     let resources = compile(section, path, issues);
-    let configured = !section.resources.is_empty();
-    let crds = Crds { resources };
+    section.metric_sources.check(&join(path, "metricSources"), issues);
+    let configured = !section.resources.is_empty() || section.metric_sources.enabled;
+    let crds = Crds { resources, sources: section.metric_sources.clone() };
     CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, section, crds)
 }
 
-/// The compiled resources.
+/// The compiled resources, and how metric sources are read.
 struct Crds {
     resources: Vec<CompiledResource>,
+    sources: MetricSourcesConfig,
+}
+
+impl Crds {
+    /// The metric names of the configured resources, which no metric source may produce.
+    fn config_names(&self) -> HashSet<String> {
+        self.resources.iter().flat_map(|r| r.specs.iter().map(|s| s.name.clone())).collect()
+    }
 }
 
 impl Compiled for Crds {
     fn summary(&self, election: &str) -> Vec<String> {
+        let sources = self.sources.enabled.then(|| sources::summary(&self.sources, election));
         self.resources
             .iter()
             .map(|r| {
@@ -43,6 +56,7 @@ impl Compiled for Crds {
                 let mode = r.namespaces.mode().describe();
                 format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
             })
+            .chain(sources)
             .collect()
     }
 
@@ -51,6 +65,7 @@ impl Compiled for Crds {
     }
 
     fn read_access(&self) -> Vec<ReadAccess> {
+        let sources = self.sources.enabled.then(|| sources::read_access(&self.sources));
         self.resources
             .iter()
             .map(|r| ReadAccess {
@@ -58,48 +73,78 @@ impl Compiled for Crds {
                 resources: vec![r.gvr.resource.clone()],
                 note: Some(access_note(r)),
             })
+            .chain(sources)
             .collect()
     }
 
-    /// One table per resource, filled with the objects of that resource (keyed by their
-    /// position, since objects in files may lack a UID).
+    fn status_access(&self) -> Vec<StatusAccess> {
+        self.sources.enabled.then(sources::status_access).into_iter().collect()
+    }
+
+    /// One table per resource and per metric source among `objects`.
     fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        let mut tables = Vec::new();
-        for resource in &self.resources {
-            let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
-            let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
-            let mut admission = Admission::new(resource);
-            let mut matched = 0usize;
-            for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
-                matched += 1;
-                let extracted = extract(resource, &sourced.object);
-                warnings.extend(
-                    extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
-                );
-                let key = i.to_string();
-                let admitted = admission.admit(&key, extracted.points);
-                warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
-                table.replace(&key, admitted.points);
-            }
-            if matched == 0 {
-                warnings.push(format!(
-                    "crds/{}: no object of {} in the given files",
-                    resource.name, resource.gvr
-                ));
-            }
-            tables.push(table);
-        }
+        let mut tables: Vec<TableHandle> =
+            self.resources.iter().map(|r| render_resource(r, objects, registry, warnings)).collect();
+        let config_names = self.config_names();
+        let from_sources = sources::render_sources(objects, &config_names, &self.sources, registry, warnings);
+        tables.extend(from_sources.into_iter().flatten());
         Some(tables)
     }
 
-    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
-        tokio::spawn(super::collector::run(self.resources.clone(), ctx))
+    /// Metric sources among the objects are rendered even when the section is off, as the
+    /// agent would run them with `metricSources` on.
+    fn render_when_off(
+        &self,
+        objects: &[SourcedObject],
+        registry: &MetricsRegistry,
+        warnings: &mut Vec<String>,
+    ) -> Option<Vec<TableHandle>> {
+        sources::render_sources(objects, &HashSet::new(), &self.sources, registry, warnings)
     }
+
+    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
+        let resources = self.resources.clone();
+        if !self.sources.enabled {
+            return tokio::spawn(super::collector::run(resources, ctx));
+        }
+        let (settings, names) = (self.sources.clone(), self.config_names());
+        tokio::spawn(async move {
+            let sources = sources::run_sources(settings, names, ctx.clone());
+            tokio::join!(super::collector::run(resources, ctx), sources);
+        })
+    }
+}
+
+/// One resource's table, filled with its objects among `objects` (keyed by their position,
+/// since objects in files may lack a UID).
+pub(super) fn render_resource(
+    resource: &CompiledResource,
+    objects: &[SourcedObject],
+    registry: &MetricsRegistry,
+    warnings: &mut Vec<String>,
+) -> TableHandle {
+    let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
+    let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
+    let mut admission = Admission::new(resource);
+    let mut matched = 0usize;
+    for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
+        matched += 1;
+        let extracted = extract(resource, &sourced.object);
+        warnings.extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
+        let key = i.to_string();
+        let admitted = admission.admit(&key, extracted.points);
+        warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
+        table.replace(&key, admitted.points);
+    }
+    if matched == 0 {
+        warnings.push(format!("crds/{}: no object of {} in the given files", resource.name, resource.gvr));
+    }
+    table
 }
 
 /// What `rbac` says about one resource: how it is watched and whether its plural is a guess.
