@@ -381,15 +381,15 @@ async fn the_status_subresource_writes_only_status() {
 
     let apply = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
         "status": {"phase": "Applied"}});
-    let applied = api.patch_status("w", &PatchParams::apply("agent"), &Patch::Apply(&apply)).await.unwrap();
+    let applied = api.patch_status("w", &PatchParams::apply("agent").force(), &Patch::Apply(&apply)).await.unwrap();
     assert_eq!(applied.data["status"]["phase"], "Applied");
     assert_eq!(applied.data["spec"]["size"], 2);
 
     let mut replaced = applied.clone();
     replaced.data["status"] = json!({"phase": "Replaced"});
-    let replaced = api.replace_status("w", &PostParams::default(), serde_json::to_vec(&replaced).unwrap()).await;
+    let replaced = api.replace_status("w", &PostParams::default(), &replaced).await;
     assert_eq!(replaced.unwrap().data["status"]["phase"], "Replaced");
-    let stale = api.replace_status("w", &PostParams::default(), serde_json::to_vec(&applied).unwrap()).await;
+    let stale = api.replace_status("w", &PostParams::default(), &applied).await;
     assert!(matches!(stale, Err(kube::Error::Api(e)) if e.code == 409), "stale resourceVersion");
 
     let missing = api.patch_status("nope", &PatchParams::default(), &Patch::Merge(&patch)).await;
