@@ -398,7 +398,7 @@ async fn the_status_subresource_writes_only_status() {
         .await
         .unwrap();
     assert_eq!(ar.plural, "widgets");
-    assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "widgets/status"), "{:?}", caps.subresources);
+    assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "status"), "{:?}", caps.subresources);
 
     // Without the subresource, `/status` is not served.
     server.register_resource(ResourceSpec::new("example.com", "v1", "Gadget", "gadgets", true));
