@@ -26,6 +26,8 @@ pub(crate) fn render_sources(
     for sourced in objects {
         if let Some(kind) = SourceKind::of(&sourced.object) {
             let mut source = SourceObject::from_value(kind, &sourced.object);
+            // A file's object has no generation yet; the API server would make it 1.
+            source.generation = source.generation.max(1);
             if source.uid.is_empty() {
                 // Files rarely carry uids; the position keeps sources apart and in file order.
                 source.uid = format!("{:08}", found.len());
