@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Kinds without a namespace; kustomize's `namespace:` leaves them alone.
-const CLUSTER_SCOPED: &[&str] = &["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"];
+const CLUSTER_SCOPED: &[&str] =
+    &["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"];
 
 fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes")

@@ -363,7 +363,8 @@ async fn the_status_subresource_writes_only_status() {
     let api = widget_api(&server);
     let mut created = widget("w", json!({}), 1);
     created["status"] = json!({"phase": "ignored on create"});
-    let created = api.create(&PostParams::default(), &serde_json::from_value(created).unwrap()).await.unwrap();
+    let created =
+        api.create(&PostParams::default(), &serde_json::from_value(created).unwrap()).await.unwrap();
     assert!(created.data.get("status").is_none(), "{created:?}");
 
     let patch = json!({"spec": {"size": 99}, "status": {"phase": "Ready", "observedGeneration": 1}});
@@ -381,7 +382,8 @@ async fn the_status_subresource_writes_only_status() {
 
     let apply = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
         "status": {"phase": "Applied"}});
-    let applied = api.patch_status("w", &PatchParams::apply("agent").force(), &Patch::Apply(&apply)).await.unwrap();
+    let applied =
+        api.patch_status("w", &PatchParams::apply("agent").force(), &Patch::Apply(&apply)).await.unwrap();
     assert_eq!(applied.data["status"]["phase"], "Applied");
     assert_eq!(applied.data["spec"]["size"], 2);
 
@@ -394,15 +396,17 @@ async fn the_status_subresource_writes_only_status() {
 
     let missing = api.patch_status("nope", &PatchParams::default(), &Patch::Merge(&patch)).await;
     assert!(matches!(missing, Err(kube::Error::Api(e)) if e.code == 404));
-    let (ar, caps) = discovery::pinned_kind(&server.client(), &GroupVersionKind::gvk("example.com", "v1", "Widget"))
-        .await
-        .unwrap();
+    let (ar, caps) =
+        discovery::pinned_kind(&server.client(), &GroupVersionKind::gvk("example.com", "v1", "Widget"))
+            .await
+            .unwrap();
     assert_eq!(ar.plural, "widgets");
     assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "status"), "{:?}", caps.subresources);
 
     // Without the subresource, `/status` is not served.
     server.register_resource(ResourceSpec::new("example.com", "v1", "Gadget", "gadgets", true));
-    let gadgets = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("example.com", "v1", "Gadget"), "gadgets");
+    let gadgets =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("example.com", "v1", "Gadget"), "gadgets");
     let gadget_api: Api<DynamicObject> = Api::namespaced_with(server.client(), "default", &gadgets);
     let gadget = json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}});
     gadget_api.create(&PostParams::default(), &serde_json::from_value(gadget).unwrap()).await.unwrap();

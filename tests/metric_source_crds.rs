@@ -26,7 +26,8 @@ fn the_shipped_crds_are_the_generated_ones() {
 
 #[test]
 fn the_spec_schema_has_every_key_of_a_resources_entry() {
-    let crds: Vec<Value> = serde_saphyr::from_multiple(&kube_state_otel::collectors::crds::metric_source_crds_yaml()).unwrap();
+    let crds: Vec<Value> =
+        serde_saphyr::from_multiple(&kube_state_otel::collectors::crds::metric_source_crds_yaml()).unwrap();
     let names: Vec<&str> = crds.iter().map(|c| c["spec"]["names"]["kind"].as_str().unwrap()).collect();
     assert_eq!(names, ["MetricSource", "ClusterMetricSource"]);
     // A full entry, serialized with every key (defaults included), names each key once.

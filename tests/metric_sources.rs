@@ -60,7 +60,14 @@ fn db_spec(metric: &str, path: &str) -> Value {
 }
 
 /// Waits until the source's Ready condition is about `generation` and has `status`; returns it.
-async fn ready(h: &Harness, kind: &str, namespace: Option<&str>, name: &str, generation: i64, status: &str) -> Value {
+async fn ready(
+    h: &Harness,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    generation: i64,
+    status: &str,
+) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let object = h.server.get(SOURCE_API, kind, namespace, name).unwrap_or(Value::Null);
@@ -68,7 +75,10 @@ async fn ready(h: &Harness, kind: &str, namespace: Option<&str>, name: &str, gen
         if object["status"]["observedGeneration"] == generation && condition["status"] == status {
             return condition;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{name}: no Ready={status} for {generation}: {object}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}: no Ready={status} for {generation}: {object}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -83,7 +93,8 @@ async fn a_metric_source_runs_follows_updates_survives_invalid_ones_and_goes_whe
     let condition = ready(&h, "MetricSource", Some("team-a"), "dbs", 1, "True").await;
     assert_eq!(condition["message"], "generation 1 runs; metrics: team_a.db.replicas");
     h.expect("test.db.replicas", &["name=a1,namespace=team-a 3", "name=b1,namespace=team-b 5"]).await;
-    let status_writes = h.server.requests().iter().filter(|r| r.method == "PATCH" && r.path.ends_with("/dbs/status")).count();
+    let status_writes =
+        h.server.requests().iter().filter(|r| r.method == "PATCH" && r.path.ends_with("/dbs/status")).count();
     assert_eq!(status_writes, 1, "one status write for one change");
 
     // An update changes the series.
@@ -100,7 +111,10 @@ async fn a_metric_source_runs_follows_updates_survives_invalid_ones_and_goes_whe
     assert_eq!(condition["reason"], "Invalid");
     let message = condition["message"].as_str().unwrap();
     let first = message.lines().next().unwrap();
-    assert!(first.starts_with("generation 3 has 3 error(s) and is not applied; generation 2 keeps running"), "{message}");
+    assert!(
+        first.starts_with("generation 3 has 3 error(s) and is not applied; generation 2 keeps running"),
+        "{message}"
+    );
     assert!(message.contains("\nspec.metrics[1].pth: unknown field `pth`"), "{message}");
     assert!(message.contains("\nspec.metrics[0].path: "), "{message}");
     h.apply(database("team-a", "a2", "postgres", json!(7), "Running"));
@@ -114,7 +128,16 @@ async fn a_metric_source_runs_follows_updates_survives_invalid_ones_and_goes_whe
     // Deleted: its series are gone, the config file's stay.
     h.server.delete(SOURCE_API, "MetricSource", Some("team-a"), "dbs").unwrap();
     h.expect("team_a.db.desired", &[]).await;
-    h.expect("test.db.replicas", &["name=a1,namespace=team-a 3", "name=a2,namespace=team-a 7", "name=a3,namespace=team-a 9", "name=b1,namespace=team-b 5"]).await;
+    h.expect(
+        "test.db.replicas",
+        &[
+            "name=a1,namespace=team-a 3",
+            "name=a2,namespace=team-a 7",
+            "name=a3,namespace=team-a 9",
+            "name=b1,namespace=team-b 5",
+        ],
+    )
+    .await;
     h.stop().await;
 }
 
@@ -130,7 +153,10 @@ async fn a_metric_source_reads_its_own_namespace_only_and_names_never_collide() 
     h.apply(source("team-a", "spy", spy));
     let condition = ready(&h, "MetricSource", Some("team-a"), "spy", 1, "False").await;
     let message = condition["message"].as_str().unwrap();
-    assert!(message.contains("\nspec.namespaces[0]: a MetricSource reads only its own namespace \"team-a\""), "{message}");
+    assert!(
+        message.contains("\nspec.namespaces[0]: a MetricSource reads only its own namespace \"team-a\""),
+        "{message}"
+    );
     assert!(message.contains("nothing runs"), "{message}");
 
     // A cluster-scoped resource would be objects of no namespace: refused once discovery says so.
@@ -140,7 +166,13 @@ async fn a_metric_source_reads_its_own_namespace_only_and_names_never_collide() 
     h.apply(source("team-a", "widgets", cluster_wide));
     h.apply(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}}));
     let condition = ready(&h, "MetricSource", Some("team-a"), "widgets", 1, "False").await;
-    assert!(condition["message"].as_str().unwrap().contains("\nspec.gvr: example.com/v1 widgets is cluster-scoped"), "{condition}");
+    assert!(
+        condition["message"]
+            .as_str()
+            .unwrap()
+            .contains("\nspec.gvr: example.com/v1 widgets is cluster-scoped"),
+        "{condition}"
+    );
 
     // Neither refused source exported anything, and no watch left the team's namespace.
     h.expect("team_a.db.replicas", &[]).await;
@@ -154,14 +186,23 @@ async fn a_metric_source_reads_its_own_namespace_only_and_names_never_collide() 
     h.apply(json!({"apiVersion": SOURCE_API, "kind": "ClusterMetricSource", "metadata": {"name": "platform"}, "spec": taken}));
     let condition = ready(&h, "ClusterMetricSource", None, "platform", 1, "False").await;
     assert_eq!(condition["reason"], "Conflict");
-    assert!(condition["message"].as_str().unwrap().ends_with("metric \"test.db.replicas\" is already produced by the agent's config file"), "{condition}");
+    assert!(
+        condition["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("metric \"test.db.replicas\" is already produced by the agent's config file"),
+        "{condition}"
+    );
     h.apply(source("team-b", "first", db_spec("replicas", "spec.replicas")));
     ready(&h, "MetricSource", Some("team-b"), "first", 1, "True").await;
     let mut same = db_spec("replicas", "spec.replicas");
     same["metricsNamespace"] = json!("team-b");
     h.apply(json!({"apiVersion": SOURCE_API, "kind": "ClusterMetricSource", "metadata": {"name": "second"}, "spec": same}));
     let condition = ready(&h, "ClusterMetricSource", None, "second", 1, "False").await;
-    assert!(condition["message"].as_str().unwrap().contains("already produced by MetricSource/team-b/first"), "{condition}");
+    assert!(
+        condition["message"].as_str().unwrap().contains("already produced by MetricSource/team-b/first"),
+        "{condition}"
+    );
     h.expect("team_b.db.replicas", &["name=b1,namespace=team-b 5"]).await;
 
     h.stop().await;

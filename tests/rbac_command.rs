@@ -159,7 +159,8 @@ collectors:
 
 #[test]
 fn metric_sources_need_watch_on_both_kinds_and_their_status() {
-    let docs = manifests("collectors:\n  nodes: {enabled: false}\n  crds:\n    metricSources: {enabled: true}\n");
+    let docs =
+        manifests("collectors:\n  nodes: {enabled: false}\n  crds:\n    metricSources: {enabled: true}\n");
     let rules = docs[0]["rules"].as_array().unwrap();
     let rule = |resource: &str| {
         rules

@@ -501,7 +501,11 @@ fn render_selects_objects_like_the_watch_and_warns_about_collisions() {
 fn a_metric_source_among_the_objects_is_rendered_as_the_agent_runs_it() {
     let source = example("config/examples/metricsource/source.yaml");
     let objects = example("config/examples/metricsource/objects.yaml");
-    let stdout = stdout_of(&render("config/examples/metricsource/config.yaml", &[source.clone(), objects.clone()], &[]));
+    let stdout = stdout_of(&render(
+        "config/examples/metricsource/config.yaml",
+        &[source.clone(), objects.clone()],
+        &[],
+    ));
     let nightly = |n: u8| format!(r#"{SCOPE},name="nightly-{n}",namespace="shop-payments""#);
     assert_lines(
         &stdout,
@@ -515,9 +519,15 @@ fn a_metric_source_among_the_objects_is_rendered_as_the_agent_runs_it() {
 
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.yaml");
-    let text = std::fs::read_to_string(&source).unwrap().replace("path: status.phase, states", "path: status..phase, states");
-    std::fs::write(&broken, text.replace("namespace: shop-payments", "namespace: shop-payments\n  labels: {}")
-        .replace("  name: backup\n", "  name: backup\n  namespaces: [shop-orders]\n")).unwrap();
+    let text = std::fs::read_to_string(&source)
+        .unwrap()
+        .replace("path: status.phase, states", "path: status..phase, states");
+    std::fs::write(
+        &broken,
+        text.replace("namespace: shop-payments", "namespace: shop-payments\n  labels: {}")
+            .replace("  name: backup\n", "  name: backup\n  namespaces: [shop-orders]\n"),
+    )
+    .unwrap();
     // No `metricSources` key needed: a config without it (here, without crds) applies the same rules.
     let config = dir.path().join("config.yaml");
     std::fs::write(&config, "collectors:\n  nodes: {enabled: false}\n").unwrap();
@@ -525,7 +535,13 @@ fn a_metric_source_among_the_objects_is_rendered_as_the_agent_runs_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = dir.path().join("broken.yaml");
     let prefix = format!("{}: MetricSource shop-payments/backups: ", file.display());
-    assert!(stderr.contains(&format!("{prefix}generation 1 has 2 error(s) and is not applied; nothing runs")), "{stderr}");
-    assert!(stderr.contains(&format!("{prefix}spec.namespaces[0]: a MetricSource reads only its own namespace")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{prefix}generation 1 has 2 error(s) and is not applied; nothing runs")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{prefix}spec.namespaces[0]: a MetricSource reads only its own namespace")),
+        "{stderr}"
+    );
     assert!(stderr.contains(&format!("{prefix}spec.metrics[0].path: ")), "{stderr}");
 }

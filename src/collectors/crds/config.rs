@@ -2,13 +2,13 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
-use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use super::sources::MetricSourcesConfig;
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
+pub use super::sources::MetricSourcesConfig;
 use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.

@@ -56,7 +56,8 @@ impl Admission {
         let known = self.counts.contains_key(key);
         self.forget(key);
         let full = !known && self.counts.len() >= self.limits.objects;
-        let room = if full { 0 } else { self.limits.per_object.min(self.limits.total.saturating_sub(self.total)) };
+        let room =
+            if full { 0 } else { self.limits.per_object.min(self.limits.total.saturating_sub(self.total)) };
         let dropped = points.len().saturating_sub(room);
         points.truncate(room);
         let per_object = &self.per_object;

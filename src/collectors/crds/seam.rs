@@ -135,7 +135,8 @@ pub(super) fn render_resource(
     for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
         matched += 1;
         let extracted = extract(resource, &sourced.object);
-        warnings.extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
+        warnings
+            .extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
         let key = i.to_string();
         let admitted = admission.admit(&key, extracted.points);
         warnings.extend(admission_warnings(resource, objects, sourced, &admitted));

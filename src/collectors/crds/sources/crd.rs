@@ -199,7 +199,8 @@ mod tests {
         walk(&root["properties"]["spec"], "spec".into(), &mut nodes);
         assert!(nodes.len() > 50, "{}", nodes.len());
         for (at, node) in &nodes {
-            let typed = node.get("type").is_some() || node.get("x-kubernetes-preserve-unknown-fields").is_some();
+            let typed =
+                node.get("type").is_some() || node.get("x-kubernetes-preserve-unknown-fields").is_some();
             assert!(typed, "{at} has no type: {node}");
             for forbidden in ["$ref", "anyOf", "oneOf", "default", "additionalItems"] {
                 assert!(node.get(forbidden).is_none(), "{at} has {forbidden}: {node}");

@@ -18,10 +18,10 @@ mod spec;
 mod status;
 mod status_writer;
 
-pub use access::{read_access, status_access, summary};
-pub use config::MetricSourcesConfig;
 /// The type of a source's `spec` (for the CRD and its tests).
 pub use crate::collectors::crds::config::ResourceConfig;
+pub use access::{read_access, status_access, summary};
+pub use config::MetricSourcesConfig;
 pub use crd::crds_yaml;
 pub use kinds::{SourceKind, GROUP};
 pub(crate) use render::render_sources;

@@ -55,7 +55,8 @@ pub fn reconcile(
 ) -> Reconciled {
     let mut ordered: Vec<&SourceObject> = objects.iter().collect();
     ordered.sort_by(|a, b| (&a.created, &a.uid, &a.source).cmp(&(&b.created, &b.uid, &b.source)));
-    let still_there = |source: &SourceRef, r: &Running| objects.iter().any(|o| o.source == *source && o.uid == r.uid);
+    let still_there =
+        |source: &SourceRef, r: &Running| objects.iter().any(|o| o.source == *source && o.uid == r.uid);
     let mut claims: HashMap<String, SourceRef> = HashMap::new();
     for (source, r) in running.iter().filter(|(s, r)| still_there(s, r)) {
         for name in &r.compiled.names {
@@ -130,7 +131,14 @@ mod tests {
     use crate::collectors::crds::sources::kinds::SourceKind;
     use crate::collectors::crds::sources::spec::compile_source;
 
-    fn object(ns: &str, name: &str, created: &str, generation: i64, resource: &str, path: &str) -> SourceObject {
+    fn object(
+        ns: &str,
+        name: &str,
+        created: &str,
+        generation: i64,
+        resource: &str,
+        path: &str,
+    ) -> SourceObject {
         SourceObject::from_value(
             SourceKind::Namespaced,
             &json!({"metadata": {"name": name, "namespace": ns, "uid": format!("{ns}/{name}"),
@@ -159,14 +167,11 @@ mod tests {
         let a = object("team-a", "a", "2026-01-01T00:00:00Z", 1, "widget", "spec.size");
         let b = object("team-a", "b", "2026-01-02T00:00:00Z", 1, "widget", "spec.size");
         let first = pass(&[b.clone(), a.clone()], &BTreeMap::new(), &[]);
-        assert_eq!(
-            verdicts(&first),
-            [("a".into(), "accepted", Some(1)), ("b".into(), "conflict", None)]
-        );
+        assert_eq!(verdicts(&first), [("a".into(), "accepted", Some(1)), ("b".into(), "conflict", None)]);
         let Verdict::Conflict(lines) = &first.decisions[1].verdict else { unreachable!() };
         assert_eq!(lines, &["metric \"team_a.widget.size\" is already produced by MetricSource/team-a/a"]);
         // Deleting the older one lets the newer one run.
-        let second = pass(&[b.clone()], &first.run, &[]);
+        let second = pass(std::slice::from_ref(&b), &first.run, &[]);
         assert_eq!(verdicts(&second), [("b".into(), "accepted", Some(1))]);
         let refused = pass(&[a], &BTreeMap::new(), &["team_a.widget.size"]);
         assert_eq!(verdicts(&refused), [("a".into(), "conflict", None)]);

@@ -51,7 +51,9 @@ pub(crate) fn render_sources(
         let resource = &running.compiled.resource;
         let table = match &source.namespace {
             Some(own) => {
-                let mine = |o: &&SourcedObject| o.object.pointer("/metadata/namespace").and_then(|n| n.as_str()) == Some(own);
+                let mine = |o: &&SourcedObject| {
+                    o.object.pointer("/metadata/namespace").and_then(|n| n.as_str()) == Some(own)
+                };
                 let objects: Vec<SourcedObject> = objects.iter().filter(mine).cloned().collect();
                 render_resource(resource, &objects, registry, warnings)
             }

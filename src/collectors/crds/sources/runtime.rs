@@ -39,7 +39,11 @@ struct StreamObjects {
 
 /// Runs until `ctx.cancel` fires; `config_names` are the metric names of the config file's
 /// resources, which no source may produce.
-pub async fn run_sources(settings: MetricSourcesConfig, config_names: HashSet<String>, ctx: CollectorContext) {
+pub async fn run_sources(
+    settings: MetricSourcesConfig,
+    config_names: HashSet<String>,
+    ctx: CollectorContext,
+) {
     let Some(client) = ctx.kube.clone() else { return };
     let (apis, mut streams) = watches(&settings, &client);
     let mut events = merged(&apis);
@@ -90,7 +94,10 @@ pub async fn run_sources(settings: MetricSourcesConfig, config_names: HashSet<St
 }
 
 /// The watch streams: MetricSources per configured namespace (or all), ClusterMetricSources.
-fn watches(settings: &MetricSourcesConfig, client: &kube::Client) -> (Vec<Api<DynamicObject>>, Vec<StreamObjects>) {
+fn watches(
+    settings: &MetricSourcesConfig,
+    client: &kube::Client,
+) -> (Vec<Api<DynamicObject>>, Vec<StreamObjects>) {
     let namespaced = SourceKind::Namespaced.api_resource();
     let mut apis: Vec<(SourceKind, Api<DynamicObject>)> = match settings.namespaces.is_empty() {
         true => vec![(SourceKind::Namespaced, Api::all_with(client.clone(), &namespaced))],
@@ -101,7 +108,8 @@ fn watches(settings: &MetricSourcesConfig, client: &kube::Client) -> (Vec<Api<Dy
             .collect(),
     };
     apis.push((SourceKind::Cluster, Api::all_with(client.clone(), &SourceKind::Cluster.api_resource())));
-    let streams = apis.iter().map(|(kind, _)| StreamObjects { kind: Some(*kind), ..Default::default() }).collect();
+    let streams =
+        apis.iter().map(|(kind, _)| StreamObjects { kind: Some(*kind), ..Default::default() }).collect();
     (apis.into_iter().map(|(_, api)| api).collect(), streams)
 }
 
@@ -132,7 +140,9 @@ fn apply(stream: &mut StreamObjects, event: Event<DynamicObject>) -> bool {
             true
         }
         Event::Apply(object) => match read(object) {
-            Some(object) => stream.objects.insert(object.source.clone(), object.clone()).as_ref() != Some(&object),
+            Some(object) => {
+                stream.objects.insert(object.source.clone(), object.clone()).as_ref() != Some(&object)
+            }
             None => false,
         },
         Event::Delete(object) => {
@@ -194,16 +204,20 @@ impl Sources {
             }
         }
         for (source, running) in outcome.run {
-            if !self.tasks.contains_key(&source) {
-                let task = SourceTask::start(&source, running, client.clone(), ctx, refusals.clone());
-                self.tasks.insert(source, task);
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.tasks.entry(source) {
+                let task = SourceTask::start(slot.key(), running, client.clone(), ctx, refusals.clone());
+                slot.insert(task);
             }
         }
         let now = jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now());
         let now = now.to_string();
         for decision in &outcome.decisions {
             let Some(object) = objects.iter().find(|o| o.source == decision.source) else { continue };
-            let names = self.tasks.get(&decision.source).map(|t| t.running.compiled.names.clone()).unwrap_or_default();
+            let names = self
+                .tasks
+                .get(&decision.source)
+                .map(|t| t.running.compiled.names.clone())
+                .unwrap_or_default();
             let current = self.written.get(&decision.source).unwrap_or(&object.status);
             if let Some(status) = desired_status(decision, &names, current, &now) {
                 if !matches!(decision.verdict, super::reconcile::Verdict::Accepted) {

@@ -159,7 +159,8 @@ mod tests {
 
     #[test]
     fn a_metric_source_is_named_after_its_namespace_and_confined_to_it() {
-        let compiled = compile_source(&source(SourceKind::Namespaced, Some("team-a"), widget_spec()), 7).unwrap();
+        let compiled =
+            compile_source(&source(SourceKind::Namespaced, Some("team-a"), widget_spec()), 7).unwrap();
         assert_eq!(compiled.names, ["team_a.widget.replicas"]);
         assert_eq!(compiled.resource.name, "MetricSource/team-a/widgets");
         assert_eq!(compiled.resource.namespaces.exact(), ["team-a"]);
@@ -205,7 +206,8 @@ mod tests {
         spec["metricsNamespace"] = json!(3);
         let issues = compile_source(&source(SourceKind::Cluster, None, spec), 1).unwrap_err();
         assert_eq!(messages(&issues), ["spec.metricsNamespace: expected a string, found 3"]);
-        let issues = compile_source(&source(SourceKind::Namespaced, Some("1team"), widget_spec()), 1).unwrap_err();
+        let issues =
+            compile_source(&source(SourceKind::Namespaced, Some("1team"), widget_spec()), 1).unwrap_err();
         assert!(messages(&issues)[0].starts_with("metadata.namespace: "), "{:?}", messages(&issues));
     }
 }

@@ -44,7 +44,9 @@ pub fn message(decision: &Decision, metrics: &[String]) -> String {
         None => "nothing runs".to_owned(),
     };
     match &decision.verdict {
-        Verdict::Accepted => format!("generation {} runs; metrics: {}", decision.generation, metrics.join(", ")),
+        Verdict::Accepted => {
+            format!("generation {} runs; metrics: {}", decision.generation, metrics.join(", "))
+        }
         Verdict::Invalid(issues) => {
             let mut lines = vec![format!(
                 "generation {} has {} error(s) and is not applied; {kept}",
@@ -70,7 +72,8 @@ mod tests {
     use crate::config_parts::ConfigIssues;
 
     fn decision(verdict: Verdict, running: Option<i64>) -> Decision {
-        let source = SourceRef { kind: SourceKind::Namespaced, namespace: Some("a".into()), name: "s".into() };
+        let source =
+            SourceRef { kind: SourceKind::Namespaced, namespace: Some("a".into()), name: "s".into() };
         Decision { source, generation: 2, verdict, running }
     }
 
@@ -79,7 +82,8 @@ mod tests {
         let mut issues = ConfigIssues::new();
         issues.push("spec.metrics[0].path", "malformed path");
         issues.push("spec.name", "required");
-        let status = desired_status(&decision(Verdict::Invalid(issues), Some(1)), &[], &Value::Null, "T1").unwrap();
+        let status =
+            desired_status(&decision(Verdict::Invalid(issues), Some(1)), &[], &Value::Null, "T1").unwrap();
         assert_eq!(status["observedGeneration"], 2);
         let ready = &status["conditions"][0];
         assert_eq!((ready["status"].as_str(), ready["reason"].as_str()), (Some("False"), Some("Invalid")));

@@ -35,7 +35,8 @@ impl StatusWriter {
     /// Writes the first queued status that is due, if any.
     pub async fn write_next(&mut self) {
         let now = Instant::now();
-        let Some(source) = self.pending.iter().find(|(_, (_, due))| *due <= now).map(|(s, _)| s.clone()) else {
+        let Some(source) = self.pending.iter().find(|(_, (_, due))| *due <= now).map(|(s, _)| s.clone())
+        else {
             return;
         };
         let Some((status, _)) = self.pending.remove(&source) else { return };
