@@ -45,16 +45,10 @@ pub trait Compiled: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// `render` when the section is off: what it still makes of `objects` that describe their
-    /// own collection (as metric sources do). `None` by default.
-    fn render_when_off(
-        &self,
-        objects: &[SourcedObject],
-        registry: &MetricsRegistry,
-        warnings: &mut Vec<String>,
-    ) -> Option<Vec<TableHandle>> {
-        let _ = (objects, registry, warnings);
-        None
+    /// Whether `render` is asked even when the section is off, for objects that describe their
+    /// own collection (as metric sources do).
+    fn renders_when_off(&self) -> bool {
+        false
     }
 
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
@@ -162,10 +156,8 @@ impl CollectorPlan {
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        match self.enabled {
-            true => self.compiled.render(objects, registry, warnings),
-            false => self.compiled.render_when_off(objects, registry, warnings),
-        }
+        let asked = self.enabled || self.compiled.renders_when_off();
+        asked.then(|| self.compiled.render(objects, registry, warnings)).flatten()
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

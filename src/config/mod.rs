@@ -15,7 +15,6 @@ pub use env::Env;
 pub use export::{
     BufferConfig, Compression, ExportConfig, OtlpConfig, OtlpProtocol, OtlpTlsConfig, PrometheusConfig,
 };
-pub(crate) use load::deserialize_document;
 pub use load::{load_file, load_str};
 pub use model::{
     ClusterConfig, Config, KubernetesConfig, LeaderElectionConfig, LogFormat, LoggingConfig, ServerConfig,

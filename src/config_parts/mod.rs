@@ -4,9 +4,11 @@
 
 mod duration;
 mod issues;
+mod structural;
 
 pub use duration::Duration;
 pub use issues::{index, join, ConfigIssue, ConfigIssues};
+pub use structural::deserialize_collecting;
 
 /// The default of switches that are on unless turned off (`#[serde(default = ...)]`).
 pub fn default_true() -> bool {

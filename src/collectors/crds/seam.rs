@@ -23,7 +23,7 @@ pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> Coll
     let resources = compile(section, path, issues);
     section.metric_sources.check(&join(path, "metricSources"), issues);
     let configured = !section.resources.is_empty() || section.metric_sources.enabled;
-    let crds = Crds { resources, sources: section.metric_sources.clone() };
+    let crds = Crds { resources, sources: section.metric_sources.clone(), enabled: section.is_enabled() };
     CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, section, crds)
 }
 
@@ -31,6 +31,8 @@ pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> Coll
 struct Crds {
     resources: Vec<CompiledResource>,
     sources: MetricSourcesConfig,
+    /// Off, `render` still renders the metric sources among its objects.
+    enabled: bool,
 }
 
 impl Crds {
@@ -81,13 +83,17 @@ impl Compiled for Crds {
         self.sources.enabled.then(sources::status_access).into_iter().collect()
     }
 
-    /// One table per resource and per metric source among `objects`.
+    /// One table per resource (when on) and per metric source among `objects` (also when off,
+    /// as the agent would run them with `metricSources` on; `None` then if there is none).
     fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
+        if !self.enabled {
+            return sources::render_sources(objects, &HashSet::new(), &self.sources, registry, warnings);
+        }
         let mut tables: Vec<TableHandle> =
             self.resources.iter().map(|r| render_resource(r, objects, registry, warnings)).collect();
         let config_names = self.config_names();
@@ -96,15 +102,8 @@ impl Compiled for Crds {
         Some(tables)
     }
 
-    /// Metric sources among the objects are rendered even when the section is off, as the
-    /// agent would run them with `metricSources` on.
-    fn render_when_off(
-        &self,
-        objects: &[SourcedObject],
-        registry: &MetricsRegistry,
-        warnings: &mut Vec<String>,
-    ) -> Option<Vec<TableHandle>> {
-        sources::render_sources(objects, &HashSet::new(), &self.sources, registry, warnings)
+    fn renders_when_off(&self) -> bool {
+        true
     }
 
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

@@ -15,60 +15,28 @@ pub fn any_value(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"x-kubernetes-preserve-unknown-fields": true})
 }
 
-impl JsonSchema for LabelPaths {
-    fn inline_schema() -> bool {
-        true
-    }
+/// `impl JsonSchema` with an inlined, fixed schema.
+macro_rules! fixed_schema {
+    ($type:ty, $name:literal, $schema:tt) => {
+        impl JsonSchema for $type {
+            fn inline_schema() -> bool {
+                true
+            }
 
-    fn schema_name() -> Cow<'static, str> {
-        "LabelPaths".into()
-    }
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
 
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "object", "additionalProperties": {"type": "string"}})
-    }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
 }
 
-impl JsonSchema for Duration {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string"})
-    }
-}
-
-/// A CEL expression (string) or `{field, operator, value}` (map).
-impl JsonSchema for FilterConfig {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "FilterConfig".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"x-kubernetes-preserve-unknown-fields": true})
-    }
-}
-
-/// A field name (string) or a list of them.
-impl JsonSchema for GroupByConfig {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> Cow<'static, str> {
-        "GroupByConfig".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"x-kubernetes-preserve-unknown-fields": true})
-    }
-}
+fixed_schema!(LabelPaths, "LabelPaths", {"type": "object", "additionalProperties": {"type": "string"}});
+fixed_schema!(Duration, "Duration", {"type": "string"});
+// A CEL expression (string) or `{field, operator, value}` (map).
+fixed_schema!(FilterConfig, "FilterConfig", {"x-kubernetes-preserve-unknown-fields": true});
+// A field name (string) or a list of them.
+fixed_schema!(GroupByConfig, "GroupByConfig", {"x-kubernetes-preserve-unknown-fields": true});

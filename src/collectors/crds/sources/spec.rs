@@ -9,8 +9,7 @@ use crate::collectors::crds::compile::compile_resource;
 use crate::collectors::crds::config::ResourceConfig;
 use crate::collectors::crds::plan::CompiledResource;
 use crate::collectors::shared::instrument::validate_instrument_name;
-use crate::config::deserialize_document;
-use crate::config_parts::{index, join, ConfigIssues};
+use crate::config_parts::{deserialize_collecting, index, join, ConfigIssues};
 
 /// A ClusterMetricSource's one key beyond a `resources` entry.
 pub const METRICS_NAMESPACE_KEY: &str = "metricsNamespace";
@@ -84,7 +83,7 @@ pub fn compile_source(object: &SourceObject, max_objects: usize) -> Result<Compi
         },
     };
     let Some(SpecDocument { spec: mut resource }) =
-        deserialize_document::<SpecDocument>(json!({"spec": spec}), &mut issues)
+        deserialize_collecting::<SpecDocument>(json!({"spec": spec}), |_| None, &mut issues)
     else {
         return Err(issues);
     };
