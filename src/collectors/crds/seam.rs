@@ -171,9 +171,14 @@ fn admission_warnings(
 ) -> Vec<String> {
     let mut warnings = Vec::new();
     if admitted.dropped > 0 {
+        let limits = &resource.limits;
+        let objects = match limits.objects {
+            usize::MAX => String::new(),
+            cap => format!(" or maxObjectsPerSource ({cap})"),
+        };
         warnings.push(format!(
-            "{sourced}: crds/{}: {} points dropped beyond maxSeriesPerObject ({}) or maxSeries ({})",
-            resource.name, admitted.dropped, resource.limits.per_object, resource.limits.total
+            "{sourced}: crds/{}: {} points dropped beyond maxSeriesPerObject ({}) or maxSeries ({}){objects}",
+            resource.name, admitted.dropped, limits.per_object, limits.total
         ));
     }
     for collision in &admitted.collisions {

@@ -230,3 +230,44 @@ impl Sources {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::api::DynamicObject;
+    use serde_json::json;
+
+    use super::*;
+
+    fn source(name: &str, generation: i64) -> DynamicObject {
+        serde_json::from_value(json!({"apiVersion": "kube-state-otel.io/v1alpha1", "kind": "MetricSource",
+            "metadata": {"name": name, "namespace": "a", "uid": name, "generation": generation},
+            "spec": {"name": "x"}}))
+        .unwrap()
+    }
+
+    fn names(stream: &StreamObjects) -> Vec<(String, i64)> {
+        stream.objects.values().map(|o| (o.source.name.clone(), o.generation)).collect()
+    }
+
+    #[test]
+    fn a_relist_replaces_the_objects_only_when_complete_and_only_changes_count() {
+        let mut stream = StreamObjects { kind: Some(SourceKind::Namespaced), ..Default::default() };
+        assert!(!apply(&mut stream, Event::Init));
+        assert!(!apply(&mut stream, Event::InitApply(source("s1", 1))));
+        assert!(names(&stream).is_empty(), "nothing decided before the list is complete");
+        assert!(apply(&mut stream, Event::InitDone));
+        assert_eq!(names(&stream), [("s1".to_owned(), 1)]);
+        assert!(!apply(&mut stream, Event::Apply(source("s1", 1))), "the same object again");
+        assert!(apply(&mut stream, Event::Apply(source("s1", 2))));
+        assert!(apply(&mut stream, Event::Apply(source("s2", 1))));
+        // A relist that no longer has s1 (deleted while disconnected) forgets it.
+        apply(&mut stream, Event::Init);
+        apply(&mut stream, Event::InitApply(source("s2", 1)));
+        assert_eq!(names(&stream).len(), 2, "the old view holds until the list is done");
+        assert!(apply(&mut stream, Event::InitDone));
+        assert_eq!(names(&stream), [("s2".to_owned(), 1)]);
+        assert!(apply(&mut stream, Event::Delete(source("s2", 1))));
+        assert!(!apply(&mut stream, Event::Delete(source("s2", 1))));
+        assert!(names(&stream).is_empty());
+    }
+}
