@@ -207,3 +207,31 @@ async fn a_metric_source_reads_its_own_namespace_only_and_names_never_collide() 
 
     h.stop().await;
 }
+
+/// Many sources changing at once: each gets its status, written at most five times a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_writes_are_rate_limited() {
+    let h = Harness::start_on(server().await, plan(), true).await;
+    let names: Vec<String> = (0..6).map(|i| format!("s{i}")).collect();
+    for name in &names {
+        let mut spec = db_spec("replicas", "spec.replicas");
+        spec["name"] = json!(format!("db-{name}"));
+        h.apply(source("team-a", name, spec));
+    }
+    for name in &names {
+        ready(&h, "MetricSource", Some("team-a"), name, 1, "True").await;
+    }
+    let writes: Vec<_> = h
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/status"))
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(writes.len(), names.len(), "one write per source");
+    for pair in writes.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(150), "status writes {gap:?} apart");
+    }
+    h.stop().await;
+}

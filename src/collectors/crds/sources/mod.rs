@@ -15,6 +15,8 @@ mod running;
 mod runtime;
 mod schema;
 mod spec;
+#[cfg(test)]
+mod spec_properties;
 mod status;
 mod status_writer;
 

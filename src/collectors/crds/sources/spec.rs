@@ -52,7 +52,10 @@ pub struct CompiledSource {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SpecDocument {
-    spec: ResourceConfig,
+    /// Defaulted so a structural error that can only be cured by dropping the whole spec (a key
+    /// no path can address, as `""`) still leaves one to check.
+    #[serde(default)]
+    spec: Option<ResourceConfig>,
 }
 
 /// Compiles `object`; every problem is reported, each at its path.
@@ -82,9 +85,11 @@ pub fn compile_source(object: &SourceObject, max_objects: usize) -> Result<Compi
             }
         },
     };
-    let Some(SpecDocument { spec: mut resource }) =
-        deserialize_collecting::<SpecDocument>(json!({"spec": spec}), |_| None, &mut issues)
-    else {
+    let document = deserialize_collecting::<SpecDocument>(json!({"spec": spec}), |_| None, &mut issues);
+    let Some(mut resource) = document.and_then(|d| d.spec) else {
+        if issues.is_empty() {
+            issues.push("spec", "required: a map, one entry of collectors.crds.resources");
+        }
         return Err(issues);
     };
     if object.source.kind == SourceKind::Namespaced {
