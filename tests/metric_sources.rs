@@ -16,7 +16,8 @@ mod exporter_support;
 #[path = "support/crds_harness.rs"]
 mod harness;
 
-use harness::{database, Harness, WAIT};
+use harness::{database, databases, start_agent, Harness, WAIT};
+use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
 
 const SOURCE_API: &str = "kube-state-otel.io/v1alpha1";
 
@@ -234,4 +235,26 @@ async fn status_writes_are_rate_limited() {
         assert!(gap >= Duration::from_millis(150), "status writes {gap:?} apart");
     }
     h.stop().await;
+}
+
+/// The whole agent (`runtime::run`) with `metricSources` on in its config file and no
+/// `resources`: the collector runs for the sources alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_runs_metric_sources_from_its_config() {
+    let server = server().await;
+    server.register_resource(databases());
+    let receiver = OtlpReceiver::start().await;
+    let agent =
+        start_agent(&server, &receiver, "    leaderElection: false\n    metricSources: {enabled: true}\n");
+    server.apply(database("team-a", "a1", "postgres", json!(4), "Running")).unwrap();
+    server.apply(source("team-a", "dbs", db_spec("replicas", "spec.replicas"))).unwrap();
+    receiver
+        .wait_for(WAIT, "team_a.db.replicas", |_| {
+            receiver
+                .latest_metric("team_a.db.replicas")
+                .is_some_and(|m| points(&m).iter().any(|p| p.value == 4.0))
+        })
+        .await;
+    agent.stop.cancel();
+    agent.task.await.unwrap().unwrap();
 }
