@@ -174,6 +174,8 @@ async fn a_metric_source_reads_its_own_namespace_only_and_names_never_collide() 
             .contains("\nspec.gvr: example.com/v1 widgets is cluster-scoped"),
         "{condition}"
     );
+    let message = condition["message"].as_str().unwrap();
+    assert!(message.starts_with("generation 1 has 1 error(s) and is not applied; nothing runs"), "{message}");
 
     // Neither refused source exported anything, and no watch left the team's namespace.
     h.expect("team_a.db.replicas", &[]).await;

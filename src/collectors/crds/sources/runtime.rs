@@ -173,8 +173,16 @@ impl Sources {
         refusals: &mpsc::UnboundedSender<Refusal>,
         writer: &mut StatusWriter,
     ) {
-        let running: BTreeMap<SourceRef, Running> =
-            self.tasks.iter().map(|(source, task)| (source.clone(), task.running.clone())).collect();
+        // A version refused at run time (its task has ended) does not count as running.
+        let refused_run = |source: &SourceRef, r: &Running| {
+            self.refusals.get(source).is_some_and(|f| f.uid == r.uid && f.generation == r.generation)
+        };
+        let running: BTreeMap<SourceRef, Running> = self
+            .tasks
+            .iter()
+            .filter(|(source, task)| !refused_run(source, &task.running))
+            .map(|(source, task)| (source.clone(), task.running.clone()))
+            .collect();
         let max_objects = self.settings.max_objects_per_source;
         let (compiled, refused) = (&mut self.compiled, &self.refusals);
         let outcome = reconcile(objects, &running, &self.config_names, |object| {
