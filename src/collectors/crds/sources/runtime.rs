@@ -35,6 +35,8 @@ struct StreamObjects {
     kind: Option<SourceKind>,
     objects: BTreeMap<SourceRef, SourceObject>,
     relisting: Option<BTreeMap<SourceRef, SourceObject>>,
+    /// Its last event was an error (logged once until it recovers).
+    failing: bool,
 }
 
 /// Runs until `ctx.cancel` fires; `config_names` are the metric names of the config file's
@@ -65,12 +67,17 @@ pub async fn run_sources(
             next = events.next() => match next {
                 Some((i, Ok(event))) => {
                     dirty |= apply(&mut streams[i], event);
-                    ctx.status.set_detail("metricSources", None);
+                    if std::mem::take(&mut streams[i].failing) {
+                        ctx.status.set_detail("metricSources", None);
+                    }
                 }
                 Some((i, Err(error))) => {
                     let kind = streams[i].kind.map_or("metric source", SourceKind::kind);
                     ctx.status.set_detail("metricSources", Some(format!("cannot watch {kind}s: {error}")));
-                    tracing::debug!(%error, kind, "metric source watch error; retrying");
+                    // Once per outage (the CRDs not installed, no RBAC); the watch retries with backoff.
+                    if !std::mem::replace(&mut streams[i].failing, true) {
+                        tracing::warn!(%error, kind, "cannot watch metric sources; retrying");
+                    }
                 }
                 None => break,
             },
