@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Kinds without a namespace; kustomize's `namespace:` leaves them alone.
-const CLUSTER_SCOPED: &[&str] =
-    &["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"];
+const CLUSTER_SCOPED: &[&str] = &["Namespace", "ClusterRole", "ClusterRoleBinding"];
 
 fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes")
@@ -225,27 +224,4 @@ fn etcd_overlay_mounts_the_client_certificates_its_config_names() {
     for file in ["/etc/etcd-client/ca.crt", "/etc/etcd-client/tls.crt", "/etc/etcd-client/tls.key"] {
         assert!(config.contains(file), "the config reads {file} from the mounted Secret");
     }
-}
-
-#[test]
-fn metric_sources_overlay_adds_the_crds_their_rbac_and_turns_them_on() {
-    let objects = render(&deploy_dir().join("overlays/metric-sources"));
-    validate::validate_strict(&objects);
-    let summary = check_config_map(&objects);
-    assert!(summary.contains("crds/metricSources (MetricSources in all namespaces"), "{summary}");
-    let crds: Vec<&str> = objects
-        .iter()
-        .filter(|o| o["kind"] == "CustomResourceDefinition")
-        .filter_map(|o| o["metadata"]["name"].as_str())
-        .collect();
-    assert_eq!(crds, ["metricsources.kube-state-otel.io", "clustermetricsources.kube-state-otel.io"]);
-    for object in objects.iter().filter(|o| o["kind"] == "CustomResourceDefinition") {
-        assert!(object["metadata"].get("namespace").is_none(), "a CRD has no namespace");
-    }
-    let role = objects
-        .iter()
-        .find(|o| o["kind"] == "ClusterRole" && o["metadata"]["name"] == "kube-state-otel-metric-sources")
-        .expect("the metric sources ClusterRole");
-    let status = role["rules"].as_array().unwrap().iter().find(|r| r["verbs"].to_string().contains("patch"));
-    assert!(status.is_some_and(|r| r["resources"].to_string().contains("metricsources/status")), "{role}");
 }

@@ -1,6 +1,15 @@
 //! The shipped MetricSource and ClusterMetricSource CRDs are exactly what the generator makes
 //! from the config types (`UPDATE_CRDS=1` rewrites the file), and they describe the config:
-//! every `resources` entry key is a property of `spec` with a description.
+//! every `resources` entry key is a property of `spec` with a description. The overlay that
+//! ships them renders with `kubectl kustomize`, passes `kubernetes-validate --strict`, and its
+//! config passes `check` with metric sources on.
+
+#[path = "support/check.rs"]
+mod check;
+#[path = "support/manifests.rs"]
+mod manifests;
+#[path = "support/validate.rs"]
+mod validate;
 
 use std::path::PathBuf;
 
@@ -49,4 +58,33 @@ fn the_spec_schema_has_every_key_of_a_resources_entry() {
             assert!(metric[key]["description"].is_string(), "spec.metrics[].{key} is undocumented");
         }
     }
+}
+
+#[test]
+fn the_overlay_adds_the_crds_their_rbac_and_turns_them_on() {
+    let objects =
+        manifests::kubectl_kustomize(std::path::Path::new("deploy/kubernetes/overlays/metric-sources"));
+    validate::validate_strict(&objects);
+    let kinds = |kind: &'static str| objects.iter().filter(move |o| o["kind"] == kind);
+    let crds: Vec<&str> =
+        kinds("CustomResourceDefinition").filter_map(|o| o["metadata"]["name"].as_str()).collect();
+    assert_eq!(crds.len(), 2, "{crds:?}");
+    for name in ["metricsources.kube-state-otel.io", "clustermetricsources.kube-state-otel.io"] {
+        assert!(crds.contains(&name), "{crds:?}");
+    }
+    for crd in kinds("CustomResourceDefinition") {
+        assert!(crd["metadata"].get("namespace").is_none(), "a CRD has no namespace");
+    }
+    let role = kinds("ClusterRole")
+        .find(|o| o["metadata"]["name"] == "kube-state-otel-metric-sources")
+        .expect("the metric sources ClusterRole");
+    let rules = role["rules"].to_string();
+    assert!(rules.contains("metricsources/status") && rules.contains("patch"), "{role}");
+
+    let config = kinds("ConfigMap").next().unwrap()["data"]["config.yaml"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let summary = check::check_accepts(&path);
+    assert!(summary.contains("crds/metricSources (MetricSources in all namespaces"), "{summary}");
 }
