@@ -353,3 +353,63 @@ async fn lease_optimistic_concurrency_and_lease_manager() {
     let patches = server.requests().into_iter().filter(|r| r.method == "PATCH").count();
     assert!(patches >= 3, "apply to take, strategic patches to count and release");
 }
+
+/// A CRD with `subresources: {status: {}}`: kube's `patch_status`/`replace_status` write only
+/// `status` (no new generation), object writes leave `status` alone, and discovery lists it.
+#[tokio::test]
+async fn the_status_subresource_writes_only_status() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(widgets().with_status_subresource());
+    let api = widget_api(&server);
+    let mut created = widget("w", json!({}), 1);
+    created["status"] = json!({"phase": "ignored on create"});
+    let created =
+        api.create(&PostParams::default(), &serde_json::from_value(created).unwrap()).await.unwrap();
+    assert!(created.data.get("status").is_none(), "{created:?}");
+
+    let patch = json!({"spec": {"size": 99}, "status": {"phase": "Ready", "observedGeneration": 1}});
+    let patched = api.patch_status("w", &PatchParams::default(), &Patch::Merge(&patch)).await.unwrap();
+    assert_eq!(patched.data["status"]["phase"], "Ready");
+    assert_eq!(patched.data["spec"]["size"], 1, "a status write leaves the rest alone");
+    assert_eq!(patched.metadata.generation, Some(1), "a status write is no new generation");
+
+    let mut updated = patched.clone();
+    updated.data["spec"]["size"] = json!(2);
+    updated.data["status"] = json!({"phase": "overwritten?"});
+    let updated = api.replace("w", &PostParams::default(), &updated).await.unwrap();
+    assert_eq!((updated.data["spec"]["size"].as_i64(), updated.metadata.generation), (Some(2), Some(2)));
+    assert_eq!(updated.data["status"]["phase"], "Ready", "an object write leaves status alone");
+
+    let apply = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+        "status": {"phase": "Applied"}});
+    let applied =
+        api.patch_status("w", &PatchParams::apply("agent").force(), &Patch::Apply(&apply)).await.unwrap();
+    assert_eq!(applied.data["status"]["phase"], "Applied");
+    assert_eq!(applied.data["spec"]["size"], 2);
+
+    let mut replaced = applied.clone();
+    replaced.data["status"] = json!({"phase": "Replaced"});
+    let replaced = api.replace_status("w", &PostParams::default(), &replaced).await;
+    assert_eq!(replaced.unwrap().data["status"]["phase"], "Replaced");
+    let stale = api.replace_status("w", &PostParams::default(), &applied).await;
+    assert!(matches!(stale, Err(kube::Error::Api(e)) if e.code == 409), "stale resourceVersion");
+
+    let missing = api.patch_status("nope", &PatchParams::default(), &Patch::Merge(&patch)).await;
+    assert!(matches!(missing, Err(kube::Error::Api(e)) if e.code == 404));
+    let (ar, caps) =
+        discovery::pinned_kind(&server.client(), &GroupVersionKind::gvk("example.com", "v1", "Widget"))
+            .await
+            .unwrap();
+    assert_eq!(ar.plural, "widgets");
+    assert!(caps.subresources.iter().any(|(sub, _)| sub.plural == "status"), "{:?}", caps.subresources);
+
+    // Without the subresource, `/status` is not served.
+    server.register_resource(ResourceSpec::new("example.com", "v1", "Gadget", "gadgets", true));
+    let gadgets =
+        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("example.com", "v1", "Gadget"), "gadgets");
+    let gadget_api: Api<DynamicObject> = Api::namespaced_with(server.client(), "default", &gadgets);
+    let gadget = json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}});
+    gadget_api.create(&PostParams::default(), &serde_json::from_value(gadget).unwrap()).await.unwrap();
+    let status = gadget_api.patch_status("g", &PatchParams::default(), &Patch::Merge(&patch)).await;
+    assert!(matches!(status, Err(kube::Error::Api(e)) if e.code == 404));
+}

@@ -201,3 +201,24 @@ collectors:
         assert!(stdout.contains(comment), "{comment}\nnot in\n{stdout}");
     }
 }
+
+#[test]
+fn metric_sources_need_watch_on_both_kinds_and_their_status() {
+    let docs =
+        manifests("collectors:\n  nodes: {enabled: false}\n  crds:\n    metricSources: {enabled: true}\n");
+    let rules = docs[0]["rules"].as_array().unwrap();
+    let rule = |resource: &str| {
+        rules
+            .iter()
+            .find(|r| r["resources"].as_array().unwrap().iter().any(|x| x == resource))
+            .unwrap_or_else(|| panic!("no rule for {resource}: {rules:?}"))
+    };
+    for plural in ["metricsources", "clustermetricsources"] {
+        assert_eq!(rule(plural)["apiGroups"], json!(["kube-state-otel.io"]));
+        assert_eq!(rule(plural)["verbs"], json!(["list", "watch"]));
+        assert_eq!(rule(&format!("{plural}/status"))["verbs"], json!(["get", "patch", "update"]));
+    }
+    let output = rbac("collectors:\n  crds:\n    metricSources: {enabled: true}\n");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("# crds/metricSources: MetricSources in all namespaces"), "{stdout}");
+}

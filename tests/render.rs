@@ -473,3 +473,54 @@ fn render_selects_objects_like_the_watch_and_warns_about_collisions() {
     assert!(stderr.contains(&dropped), "{dropped}\nnot in\n{stderr}");
     assert_eq!(stdout.lines().filter(|l| l.starts_with("capped_info{")).count(), 1, "{stdout}");
 }
+
+/// A team previews its MetricSource offline: the same names (its namespace first), its own
+/// namespace only, and an invalid source's errors with their paths inside `spec`.
+#[test]
+fn a_metric_source_among_the_objects_is_rendered_as_the_agent_runs_it() {
+    let source = example("config/examples/metricsource/source.yaml");
+    let objects = example("config/examples/metricsource/objects.yaml");
+    let stdout = stdout_of(&render(
+        "config/examples/metricsource/config.yaml",
+        &[source.clone(), objects.clone()],
+        &[],
+    ));
+    let nightly = |n: u8| format!(r#"{SCOPE},name="nightly-{n}",namespace="shop-payments""#);
+    assert_lines(
+        &stdout,
+        &[
+            format!("shop_payments_backup_size_bytes{{{}}} 1.2884901888e+10", nightly(1)),
+            format!(r#"shop_payments_backup_phase{{{},state="Failed"}} 1"#, nightly(2)),
+            format!("shop_payments_backup_failed{{{SCOPE}}} 1"),
+        ],
+    );
+    assert!(!stdout.contains("weekly-1"), "another team's object was read:\n{stdout}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    let text = std::fs::read_to_string(&source)
+        .unwrap()
+        .replace("path: status.phase, states", "path: status..phase, states");
+    std::fs::write(
+        &broken,
+        text.replace("namespace: shop-payments", "namespace: shop-payments\n  labels: {}")
+            .replace("  name: backup\n", "  name: backup\n  namespaces: [shop-orders]\n"),
+    )
+    .unwrap();
+    // No `metricSources` key needed: a config without it (here, without crds) applies the same rules.
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "collectors:\n  nodes: {enabled: false}\n").unwrap();
+    let out = render(config.to_str().unwrap(), &[broken, objects], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = dir.path().join("broken.yaml");
+    let prefix = format!("{}: MetricSource shop-payments/backups: ", file.display());
+    assert!(
+        stderr.contains(&format!("{prefix}generation 1 has 2 error(s) and is not applied; nothing runs")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{prefix}spec.namespaces[0]: a MetricSource reads only its own namespace")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{prefix}spec.metrics[0].path: ")), "{stderr}");
+}

@@ -17,7 +17,7 @@ mod status;
 
 pub use context::CollectorContext;
 pub use declare::MetricDeclaration;
-pub use plan::{need_kubernetes, CollectorPlan, ReadAccess};
+pub use plan::{need_kubernetes, CollectorPlan, ReadAccess, StatusAccess};
 pub use sections::{declared_metrics, CollectorsConfig};
 pub use shared::shard::{ordinal, Shard, SHARD_ATTRIBUTE};
 pub use status::{CollectorStatus, StatusBoard, StatusSnapshot};

@@ -40,6 +40,17 @@ pub trait Compiled: Send + Sync + 'static {
         None
     }
 
+    /// `status` subresources it writes, for the `rbac` command.
+    fn status_access(&self) -> Vec<StatusAccess> {
+        Vec::new()
+    }
+
+    /// Whether `render` is asked even when the section is off, for objects that describe their
+    /// own collection (as metric sources do).
+    fn renders_when_off(&self) -> bool {
+        false
+    }
+
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()>;
 
@@ -47,6 +58,14 @@ pub trait Compiled: Send + Sync + 'static {
     fn splits_objects(&self) -> bool {
         false
     }
+}
+
+/// The `status` subresources of one API group that a collector writes (get, patch, update).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusAccess {
+    pub group: String,
+    /// `<plural>/status`.
+    pub resources: Vec<String>,
 }
 
 /// Resources of one API group read with `list` and `watch` cluster-wide.
@@ -127,14 +146,23 @@ impl CollectorPlan {
         }
     }
 
-    /// `render` over `objects`; `None` when it is off or does not work on objects.
+    /// What it writes; nothing when it is off.
+    pub fn status_access(&self) -> Vec<StatusAccess> {
+        match self.enabled {
+            true => self.compiled.status_access(),
+            false => Vec::new(),
+        }
+    }
+
+    /// `render` over `objects`; `None` when it does not work on objects (or, off, on these).
     pub fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        self.enabled.then(|| self.compiled.render(objects, registry, warnings)).flatten()
+        let asked = self.enabled || self.compiled.renders_when_off();
+        asked.then(|| self.compiled.render(objects, registry, warnings)).flatten()
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

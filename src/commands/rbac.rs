@@ -31,7 +31,8 @@ fn to_yaml<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// Read access cluster-wide: `get` on the kube-system namespace (its UID is `k8s.cluster.uid`)
-/// and `list`/`watch` on every resource a collector watches, one rule per API group.
+/// and `list`/`watch` on every resource a collector watches, one rule per API group; and
+/// `get`/`patch`/`update` on the `status` subresources a collector writes.
 pub fn cluster_role(plan: &Plan) -> ClusterRole {
     let mut watched: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for access in plan.collectors.iter().flat_map(|c| c.read_access()) {
@@ -48,6 +49,12 @@ pub fn cluster_role(plan: &Plan) -> ClusterRole {
         api_groups: Some(vec![group]),
         resources: Some(resources.into_iter().collect()),
         verbs: vec!["list".to_owned(), "watch".to_owned()],
+        ..PolicyRule::default()
+    }));
+    rules.extend(plan.collectors.iter().flat_map(|c| c.status_access()).map(|access| PolicyRule {
+        api_groups: Some(vec![access.group]),
+        resources: Some(access.resources),
+        verbs: ["get", "patch", "update"].map(str::to_owned).to_vec(),
         ..PolicyRule::default()
     }));
     ClusterRole { metadata: metadata(NAME, None), rules: Some(rules), ..ClusterRole::default() }

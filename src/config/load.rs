@@ -10,9 +10,7 @@ use super::env::{self, Env};
 use super::locations::Locations;
 use super::validate;
 use super::{Config, ConfigIssue, ConfigIssues, Plan};
-
-/// Upper bound on structural errors collected from one file (each costs a re-parse).
-const MAX_STRUCTURAL_ERRORS: usize = 50;
+use crate::config_parts::deserialize_collecting;
 
 /// Loads, validates and compiles a config file.
 pub fn load_file(path: &Path, env: &Env) -> Result<Plan, ConfigIssues> {
@@ -35,7 +33,7 @@ pub fn load_str(text: &str, env: &Env) -> Result<Plan, ConfigIssues> {
     let defaults = serde_json::to_value(Config::default()).unwrap_or(Value::Null);
     env::apply(&mut doc, &defaults, env, &mut issues);
     let locations = Locations::of(text);
-    let config = deserialize_collecting(doc, &locations, &mut issues);
+    let config = deserialize_collecting::<Config>(doc, |path| locations.find(path), &mut issues);
     let plan = config.map(|config| {
         let mut semantic = ConfigIssues::new();
         validate::validate(&config, &mut semantic);
@@ -69,103 +67,4 @@ fn parse_yaml(text: &str) -> Result<Value, ConfigIssue> {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
-}
-
-/// Deserializes, and on each structural error (unknown key, wrong type, bad enum value) records
-/// it, removes the offending node and tries again, so one run reports all of them.
-fn deserialize_collecting(
-    mut doc: Value,
-    locations: &Locations,
-    issues: &mut ConfigIssues,
-) -> Option<Config> {
-    for _ in 0..MAX_STRUCTURAL_ERRORS {
-        match serde_path_to_error::deserialize::<_, Config>(&doc) {
-            Ok(config) => return Some(config),
-            Err(err) => {
-                let path = path_string(err.path());
-                let message = hint(&err.inner().to_string());
-                let location = locations.find(&path);
-                issues.push_issue(ConfigIssue { path: path.clone(), message, location });
-                if path.is_empty() || !remove_node(&mut doc, &path) {
-                    return None;
-                }
-            }
-        }
-    }
-    None
-}
-
-fn path_string(path: &serde_path_to_error::Path) -> String {
-    let s = path.to_string();
-    if s == "." {
-        String::new()
-    } else {
-        s
-    }
-}
-
-/// serde's messages are precise but terse; say what a user should write.
-fn hint(message: &str) -> String {
-    if message.starts_with("unknown field") {
-        format!("{message} (the config is strict: remove the key or fix its spelling)")
-    } else if message.starts_with("invalid type: boolean") && message.ends_with("expected a string") {
-        format!(
-            "{message}: YAML reads an unquoted y, n, yes, no, on, off, true or false as a boolean; \
-             quote the text to keep it (\"off\")"
-        )
-    } else if message.starts_with("invalid type:") && message.ends_with("expected a string") {
-        format!("{message}: quote the value to keep it as text")
-    } else {
-        message.to_owned()
-    }
-}
-
-/// Removes the node at a `a.b[2].c` path; false when it is not there.
-fn remove_node(doc: &mut Value, path: &str) -> bool {
-    let segments = split_path(path);
-    let Some((last, parents)) = segments.split_last() else { return false };
-    let mut node = doc;
-    for seg in parents {
-        node = match (seg, node) {
-            (Segment::Key(k), Value::Object(m)) => match m.get_mut(*k) {
-                Some(n) => n,
-                None => return false,
-            },
-            (Segment::Index(i), Value::Array(a)) => match a.get_mut(*i) {
-                Some(n) => n,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match (last, node) {
-        (Segment::Key(k), Value::Object(m)) => m.remove(*k).is_some(),
-        (Segment::Index(i), Value::Array(a)) if *i < a.len() => {
-            // Keep later indices stable for the paths still to be reported.
-            a[*i] = Value::Null;
-            true
-        }
-        _ => false,
-    }
-}
-
-enum Segment<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn split_path(path: &str) -> Vec<Segment<'_>> {
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
-        if !key.is_empty() {
-            out.push(Segment::Key(key));
-        }
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            if let Ok(i) = idx.trim_end_matches(']').parse() {
-                out.push(Segment::Index(i));
-            }
-        }
-    }
-    out
 }

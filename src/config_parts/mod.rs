@@ -5,10 +5,12 @@
 mod duration;
 mod issues;
 mod secret;
+mod structural;
 
 pub use duration::Duration;
 pub use issues::{index, join, ConfigIssue, ConfigIssues};
 pub use secret::{Secret, SecretError, SecretSource};
+pub use structural::deserialize_collecting;
 
 /// The default of switches that are on unless turned off (`#[serde(default = ...)]`).
 pub fn default_true() -> bool {

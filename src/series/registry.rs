@@ -77,11 +77,17 @@ impl MetricsRegistry {
         self.inner.frozen.store(true, Ordering::SeqCst);
     }
 
+    /// Removes a table from the export, and the specs no attached table uses any more, so a
+    /// metric attached again later (a metric source's update changing a unit) takes its new spec.
     fn detach(&self, id: u64) {
         if self.inner.frozen.load(Ordering::SeqCst) {
             return;
         }
-        self.inner.tables.write().retain(|(source, _)| *source != id);
+        // In `attach`'s order (specs, then tables), so the two never wait on each other.
+        let mut specs = self.inner.specs.lock();
+        let mut tables = self.inner.tables.write();
+        tables.retain(|(source, _)| *source != id);
+        specs.retain(|name, _| tables.iter().any(|(_, t)| t.specs().iter().any(|s| s.name == *name)));
     }
 
     /// Every attached table (self-metrics count objects and series from them).
@@ -111,5 +117,24 @@ impl std::ops::Deref for TableHandle {
 impl Drop for TableHandle {
     fn drop(&mut self) {
         self.registry.detach(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_attached_again_after_its_table_is_gone_takes_its_new_spec() {
+        let registry = MetricsRegistry::new();
+        let first = registry.table("a", vec![MetricSpec::gauge("m", "", "")]);
+        let kept = registry.table("b", vec![MetricSpec::gauge("k", "s", "")]);
+        let clash = registry.table("c", vec![MetricSpec::gauge("m", "By", "")]);
+        assert_eq!(registry.exported_spec(&MetricSpec::gauge("m", "By", "")).unit, "", "the first one wins");
+        drop((first, clash));
+        let again = registry.table("d", vec![MetricSpec::gauge("m", "By", "")]);
+        assert_eq!(registry.exported_spec(again.specs().first().unwrap()).unit, "By");
+        assert_eq!(registry.exported_spec(&MetricSpec::gauge("k", "", "")).unit, "s", "still attached");
+        drop(kept);
     }
 }

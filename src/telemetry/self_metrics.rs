@@ -122,7 +122,7 @@ impl SelfMetrics {
             series_dropped: counter(
                 "kube_state_otel.series.dropped",
                 "{point}",
-                "Points dropped beyond maxSeriesPerObject or maxSeries, by table",
+                "Points dropped beyond maxSeriesPerObject, maxSeries or maxObjectsPerSource, by table",
             ),
             collector_duration: meter
                 .f64_histogram("kube_state_otel.collector.duration")

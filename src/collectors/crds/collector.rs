@@ -12,7 +12,7 @@ use super::plan::CompiledResource;
 use super::watch::watch_resource;
 use super::watch_wildcard::resolve_wildcard;
 use crate::collectors::{CollectorContext, CollectorStatus};
-use crate::series::SeriesTable;
+use crate::series::{SeriesTable, TableHandle};
 
 /// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list (and
 /// every wildcard has resolved); a resource whose CRD is missing keeps it not ready, with the
@@ -55,10 +55,7 @@ async fn watch_all(
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     for resource in resources {
-        let owner = format!("crds/{}", resource.name);
-        let tags = ctx.shard.iter().map(|shard| shard.attribute()).collect();
-        let table = SeriesTable::new(owner, resource.specs.clone()).awaiting_list().tagging_aggregates(tags);
-        let table = ctx.registry.attach(Arc::new(table));
+        let table = resource_table(&ctx, &resource);
         let pending = pending.clone();
         let synced = move || pending.done();
         let task =
@@ -73,6 +70,15 @@ async fn watch_all(
     }
     // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
+}
+
+/// `resource`'s table `crds/<name>`, exported once its first list is complete, its aggregate
+/// points tagged with this replica's shard when sharded.
+pub(super) fn resource_table(ctx: &CollectorContext, resource: &CompiledResource) -> TableHandle {
+    let owner = format!("crds/{}", resource.name);
+    let tags = ctx.shard.iter().map(|shard| shard.attribute()).collect();
+    let table = SeriesTable::new(owner, resource.specs.clone()).awaiting_list().tagging_aggregates(tags);
+    ctx.registry.attach(Arc::new(table))
 }
 
 /// What the collector still waits for before it is ready: first lists and wildcards.

@@ -64,7 +64,7 @@ pub fn compile(config: &CrdsConfig, at: &str, issues: &mut ConfigIssues) -> Vec<
     compiled
 }
 
-fn compile_resource(
+pub(super) fn compile_resource(
     resource: &ResourceConfig,
     namespace: &str,
     at: &str,

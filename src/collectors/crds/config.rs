@@ -2,12 +2,14 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
 use super::ksm::KsmSource;
+pub use super::sources::MetricSourcesConfig;
 use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.
@@ -34,13 +36,19 @@ pub struct CrdsConfig {
     /// meaning and metric names beside `resources` (SPEC §4.3, docs/kube-state-metrics.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kube_state_metrics: Option<KsmSource>,
+    /// Resources described by teams as `MetricSource` and `ClusterMetricSource` objects
+    /// (SPEC §4.4).
+    #[serde(default)]
+    pub metric_sources: MetricSourcesConfig,
 }
 
 impl CrdsConfig {
-    /// Whether it runs: as `enabled` says, or when it lists resources or has a
-    /// kube-state-metrics document.
+    /// Whether it runs: as `enabled` says, or when it lists resources, has a
+    /// kube-state-metrics document or reads metric sources.
     pub fn is_enabled(&self) -> bool {
-        self.enabled.unwrap_or(!self.resources.is_empty() || self.kube_state_metrics.is_some())
+        self.enabled.unwrap_or(
+            !self.resources.is_empty() || self.kube_state_metrics.is_some() || self.metric_sources.enabled,
+        )
     }
 }
 
@@ -59,6 +67,7 @@ impl Default for CrdsConfig {
             metrics_namespace: String::new(),
             resources: Vec::new(),
             kube_state_metrics: None,
+            metric_sources: MetricSourcesConfig::default(),
         }
     }
 }
@@ -68,7 +77,7 @@ fn default_leader_election() -> bool {
 }
 
 /// One watched resource type.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceConfig {
     /// Second part of the metric names (`-` becomes `_`); unique among resources. Required.
@@ -146,7 +155,7 @@ pub(super) fn default_max_series() -> usize {
 }
 
 /// Group, version and kind of the watched API resource (`kind` in CamelCase, as in objects).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GvkConfig {
     /// API group; empty for the core group.
@@ -165,7 +174,7 @@ fn default_cel_cost_limit() -> u64 {
 }
 
 /// Group, version and resource (plural) of the watched API resource.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GvrConfig {
     /// API group; empty for the core group.
@@ -192,7 +201,7 @@ impl fmt::Display for GvrConfig {
 }
 
 /// One metric. Which fields apply depends on `type`; the others are config errors.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MetricConfig {
     /// `info`, `state` (alias `string_state`), `gauge`, `count`, `map_state`, `map_gauge` or

@@ -1,6 +1,7 @@
 //! The `fields`, `computed` and `aggregations` of a resource (SPEC §4.2). These doc comments are
 //! the reference documentation.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -8,7 +9,7 @@ use serde_json::Value;
 pub const DEFAULT_CEL_COST_LIMIT: u64 = 1_000_000;
 
 /// One typed field, read from each object.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldConfig {
     /// The field's name: a CEL variable in `computed` and `filter`, and what `field:` refers to.
@@ -27,11 +28,12 @@ pub struct FieldConfig {
     /// The value when the field is missing or does not convert (it must convert itself).
     /// Default: none (the field is null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::collectors::crds::sources::any_value")]
     pub default: Option<Value>,
 }
 
 /// One computed field: a CEL expression over the fields (by name) and `object`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComputedConfig {
     /// The computed field's name; same rules as a field's. Required.
@@ -44,7 +46,7 @@ pub struct ComputedConfig {
 }
 
 /// One aggregation over the objects of the resource: a gauge with one point per group.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AggregationConfig {
     /// Last part of the metric name (`-` becomes `_`); not the name of a metric of the same
@@ -88,7 +90,7 @@ pub enum FilterConfig {
 }
 
 /// `{field, operator, value}`.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldMatchConfig {
     /// The field (or computed field) compared; an object without it does not pass. Required.
@@ -101,6 +103,7 @@ pub struct FieldMatchConfig {
     pub operator: String,
     /// What the field is compared with. Required.
     #[serde(default)]
+    #[schemars(schema_with = "crate::collectors::crds::sources::any_value")]
     pub value: Value,
 }
 

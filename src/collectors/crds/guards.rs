@@ -14,6 +14,9 @@ use crate::series::{Aggregation, MetricSpec, Point};
 pub struct SeriesLimits {
     pub per_object: usize,
     pub total: usize,
+    /// Most objects holding points (a metric source's `maxObjectsPerSource`); the points of
+    /// objects beyond it are dropped, so they count in no metric nor aggregation.
+    pub objects: usize,
 }
 
 /// What became of one object's points.
@@ -50,8 +53,11 @@ impl Admission {
 
     /// The points of `key` to write to the table, in place of what it held.
     pub fn admit(&mut self, key: &str, mut points: Vec<Point>) -> Admitted {
+        let known = self.counts.contains_key(key);
         self.forget(key);
-        let room = self.limits.per_object.min(self.limits.total.saturating_sub(self.total));
+        let full = !known && self.counts.len() >= self.limits.objects;
+        let room =
+            if full { 0 } else { self.limits.per_object.min(self.limits.total.saturating_sub(self.total)) };
         let dropped = points.len().saturating_sub(room);
         points.truncate(room);
         let per_object = &self.per_object;
@@ -96,7 +102,7 @@ mod tests {
 
     fn admission(per_object: usize, total: usize) -> Admission {
         Admission {
-            limits: SeriesLimits { per_object, total },
+            limits: SeriesLimits { per_object, total, objects: usize::MAX },
             per_object: vec![true],
             counts: HashMap::new(),
             total: 0,
@@ -127,5 +133,18 @@ mod tests {
         a.retain(|k| k == "u3");
         assert_eq!(a.total(), 2);
         assert!(a.admit("u1", points("a", 3)).collisions.is_empty());
+    }
+
+    #[test]
+    fn objects_beyond_the_object_cap_hold_no_points() {
+        let mut a = admission(10, 100);
+        a.limits.objects = 2;
+        assert_eq!(a.admit("u1", points("a", 2)).points.len(), 2);
+        assert_eq!(a.admit("u2", points("b", 2)).points.len(), 2);
+        let third = a.admit("u3", points("c", 2));
+        assert_eq!((third.points.len(), third.dropped), (0, 2), "a third object is over the cap");
+        assert_eq!(a.admit("u2", points("b", 3)).points.len(), 3, "a held object may change");
+        a.forget("u1");
+        assert_eq!(a.admit("u3", points("c", 2)).points.len(), 2, "room again once one is gone");
     }
 }

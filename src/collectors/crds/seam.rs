@@ -1,6 +1,7 @@
 //! The custom-resource collector as the agent sees it: `collectors.crds` compiled once into the
 //! plan that `check`, `rbac`, `render` and the runtime use.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -13,8 +14,9 @@ use super::guards::{Admission, Admitted};
 use super::ksm::{self, KsmPlan, KsmResource};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
+use super::sources::{self, MetricSourcesConfig};
 use crate::collectors::context::CollectorContext;
-use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
+use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess, StatusAccess};
 use crate::config_parts::{join, ConfigIssues};
 use crate::objects::SourcedObject;
 use crate::series::{MetricsRegistry, TableHandle};
@@ -27,8 +29,16 @@ pub fn plan(section: &CrdsConfig, path: &str, issues: &mut ConfigIssues) -> Coll
         None => KsmPlan::default(),
     };
     resources.extend(ksm.resources);
-    let configured = !section.resources.is_empty() || section.kube_state_metrics.is_some();
-    let crds = Crds { resources, wildcards: ksm.wildcards };
+    section.metric_sources.check(&join(path, "metricSources"), issues);
+    let configured = !section.resources.is_empty()
+        || section.kube_state_metrics.is_some()
+        || section.metric_sources.enabled;
+    let crds = Crds {
+        resources,
+        wildcards: ksm.wildcards,
+        sources: section.metric_sources.clone(),
+        enabled: section.is_enabled(),
+    };
     // The document read from a file is part of what a reload compares.
     let compared = Compared { section, kube_state_metrics_document: ksm.document };
     CollectorPlan::new("crds", section.is_enabled(), configured, section.leader_election, &compared, crds)
@@ -41,11 +51,21 @@ struct Compared<'a> {
     kube_state_metrics_document: Option<serde_json::Value>,
 }
 
-/// The compiled resources.
+/// The compiled resources, and how metric sources are read.
 struct Crds {
     resources: Vec<CompiledResource>,
     /// kube-state-metrics resources with `*` for their version or kind.
     wildcards: Vec<Arc<KsmResource>>,
+    sources: MetricSourcesConfig,
+    /// Off, `render` still renders the metric sources among its objects.
+    enabled: bool,
+}
+
+impl Crds {
+    /// The metric names of the configured resources, which no metric source may produce.
+    fn config_names(&self) -> HashSet<String> {
+        self.resources.iter().flat_map(|r| r.specs.iter().map(|s| s.name.clone())).collect()
+    }
 }
 
 impl Compiled for Crds {
@@ -58,6 +78,7 @@ impl Compiled for Crds {
                 names.join(", ")
             )
         });
+        let sources = self.sources.enabled.then(|| sources::summary(&self.sources, election));
         self.resources
             .iter()
             .map(|r| {
@@ -71,6 +92,7 @@ impl Compiled for Crds {
                 format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
             })
             .chain(wildcards)
+            .chain(sources)
             .collect()
     }
 
@@ -91,6 +113,7 @@ impl Compiled for Crds {
                 w.display_name()
             )),
         });
+        let sources = self.sources.enabled.then(|| sources::read_access(&self.sources));
         self.resources
             .iter()
             .map(|r| ReadAccess {
@@ -99,18 +122,25 @@ impl Compiled for Crds {
                 note: Some(access_note(r)),
             })
             .chain(wildcards)
+            .chain(sources)
             .collect()
     }
 
-    /// One table per resource, filled with the objects of that resource (keyed by their
-    /// position, since objects in files may lack a UID).
+    fn status_access(&self) -> Vec<StatusAccess> {
+        self.sources.enabled.then(sources::status_access).into_iter().collect()
+    }
+
+    /// One table per resource (when on) and per metric source among `objects` (also when off,
+    /// as the agent would run them with `metricSources` on; `None` then if there is none).
     fn render(
         &self,
         objects: &[SourcedObject],
         registry: &MetricsRegistry,
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
-        let mut tables = Vec::new();
+        if !self.enabled {
+            return sources::render_sources(objects, &HashSet::new(), &self.sources, registry, warnings);
+        }
         let mut expanded = Vec::new();
         for wildcard in &self.wildcards {
             let found = ksm::from_objects(wildcard, objects.iter().map(|o| &o.object));
@@ -122,36 +152,61 @@ impl Compiled for Crds {
             }
             expanded.extend(found);
         }
-        for resource in self.resources.iter().chain(&expanded) {
-            let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
-            let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
-            let mut admission = Admission::new(resource);
-            let mut matched = 0usize;
-            for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
-                matched += 1;
-                let extracted = extract(resource, &sourced.object);
-                warnings.extend(
-                    extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
-                );
-                let key = i.to_string();
-                let admitted = admission.admit(&key, extracted.points);
-                warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
-                table.replace(&key, admitted.points);
-            }
-            if matched == 0 {
-                warnings.push(format!(
-                    "crds/{}: no object of {} in the given files",
-                    resource.name, resource.gvr
-                ));
-            }
-            tables.push(table);
-        }
+        let mut tables: Vec<TableHandle> = self
+            .resources
+            .iter()
+            .chain(&expanded)
+            .map(|r| render_resource(r, objects, registry, warnings))
+            .collect();
+        let config_names = self.config_names();
+        let from_sources = sources::render_sources(objects, &config_names, &self.sources, registry, warnings);
+        tables.extend(from_sources.into_iter().flatten());
         Some(tables)
     }
 
-    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
-        tokio::spawn(super::collector::run(self.resources.clone(), self.wildcards.clone(), ctx))
+    fn renders_when_off(&self) -> bool {
+        true
     }
+
+    fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
+        let (resources, wildcards) = (self.resources.clone(), self.wildcards.clone());
+        if !self.sources.enabled {
+            return tokio::spawn(super::collector::run(resources, wildcards, ctx));
+        }
+        let (settings, names) = (self.sources.clone(), self.config_names());
+        tokio::spawn(async move {
+            let sources = sources::run_sources(settings, names, ctx.clone());
+            tokio::join!(super::collector::run(resources, wildcards, ctx), sources);
+        })
+    }
+}
+
+/// One resource's table, filled with its objects among `objects` (keyed by their position,
+/// since objects in files may lack a UID).
+pub(super) fn render_resource(
+    resource: &CompiledResource,
+    objects: &[SourcedObject],
+    registry: &MetricsRegistry,
+    warnings: &mut Vec<String>,
+) -> TableHandle {
+    let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
+    let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
+    let mut admission = Admission::new(resource);
+    let mut matched = 0usize;
+    for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
+        matched += 1;
+        let extracted = extract(resource, &sourced.object);
+        warnings
+            .extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
+        let key = i.to_string();
+        let admitted = admission.admit(&key, extracted.points);
+        warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
+        table.replace(&key, admitted.points);
+    }
+    if matched == 0 {
+        warnings.push(format!("crds/{}: no object of {} in the given files", resource.name, resource.gvr));
+    }
+    table
 }
 
 /// What `rbac` says about one resource: how it is watched and whether its plural is a guess.
@@ -178,9 +233,14 @@ fn admission_warnings(
 ) -> Vec<String> {
     let mut warnings = Vec::new();
     if admitted.dropped > 0 {
+        let limits = &resource.limits;
+        let objects = match limits.objects {
+            usize::MAX => String::new(),
+            cap => format!(" or maxObjectsPerSource ({cap})"),
+        };
         warnings.push(format!(
-            "{sourced}: crds/{}: {} points dropped beyond maxSeriesPerObject ({}) or maxSeries ({})",
-            resource.name, admitted.dropped, resource.limits.per_object, resource.limits.total
+            "{sourced}: crds/{}: {} points dropped beyond maxSeriesPerObject ({}) or maxSeries ({}){objects}",
+            resource.name, admitted.dropped, limits.per_object, limits.total
         ));
     }
     for collision in &admitted.collisions {

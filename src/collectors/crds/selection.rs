@@ -93,7 +93,11 @@ pub(super) fn compile_selection(resource: &ResourceConfig, at: &str, issues: &mu
         field_selector: text(&resource.field_selector),
         label_filter,
         field_filter,
-        limits: SeriesLimits { per_object: resource.max_series_per_object, total: resource.max_series },
+        limits: SeriesLimits {
+            per_object: resource.max_series_per_object,
+            total: resource.max_series,
+            objects: usize::MAX,
+        },
     }
 }
 

@@ -158,7 +158,8 @@ impl ResourceEvents {
                     object = %key,
                     dropped = admitted.dropped,
                     limits = ?self.resource.limits,
-                    "points beyond maxSeriesPerObject or maxSeries dropped (logged at most once a minute)"
+                    "points beyond maxSeriesPerObject, maxSeries or a metric source's maxObjectsPerSource dropped \
+                     (logged at most once a minute)"
                 );
             }
         }

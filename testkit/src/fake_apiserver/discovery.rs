@@ -11,6 +11,8 @@ use super::resources::ResourceSpec;
 use super::status::ApiError;
 
 const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+/// What the status subresource serves.
+const STATUS_VERBS: [&str; 3] = ["get", "patch", "update"];
 const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 fn json_response(content_type: &'static str, body: Value) -> Response {
@@ -103,18 +105,25 @@ pub(crate) fn resource_list(resources: &[ResourceSpec], group: &str, version: &s
         return ApiError::no_route(path).into_response();
     }
     let group_version = served[0].api_version();
-    let entries: Vec<Value> = served
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.plural,
-                "singularName": r.singular(),
+    let mut entries: Vec<Value> = Vec::new();
+    for r in served {
+        entries.push(json!({
+            "name": r.plural,
+            "singularName": r.singular(),
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": VERBS,
+        }));
+        if r.status_subresource {
+            entries.push(json!({
+                "name": format!("{}/status", r.plural),
+                "singularName": "",
                 "namespaced": r.namespaced,
                 "kind": r.kind,
-                "verbs": VERBS,
-            })
-        })
-        .collect();
+                "verbs": STATUS_VERBS,
+            }));
+        }
+    }
     json_response(
         "application/json",
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}),
@@ -137,13 +146,20 @@ fn aggregated(resources: &[ResourceSpec], include: impl Fn(&str) -> bool) -> Res
                         .iter()
                         .filter(|r| r.group == group && &r.version == version)
                         .map(|r| {
-                            json!({
+                            let kind = json!({"group": r.group, "version": r.version, "kind": r.kind});
+                            let mut entry = json!({
                                 "resource": r.plural,
-                                "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+                                "responseKind": kind,
                                 "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
                                 "singularResource": r.singular(),
                                 "verbs": VERBS,
-                            })
+                            });
+                            if r.status_subresource {
+                                entry["subresources"] = json!([
+                                    {"subresource": "status", "responseKind": kind, "verbs": STATUS_VERBS}
+                                ]);
+                            }
+                            entry
                         })
                         .collect();
                     json!({"version": version, "resources": entries, "freshness": "Current"})

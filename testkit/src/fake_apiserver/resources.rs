@@ -14,6 +14,9 @@ pub struct ResourceSpec {
     pub plural: String,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
+    /// Whether `status` is a subresource (a CRD's `subresources: {status: {}}`): then writes to
+    /// the object leave `status` alone and `.../<name>/status` writes only `status`.
+    pub status_subresource: bool,
 }
 
 impl ResourceSpec {
@@ -25,7 +28,14 @@ impl ResourceSpec {
             kind: kind.to_string(),
             plural: plural.to_string(),
             namespaced,
+            status_subresource: false,
         }
+    }
+
+    /// The same resource with the status subresource enabled.
+    pub fn with_status_subresource(mut self) -> Self {
+        self.status_subresource = true;
+        self
     }
 
     /// `v1` for the core group, `group/version` otherwise.

@@ -20,7 +20,7 @@ use super::resources::ResourceSpec;
 use super::shared::{form_pairs, RecordedRequest, Shared};
 use super::status::ApiError;
 use super::watch::{self, WatchQuery};
-use super::writes::{self, object_key, Writer};
+use super::writes::{self, object_key, Part, Writer};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(dispatch).with_state(shared)
@@ -116,10 +116,11 @@ impl Request<'_> {
             ["namespaces", ns, plural, tail @ ..] => (Some(*ns), [&[*plural][..], tail].concat()),
             _ => (None, rest.to_vec()),
         };
-        let (plural, name) = match rest.as_slice() {
-            [plural] => (*plural, None),
-            [plural, name] => (*plural, Some(*name)),
-            // Subresources (status, scale, ...) are not served.
+        let (plural, name, part) = match rest.as_slice() {
+            [plural] => (*plural, None, Part::Object),
+            [plural, name] => (*plural, Some(*name), Part::Object),
+            [plural, name, "status"] => (*plural, Some(*name), Part::Status),
+            // Other subresources (scale, ...) are not served.
             _ => return Err(ApiError::no_route(path)),
         };
         let resource = self
@@ -130,17 +131,27 @@ impl Request<'_> {
             .ok_or_else(|| ApiError::no_route(path))?;
         let scoped_wrong = namespace.is_some() && !resource.namespaced;
         let unscoped_name = resource.namespaced && namespace.is_none() && name.is_some();
-        if scoped_wrong || unscoped_name {
+        let no_status = part == Part::Status && !resource.status_subresource;
+        if scoped_wrong || unscoped_name || no_status {
             return Err(ApiError::no_route(path));
         }
         let target = Target { resource, namespace };
+        if part == Part::Status {
+            let name = name.unwrap_or_default();
+            return match self.method {
+                Method::GET => self.get(&target, name),
+                Method::PUT => self.replace(&target, name, Part::Status),
+                Method::PATCH => self.patch(&target, name, Part::Status),
+                _ => Err(ApiError::method_not_allowed()),
+            };
+        }
         match (&self.method, name) {
             (&Method::GET, None) if matches!(self.param("watch"), Some("true" | "1")) => self.watch(target),
             (&Method::GET, None) => self.list(&target),
             (&Method::GET, Some(name)) => self.get(&target, name),
             (&Method::POST, None) => self.create(&target),
-            (&Method::PUT, Some(name)) => self.replace(&target, name),
-            (&Method::PATCH, Some(name)) => self.patch(&target, name),
+            (&Method::PUT, Some(name)) => self.replace(&target, name, Part::Object),
+            (&Method::PATCH, Some(name)) => self.patch(&target, name, Part::Object),
             (&Method::DELETE, Some(name)) => self.delete(&target, name),
             (&Method::DELETE, None) => self.delete_collection(&target),
             _ => Err(ApiError::method_not_allowed()),
@@ -208,17 +219,19 @@ impl Request<'_> {
         Ok(object_response(StatusCode::CREATED, &created))
     }
 
-    fn replace(&self, target: &Target, name: &str) -> Result<Response, ApiError> {
+    fn replace(&self, target: &Target, name: &str, part: Part) -> Result<Response, ApiError> {
         let object = self.body_json()?;
         let manager = self.manager();
         let writer = Writer::Client { manager: &manager };
-        let updated = self
-            .shared
-            .write(|s| writes::update(s, &target.resource, target.namespace, name, object, writer))?;
+        let updated = self.shared.write(|s| {
+            writes::update_part(s, &target.resource, target.namespace, name, object, writer, part)
+        })?;
         Ok(object_response(StatusCode::OK, &updated))
     }
 
-    fn patch(&self, target: &Target, name: &str) -> Result<Response, ApiError> {
+    /// A patch of the object, or of its `status` only (`part`); an apply patch of `status`
+    /// needs the object to exist.
+    fn patch(&self, target: &Target, name: &str, part: Part) -> Result<Response, ApiError> {
         let content_type =
             self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let patch_type = PatchType::from_content_type(content_type)?;
@@ -248,8 +261,15 @@ impl Request<'_> {
                 if patch.pointer("/metadata/name").and_then(Value::as_str).is_some_and(|n| n != name) {
                     return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
                 }
+                if part == Part::Status && existing.is_none() {
+                    return Err(ApiError::not_found(&resource.group, &resource.plural, name));
+                }
                 let applied = managed_fields::apply(existing.as_ref(), &patch, manager, force)?;
                 return match existing {
+                    Some(_) if part == Part::Status => {
+                        writes::update_part(store, resource, target.namespace, name, applied, Writer::Applied, part)
+                            .map(|o| object_response(StatusCode::OK, &o))
+                    }
                     None => writes::create(store, resource, target.namespace, applied, Writer::Applied)
                         .map(|o| object_response(StatusCode::CREATED, &o)),
                     Some(_) => writes::update(store, resource, target.namespace, name, applied, Writer::Applied)
@@ -262,7 +282,8 @@ impl Request<'_> {
                 _ => merge_patch(&mut object, &patch),
             }
             let writer = Writer::Client { manager: &manager };
-            writes::update(store, resource, target.namespace, name, object, writer).map(|o| object_response(StatusCode::OK, &o))
+            writes::update_part(store, resource, target.namespace, name, object, writer, part)
+                .map(|o| object_response(StatusCode::OK, &o))
         })
     }
 

@@ -70,6 +70,13 @@ pub(crate) fn create(
     if store.get(resource, &key).is_some() {
         return Err(ApiError::already_exists(&resource.group, &resource.plural, &name));
     }
+    if resource.status_subresource && matches!(writer, Writer::Client { .. }) {
+        // With the status subresource, a create ignores `status` (it is written through
+        // `.../status` only).
+        if let Some(fields) = object.as_object_mut() {
+            fields.remove("status");
+        }
+    }
     object["apiVersion"] = json!(resource.api_version());
     object["kind"] = json!(resource.kind);
     set_meta(&mut object, "name", json!(name));
@@ -87,6 +94,16 @@ pub(crate) fn create(
     Ok(store_object(store, resource, key, object))
 }
 
+/// Which part of an object a write may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The object's own path: everything but `status` when the resource has the status
+    /// subresource.
+    Object,
+    /// `.../<name>/status`: `status` only; the rest of the body is ignored.
+    Status,
+}
+
 /// PUT (and the result of a patch): the object must exist; a `metadata.resourceVersion` in
 /// the new object that is not the current one is a 409 Conflict. Unchanged objects are not
 /// written again, so they keep their resourceVersion and no event is sent.
@@ -95,8 +112,21 @@ pub(crate) fn update(
     resource: &ResourceSpec,
     namespace: Option<&str>,
     name: &str,
+    object: Value,
+    writer: Writer,
+) -> Result<Value, ApiError> {
+    update_part(store, resource, namespace, name, object, writer, Part::Object)
+}
+
+/// [`update`] of `part` of the object.
+pub(crate) fn update_part(
+    store: &mut Store,
+    resource: &ResourceSpec,
+    namespace: Option<&str>,
+    name: &str,
     mut object: Value,
     writer: Writer,
+    part: Part,
 ) -> Result<Value, ApiError> {
     if !object.is_object() {
         return Err(ApiError::bad_request("the request body must be a JSON object"));
@@ -106,6 +136,27 @@ pub(crate) fn update(
         .get(resource, &key)
         .ok_or_else(|| ApiError::not_found(&resource.group, &resource.plural, name))?
         .to_value();
+    match part {
+        Part::Status => {
+            let mut kept = old.clone();
+            kept["status"] = object.get("status").cloned().unwrap_or(Value::Null);
+            if kept["status"].is_null() {
+                kept.as_object_mut().map(|fields| fields.remove("status"));
+            }
+            set_meta(&mut kept, "resourceVersion", object["metadata"]["resourceVersion"].clone());
+            if meta_str(&object, "resourceVersion").is_none() {
+                kept["metadata"].as_object_mut().map(|meta| meta.remove("resourceVersion"));
+            }
+            object = kept;
+        }
+        Part::Object if resource.status_subresource => match old.get("status") {
+            Some(status) => object["status"] = status.clone(),
+            None => {
+                object.as_object_mut().map(|fields| fields.remove("status"));
+            }
+        },
+        Part::Object => {}
+    }
     if meta_str(&object, "name").is_some_and(|n| n != name) {
         return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
     }

@@ -108,7 +108,11 @@ fn compile_resource(
         families,
         ids,
         specs,
-        limits: SeriesLimits { per_object: source.max_series_per_object, total: source.max_series },
+        limits: SeriesLimits {
+            per_object: source.max_series_per_object,
+            total: source.max_series,
+            objects: usize::MAX,
+        },
         resync_period: source.resync_period,
     }
 }
