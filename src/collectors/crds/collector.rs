@@ -1,13 +1,18 @@
 //! The live custom-resource collector: one watch task per configured resource, each writing
-//! the points it extracts into that resource's series table.
+//! the points it extracts into that resource's series table (a `select` entry: one task that
+//! follows discovery and runs one such watch per matching type), and with `namespaceSelector`
+//! one watch on namespaces.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
+use super::namespace_gate::NamespaceGate;
+use super::namespace_watch::watch_namespaces;
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
+use super::watch_select::watch_selected;
 use crate::collectors::CollectorContext;
 
 /// Runs until `ctx.cancel` fires. Ready once every resource has finished its first list; a
@@ -22,14 +27,19 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     ctx.status.set_ready(resources.is_empty());
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
+    let resources = with_namespace_gates(resources, &client, &ctx, &mut tasks);
     for resource in resources {
-        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
         let (remaining, status) = (remaining.clone(), ctx.status.clone());
         let synced = move || {
             if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
                 status.set_ready(true);
             }
         };
+        if let Some(selection) = resource.discovery.types.clone() {
+            tasks.spawn(watch_selected(Arc::new(resource), selection, client.clone(), ctx.clone(), synced));
+            continue;
+        }
+        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
         let task =
             watch_resource(Arc::new(resource), client.clone(), table.table().clone(), ctx.clone(), synced);
         tasks.spawn(task);
@@ -43,4 +53,25 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     ctx.status.set_up(false);
     // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
+}
+
+/// With any `namespaceSelector`, starts the one watch on namespaces (in `tasks`) and gives each
+/// resource with a selector its gate.
+fn with_namespace_gates(
+    mut resources: Vec<CompiledResource>,
+    client: &kube::Client,
+    ctx: &CollectorContext,
+    tasks: &mut JoinSet<()>,
+) -> Vec<CompiledResource> {
+    if resources.iter().all(|r| r.discovery.namespace_selector.is_none()) {
+        return resources;
+    }
+    let (labels, watched) = tokio::sync::watch::channel(None);
+    tasks.spawn(watch_namespaces(client.clone(), labels, ctx.cancel.clone()));
+    for resource in &mut resources {
+        if let Some(selector) = &resource.discovery.namespace_selector {
+            resource.discovery.gate = Some(NamespaceGate::new(selector.selector.clone(), watched.clone()));
+        }
+    }
+    resources
 }

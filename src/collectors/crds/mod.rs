@@ -16,6 +16,10 @@ mod compile_metric;
 mod compile_tests;
 mod config;
 mod config_fields;
+mod config_select;
+mod discovery_plan;
+mod discovery_scan;
+mod discovery_types;
 mod extract;
 #[cfg(test)]
 mod extract_tests;
@@ -26,6 +30,8 @@ mod filter;
 mod guards;
 mod identity;
 mod names;
+mod namespace_gate;
+mod namespace_watch;
 mod namespaces;
 mod object_fields;
 mod path;
@@ -42,6 +48,7 @@ mod watch_events;
 #[cfg(test)]
 mod watch_events_tests;
 mod watch_limits;
+mod watch_select;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::aggregate::CompiledAggregation;
 use super::config::GvrConfig;
+use super::discovery_plan::DiscoveryPlan;
 use super::guards::SeriesLimits;
 use super::namespaces::NamespaceSelection;
 use super::object_fields::{FieldIndex, FieldPlan};
@@ -63,11 +64,16 @@ pub struct CompiledResource {
     pub aggregations: Vec<CompiledAggregation>,
     /// The specs of this resource's series table.
     pub specs: Vec<MetricSpec>,
+    /// `select` and `namespaceSelector`, and what they decide at run time.
+    pub discovery: DiscoveryPlan,
 }
 
 impl CompiledResource {
     /// Whether an object read from a file (by its `apiVersion` and `kind`) is of this resource.
     pub fn matches(&self, object: &Value) -> bool {
+        if let Some(types) = &self.discovery.types {
+            return types.matches_object(object);
+        }
         crate::objects::is_of_resource(
             object,
             &self.gvr.group,

@@ -11,6 +11,9 @@ pub enum DiscoveryError {
     /// The group/version is not served, or does not list the resource (the CRD is missing).
     #[error("CRD {0} not installed")]
     NotInstalled(GvrConfig),
+    /// Served, but discovery does not list both `list` and `watch` for it.
+    #[error("{gvr} cannot be watched: discovery lists the verbs {verbs:?}, not both list and watch")]
+    NotWatchable { gvr: GvrConfig, verbs: Vec<String> },
     #[error("discovery of {gvr} failed: {source}")]
     Failed { gvr: GvrConfig, source: kube::Error },
 }
@@ -37,6 +40,9 @@ pub async fn resolve(
             (true, Some(kind)) => ar.kind == *kind,
             _ => ar.plural == gvr.resource,
         })
-        .map(|(ar, caps)| (ar, caps.scope))
         .ok_or_else(|| DiscoveryError::NotInstalled(gvr.clone()))
+        .and_then(|(ar, caps)| match ["list", "watch"].iter().all(|verb| caps.supports_operation(verb)) {
+            true => Ok((ar, caps.scope)),
+            false => Err(DiscoveryError::NotWatchable { gvr: gvr.clone(), verbs: caps.operations }),
+        })
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 
+use super::discovery_types::tag_points;
 use super::extract::{extract, ExtractError};
 use super::guards::{Admission, Admitted};
 use super::plan::CompiledResource;
@@ -100,11 +101,15 @@ impl ResourceEvents {
     }
 
     fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {
-        // A cluster-wide watch for globs or exclusions returns every namespace's objects.
-        if !self.resource.namespaces.admits(object.metadata.namespace.as_deref()) {
+        // A cluster-wide watch for globs or exclusions returns every namespace's objects; a
+        // namespace that lost its selected label is relisted, and its objects lose their points.
+        let key = object_key(&object);
+        let namespace = object.metadata.namespace.as_deref();
+        if !self.resource.namespaces.admits(namespace) || !self.resource.discovery.admits_namespace(namespace) {
+            self.table.remove(&key);
+            self.admission.forget(&key);
             return;
         }
-        let key = object_key(&object);
         let value = match into_value(object) {
             Ok(value) => value,
             Err(error) => {
@@ -112,8 +117,9 @@ impl ResourceEvents {
                 return;
             }
         };
-        let extracted = extract(&self.resource, &value);
+        let mut extracted = extract(&self.resource, &value);
         drop(value);
+        tag_points(&mut extracted.points, &self.resource.discovery.type_attributes);
         for error in &extracted.errors {
             self.report(error, &key, now);
         }

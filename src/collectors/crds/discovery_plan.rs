@@ -1,0 +1,61 @@
+//! The part of a compiled resource that discovery and namespace labels decide: the types a
+//! `select` entry may watch, its `namespaceSelector`, and, at run time, the attributes of one
+//! selected type and the gate of the namespaces selected now.
+
+use opentelemetry::KeyValue;
+
+use super::config::{GvrConfig, ResourceConfig};
+use super::discovery_types::TypeSelection;
+use super::namespace_gate::{NamespaceGate, NamespaceSelector};
+use super::selectors::LabelSelector;
+use crate::config_parts::{join, ConfigIssues};
+
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryPlan {
+    /// `select`: the entry stands for every served type it matches.
+    pub types: Option<TypeSelection>,
+    /// `namespaceSelector`.
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// On the copy of a `select` entry for one type: the attributes naming that type.
+    pub type_attributes: Vec<KeyValue>,
+    /// While the collector runs, with `namespaceSelector`: the namespaces selected now.
+    pub gate: Option<NamespaceGate>,
+}
+
+/// The run-time gate is not part of what was configured.
+impl PartialEq for DiscoveryPlan {
+    fn eq(&self, other: &Self) -> bool {
+        self.types == other.types
+            && self.namespace_selector == other.namespace_selector
+            && self.type_attributes == other.type_attributes
+    }
+}
+
+impl DiscoveryPlan {
+    /// Compiles `select` and `namespaceSelector` of the resource at `at`.
+    pub fn compile(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) -> Self {
+        let types = resource.select.as_ref().map(|select| {
+            if resource.gvk.is_some() || resource.gvr != GvrConfig::default() {
+                issues.push(join(at, "select"), "give one of select, gvr and gvk");
+            }
+            TypeSelection::compile(select, &join(at, "select"), issues)
+        });
+        let text = resource.namespace_selector.trim();
+        let namespace_selector = (!text.is_empty()).then(|| match LabelSelector::parse(text) {
+            Ok(selector) => NamespaceSelector { text: text.to_owned(), selector },
+            Err(e) => {
+                issues.push(
+                    join(at, "namespaceSelector"),
+                    format!("malformed label selector {text:?}: {e}"),
+                );
+                NamespaceSelector { text: text.to_owned(), selector: LabelSelector::default() }
+            }
+        });
+        DiscoveryPlan { types, namespace_selector, type_attributes: Vec::new(), gate: None }
+    }
+
+    /// Whether objects of `namespace` pass `namespaceSelector` now (always, without one).
+    pub fn admits_namespace(&self, namespace: Option<&str>) -> bool {
+        self.gate.as_ref().is_none_or(|gate| gate.admits(namespace))
+    }
+}
