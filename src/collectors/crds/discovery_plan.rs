@@ -5,7 +5,8 @@
 use opentelemetry::KeyValue;
 
 use super::config::{GvrConfig, ResourceConfig};
-use super::discovery_types::TypeSelection;
+use super::discovery_types::{type_attributes, ServedType, TypeSelection};
+use super::plan::CompiledResource;
 use super::namespace_gate::{NamespaceGate, NamespaceSelector};
 use super::selectors::LabelSelector;
 use crate::config_parts::{join, ConfigIssues};
@@ -58,4 +59,21 @@ impl DiscoveryPlan {
     pub fn admits_namespace(&self, namespace: Option<&str>) -> bool {
         self.gate.as_ref().is_none_or(|gate| gate.admits(namespace))
     }
+}
+
+/// The copy of a `select` entry that watches (or renders) the one type `served`: named
+/// `<entry>/<group>/<kind>`, with the type's attributes on every point.
+pub fn for_type(entry: &CompiledResource, served: &ServedType) -> CompiledResource {
+    let mut resource = entry.clone();
+    resource.name = format!("{}/{}", entry.name, served.id());
+    resource.gvr = GvrConfig {
+        group: served.group.clone(),
+        version: served.version.clone(),
+        resource: served.plural.clone(),
+        kind: Some(served.kind.clone()),
+    };
+    resource.by_kind = false;
+    resource.discovery.types = None;
+    resource.discovery.type_attributes = type_attributes(&served.group, &served.kind);
+    resource
 }

@@ -3,6 +3,7 @@
 //! `config` is the section as written, `compile` turns it into `plan` types before any I/O,
 //! and `extract` is the pure per-object step the watch loop and `render` share.
 
+mod access_discovery;
 mod aggregate;
 #[cfg(test)]
 mod aggregate_tests;
@@ -38,6 +39,7 @@ mod path;
 #[cfg(test)]
 mod path_value_properties;
 mod plan;
+mod render_discovery;
 mod seam;
 mod selection;
 mod selectors;

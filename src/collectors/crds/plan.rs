@@ -87,6 +87,7 @@ impl CompiledResource {
     pub fn selects(&self, object: &Value) -> bool {
         let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
         self.namespaces.admits(namespace)
+            && self.discovery.admits_namespace(namespace)
             && self.label_filter.matches(object)
             && self.field_filter.matches(object)
     }

@@ -4,11 +4,14 @@
 use tokio::task::JoinHandle;
 
 use super::compile::compile;
+use super::access_discovery::{describe_namespace_selector, describe_select, namespace_access, select_access};
 use super::config::CrdsConfig;
+use super::discovery_types::tag_points;
 use super::extract::extract;
 use super::guards::{Admission, Admitted};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
+use super::render_discovery::{namespace_gate_of_files, types_in_files};
 use crate::collectors::context::CollectorContext;
 use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess};
 use crate::config_parts::ConfigIssues;
@@ -36,12 +39,14 @@ impl Compiled for Crds {
                 let metrics = r.metrics.iter().map(|m| m.name.as_str());
                 let names: Vec<&str> =
                     metrics.chain(r.aggregations.iter().map(|a| a.name.as_str())).collect();
-                let resource = match (r.by_kind, &r.gvr.kind) {
-                    (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
+                let resource = match (&r.discovery.types, r.by_kind, &r.gvr.kind) {
+                    (Some(types), _, _) => describe_select(types),
+                    (None, true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
                     _ => r.gvr.to_string(),
                 };
                 let mode = r.namespaces.mode().describe();
-                format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
+                let labelled = describe_namespace_selector(r);
+                format!("crds/{} ({resource}; {mode}{labelled}; {election}): {}", r.name, names.join(", "))
             })
             .collect()
     }
@@ -51,18 +56,23 @@ impl Compiled for Crds {
     }
 
     fn read_access(&self) -> Vec<ReadAccess> {
-        self.resources
-            .iter()
-            .map(|r| ReadAccess {
-                group: r.gvr.group.clone(),
-                resources: vec![r.gvr.resource.clone()],
-                note: Some(access_note(r)),
-            })
-            .collect()
+        let mut access: Vec<ReadAccess> = Vec::new();
+        for r in &self.resources {
+            match &r.discovery.types {
+                Some(types) => access.extend(select_access(r, types)),
+                None => access.push(ReadAccess {
+                    group: r.gvr.group.clone(),
+                    resources: vec![r.gvr.resource.clone()],
+                    note: Some(access_note(r)),
+                }),
+            }
+        }
+        access.extend(namespace_access(&self.resources));
+        access
     }
 
-    /// One table per resource, filled with the objects of that resource (keyed by their
-    /// position, since objects in files may lack a UID).
+    /// One table per resource (per type found for a `select` entry), filled with the objects
+    /// of that resource (keyed by their position, since objects in files may lack a UID).
     fn render(
         &self,
         objects: &[SourcedObject],
@@ -70,29 +80,16 @@ impl Compiled for Crds {
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
         let mut tables = Vec::new();
-        for resource in &self.resources {
-            let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
-            let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
-            let mut admission = Admission::new(resource);
-            let mut matched = 0usize;
-            for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
-                matched += 1;
-                let extracted = extract(resource, &sourced.object);
-                warnings.extend(
-                    extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
-                );
-                let key = i.to_string();
-                let admitted = admission.admit(&key, extracted.points);
-                warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
-                table.replace(&key, admitted.points);
+        for entry in &self.resources {
+            let mut entry = entry.clone();
+            entry.discovery.gate = namespace_gate_of_files(&entry, objects, warnings);
+            let resources = match &entry.discovery.types {
+                Some(types) => types_in_files(&entry, types, objects, warnings),
+                None => vec![entry],
+            };
+            for resource in &resources {
+                tables.push(render_resource(resource, objects, registry, warnings));
             }
-            if matched == 0 {
-                warnings.push(format!(
-                    "crds/{}: no object of {} in the given files",
-                    resource.name, resource.gvr
-                ));
-            }
-            tables.push(table);
         }
         Some(tables)
     }
@@ -100,6 +97,35 @@ impl Compiled for Crds {
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
         tokio::spawn(super::collector::run(self.resources.clone(), ctx))
     }
+}
+
+/// The table of `resource` filled from the objects it matches and selects.
+fn render_resource(
+    resource: &CompiledResource,
+    objects: &[SourcedObject],
+    registry: &MetricsRegistry,
+    warnings: &mut Vec<String>,
+) -> TableHandle {
+    let table = registry.table(format!("crds/{}", resource.name), resource.specs.clone());
+    let wanted = |o: &SourcedObject| resource.matches(&o.object) && resource.selects(&o.object);
+    let mut admission = Admission::new(resource);
+    let mut matched = 0usize;
+    for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
+        matched += 1;
+        let mut extracted = extract(resource, &sourced.object);
+        tag_points(&mut extracted.points, &resource.discovery.type_attributes);
+        warnings.extend(
+            extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
+        );
+        let key = i.to_string();
+        let admitted = admission.admit(&key, extracted.points);
+        warnings.extend(admission_warnings(resource, objects, sourced, &admitted));
+        table.replace(&key, admitted.points);
+    }
+    if matched == 0 {
+        warnings.push(format!("crds/{}: no object of {} in the given files", resource.name, resource.gvr));
+    }
+    table
 }
 
 /// What `rbac` says about one resource: how it is watched and whether its plural is a guess.

@@ -11,9 +11,9 @@ use parking_lot::Mutex;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::config::GvrConfig;
+use super::discovery_plan::for_type;
 use super::discovery_scan::served_types;
-use super::discovery_types::{type_attributes, Choice, ServedType, TypeSelection};
+use super::discovery_types::{Choice, ServedType, TypeSelection};
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
 use super::watch_limits::DISCOVERY;
@@ -143,17 +143,7 @@ fn start(
     ctx: &CollectorContext,
     first: Option<&Arc<FirstList>>,
 ) -> Running {
-    let mut resource = entry.clone();
-    resource.name = format!("{}/{}", entry.name, served.id());
-    resource.gvr = GvrConfig {
-        group: served.group.clone(),
-        version: served.version.clone(),
-        resource: served.plural.clone(),
-        kind: Some(served.kind.clone()),
-    };
-    resource.by_kind = false;
-    resource.discovery.types = None;
-    resource.discovery.type_attributes = type_attributes(&served.group, &served.kind);
+    let resource = for_type(entry, served);
     let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
     let cancel = ctx.cancel.child_token();
     let type_ctx = CollectorContext { cancel: cancel.clone(), ..ctx.clone() };
