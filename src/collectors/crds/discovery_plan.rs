@@ -77,3 +77,30 @@ pub fn for_type(entry: &CompiledResource, served: &ServedType) -> CompiledResour
     resource.discovery.type_attributes = type_attributes(&served.group, &served.kind);
     resource
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::compile::compile_crds;
+    use super::super::config::CrdsConfig;
+
+    fn compile(resource: &str) -> Result<Vec<super::CompiledResource>, String> {
+        let yaml = format!("resources:\n  - name: ops\n{resource}    metrics: [{{type: info, name: info}}]\n");
+        let config: CrdsConfig = serde_saphyr::from_str(&yaml).unwrap();
+        compile_crds(&config).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn select_stands_alone_and_needs_no_gvr() {
+        let ok = compile("    select: {groups: ['*.fluxcd.io']}\n    namespaceSelector: team=payments\n").unwrap();
+        assert!(ok[0].discovery.types.is_some());
+        assert_eq!(ok[0].discovery.namespace_selector.as_ref().unwrap().text, "team=payments");
+        let both = compile("    select: {groups: [a.io]}\n    gvk: {group: a.io, version: v1, kind: A}\n").unwrap_err();
+        assert!(both.contains("collectors.crds.resources[0].select: give one of select, gvr and gvk"), "{both}");
+    }
+
+    #[test]
+    fn a_malformed_namespace_selector_is_a_config_error() {
+        let err = compile("    select: {groups: [a.io]}\n    namespaceSelector: 'team in (a'\n").unwrap_err();
+        assert!(err.contains("collectors.crds.resources[0].namespaceSelector: malformed label selector"), "{err}");
+    }
+}

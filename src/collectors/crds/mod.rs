@@ -21,6 +21,8 @@ mod config_select;
 mod discovery_plan;
 mod discovery_scan;
 mod discovery_types;
+#[cfg(test)]
+mod discovery_types_tests;
 mod extract;
 #[cfg(test)]
 mod extract_tests;

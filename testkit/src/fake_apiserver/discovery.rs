@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::resources::ResourceSpec;
 use super::status::ApiError;
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 fn json_response(content_type: &'static str, body: Value) -> Response {
@@ -111,7 +110,7 @@ pub(crate) fn resource_list(resources: &[ResourceSpec], group: &str, version: &s
                 "singularName": r.singular(),
                 "namespaced": r.namespaced,
                 "kind": r.kind,
-                "verbs": VERBS,
+                "verbs": r.verbs,
             })
         })
         .collect();
@@ -142,7 +141,7 @@ fn aggregated(resources: &[ResourceSpec], include: impl Fn(&str) -> bool) -> Res
                                 "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
                                 "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
                                 "singularResource": r.singular(),
-                                "verbs": VERBS,
+                                "verbs": r.verbs,
                             })
                         })
                         .collect();

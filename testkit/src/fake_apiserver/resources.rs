@@ -1,6 +1,9 @@
 //! The served resource types: built-ins every cluster has, plus custom resources that tests
 //! register and unregister at runtime to simulate a CRD being installed or removed.
 
+/// The verbs discovery lists for a type by default.
+const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
 /// One served resource type (a group/version/kind and its plural path segment).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceSpec {
@@ -14,6 +17,8 @@ pub struct ResourceSpec {
     pub plural: String,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
+    /// The verbs discovery lists for it (every verb unless [`ResourceSpec::with_verbs`]).
+    pub verbs: Vec<String>,
 }
 
 impl ResourceSpec {
@@ -25,7 +30,15 @@ impl ResourceSpec {
             kind: kind.to_string(),
             plural: plural.to_string(),
             namespaced,
+            verbs: VERBS.iter().map(|v| v.to_string()).collect(),
         }
+    }
+
+    /// The same type with discovery listing only `verbs` (e.g. `["get", "create"]` for a type
+    /// that cannot be watched, as some aggregated APIs).
+    pub fn with_verbs(mut self, verbs: &[&str]) -> Self {
+        self.verbs = verbs.iter().map(|v| v.to_string()).collect();
+        self
     }
 
     /// `v1` for the core group, `group/version` otherwise.
