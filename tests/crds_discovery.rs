@@ -1,0 +1,227 @@
+//! `select` and `namespaceSelector` against the fake API server, exporting to the OTLP test
+//! receiver: one entry over several groups follows CRDs as they are installed and removed,
+//! reports a type it cannot watch once, and namespaces chosen by label are followed as their
+//! labels change.
+
+use std::time::Duration;
+
+use kube_state_otel::collectors::CollectorPlan;
+use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
+use serde_json::{json, Value};
+
+#[path = "support/exporter.rs"]
+mod exporter_support;
+#[path = "support/crds_harness.rs"]
+mod harness;
+
+use harness::{config, database, databases, Harness, WAIT};
+
+fn git_repositories() -> ResourceSpec {
+    ResourceSpec::new("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", true)
+}
+
+fn kustomizations() -> ResourceSpec {
+    ResourceSpec::new("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", true)
+}
+
+fn certificates() -> ResourceSpec {
+    ResourceSpec::new("cert-manager.io", "v1", "Certificate", "certificates", true)
+}
+
+fn helm_releases() -> ResourceSpec {
+    ResourceSpec::new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true)
+}
+
+/// A type discovery lists without `list` and `watch`, as some aggregated APIs do.
+fn certificate_reviews() -> ResourceSpec {
+    ResourceSpec::new("cert-manager.io", "v1", "CertificateReview", "certificatereviews", false)
+        .with_verbs(&["create"])
+}
+
+fn plan(crds: &str) -> CollectorPlan {
+    let section: String = crds.lines().map(|line| format!("    {line}\n")).collect();
+    let file = format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n{section}");
+    let plan = kube_state_otel::config::load_str(&file, &kube_state_otel::config::Env::default())
+        .unwrap_or_else(|e| panic!("{file}\n{e}"));
+    plan.collectors.into_iter().find(|c| c.name == "crds").expect("crds is enabled")
+}
+
+const OPERATORS: &str = "enabled: true
+metricsNamespace: ops
+resources:
+  - name: operators
+    select: {groups: ['*.fluxcd.io', cert-manager.io], discoveryPeriod: 1s}
+    metrics:
+      - {type: info, name: info}
+      - {type: conditions, name: ready, path: 'status.conditions'}
+";
+
+fn object(spec: &ResourceSpec, name: &str, ready: &str) -> Value {
+    json!({
+        "apiVersion": spec.api_version(), "kind": spec.kind,
+        "metadata": {"name": name, "namespace": "default"},
+        "status": {"conditions": [{"type": "Ready", "status": ready}]}
+    })
+}
+
+fn info(spec: &ResourceSpec, name: &str) -> String {
+    format!("k8s.resource.group={},k8s.resource.kind={},name={name},namespace=default 1", spec.group, spec.kind)
+}
+
+async fn wait_for_detail(h: &Harness, part: &str, wanted: impl Fn(&str) -> bool) {
+    let waited = tokio::time::timeout(WAIT, async {
+        while !h.status.snapshot().details.get(part).is_some_and(|d| wanted(d)) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "{part}: {:?}", h.status.snapshot());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_select_entry_follows_crds_as_they_are_installed_and_removed() {
+    let server = FakeApiServer::start().await;
+    for spec in [git_repositories(), kustomizations(), certificates(), certificate_reviews(), databases()] {
+        server.register_resource(spec);
+    }
+    for spec in [git_repositories(), kustomizations(), certificates()] {
+        server.apply(object(&spec, "a", "True")).unwrap();
+    }
+    server.apply(database("default", "not-selected", "postgres", json!(1), "Running")).unwrap();
+    let h = Harness::start_on(server, plan(OPERATORS), false).await;
+
+    // Three kinds over two groups at start, each with its own table and /readyz entry.
+    h.expect(
+        "ops.operators.info",
+        &[
+            &info(&git_repositories(), "a"),
+            &info(&kustomizations(), "a"),
+            &info(&certificates(), "a"),
+        ],
+    )
+    .await;
+    h.expect(
+        "ops.operators.ready",
+        &[
+            "k8s.resource.group=cert-manager.io,k8s.resource.kind=Certificate,name=a,namespace=default,status=True,type=Ready 1",
+            "k8s.resource.group=kustomize.toolkit.fluxcd.io,k8s.resource.kind=Kustomization,name=a,namespace=default,status=True,type=Ready 1",
+            "k8s.resource.group=source.toolkit.fluxcd.io,k8s.resource.kind=GitRepository,name=a,namespace=default,status=True,type=Ready 1",
+        ],
+    )
+    .await;
+    wait_for_detail(&h, "operators/cert-manager.io/Certificate", |d| d == "watched: listed").await;
+    assert!(h.status.is_ready(), "{:?}", h.status.snapshot());
+
+    // The type that cannot be watched is reported by name, and never listed or watched.
+    wait_for_detail(&h, "operators/cert-manager.io/CertificateReview", |d| {
+        d.starts_with("not watched: discovery lists the verbs [\"create\"]")
+    })
+    .await;
+
+    // A CRD installed later is watched within the discovery period.
+    h.server.register_resource(helm_releases());
+    h.apply(object(&helm_releases(), "b", "False"));
+    h.expect(
+        "ops.operators.info",
+        &[
+            &info(&git_repositories(), "a"),
+            &info(&kustomizations(), "a"),
+            &info(&certificates(), "a"),
+            &info(&helm_releases(), "b"),
+        ],
+    )
+    .await;
+    wait_for_detail(&h, "operators/helm.toolkit.fluxcd.io/HelmRelease", |d| d == "watched: listed").await;
+
+    // A removed CRD's series disappear, and so does its /readyz entry.
+    assert!(h.server.unregister_resource(&kustomizations()));
+    h.expect(
+        "ops.operators.info",
+        &[&info(&git_repositories(), "a"), &info(&certificates(), "a"), &info(&helm_releases(), "b")],
+    )
+    .await;
+    let details = h.status.snapshot().details;
+    assert!(!details.contains_key("operators/kustomize.toolkit.fluxcd.io/Kustomization"), "{details:?}");
+
+    let paths: Vec<String> = h.server.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(paths.iter().all(|p| !p.ends_with("/certificatereviews")), "{paths:?}");
+    assert!(paths.iter().all(|p| !p.ends_with("/databases")), "another group is never read: {paths:?}");
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_types_caps_an_entry_and_says_so_in_readyz() {
+    let server = FakeApiServer::start().await;
+    for spec in [git_repositories(), kustomizations(), certificates()] {
+        server.register_resource(spec.clone());
+        server.apply(object(&spec, "a", "True")).unwrap();
+    }
+    let capped = OPERATORS.replace("discoveryPeriod: 1s}", "discoveryPeriod: 1s, maxTypes: 2}");
+    let h = Harness::start_on(server, plan(&capped), false).await;
+    // By group then kind: cert-manager.io/Certificate, kustomize.../Kustomization; not source...
+    h.expect("ops.operators.info", &[&info(&certificates(), "a"), &info(&kustomizations(), "a")]).await;
+    wait_for_detail(&h, "operators", |d| {
+        d == "maxTypes (2) reached: 1 more matching types not watched: source.toolkit.fluxcd.io/GitRepository"
+    })
+    .await;
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_type_that_cannot_be_watched_is_reported_not_retried_in_a_hot_loop() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(certificate_reviews());
+    let crds = "enabled: true\nresources:\n  - name: reviews\n    gvk: {group: cert-manager.io, version: v1, kind: CertificateReview}\n    metrics: [{type: info, name: info}]\n";
+    let h = Harness::start_on(server, plan(crds), false).await;
+    wait_for_detail(&h, "reviews", |d| d.contains("cannot be watched: discovery lists the verbs [\"create\"]")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let requests = h.server.requests();
+    let discovery = requests.iter().filter(|r| r.path == "/apis/cert-manager.io/v1").count();
+    // Discovery backs off from 1 s: a handful of requests in ~2 s, not hundreds.
+    assert!((1..=4).contains(&discovery), "{discovery} discovery requests");
+    assert!(requests.iter().all(|r| !r.path.ends_with("/certificatereviews")));
+    assert!(!h.status.is_ready());
+    h.stop().await;
+}
+
+fn namespace(name: &str, labels: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_gain_and_lose_the_selected_label_and_the_series_follow() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(databases());
+    server.apply(namespace("pay-1", json!({"team": "payments"}))).unwrap();
+    server.apply(namespace("pay-2", json!({"team": "web"}))).unwrap();
+    server.apply(database("pay-1", "a", "postgres", json!(1), "Running")).unwrap();
+    server.apply(database("pay-2", "b", "postgres", json!(2), "Running")).unwrap();
+    let h = Harness::start_on(server, config("    namespaceSelector: team=payments\n"), false).await;
+    h.expect("test.db.replicas", &["name=a,namespace=pay-1 1"]).await;
+    assert!(h.status.is_ready());
+
+    // pay-2 gains the label: its objects are read from then on.
+    h.apply(namespace("pay-2", json!({"team": "payments"})));
+    h.expect("test.db.replicas", &["name=a,namespace=pay-1 1", "name=b,namespace=pay-2 2"]).await;
+    h.apply(database("pay-2", "c", "postgres", json!(3), "Running"));
+    h.expect(
+        "test.db.replicas",
+        &["name=a,namespace=pay-1 1", "name=b,namespace=pay-2 2", "name=c,namespace=pay-2 3"],
+    )
+    .await;
+
+    // pay-1 loses it: its series are removed, and its new objects stay out.
+    h.apply(namespace("pay-1", json!({})));
+    h.expect("test.db.replicas", &["name=b,namespace=pay-2 2", "name=c,namespace=pay-2 3"]).await;
+    h.expect("test.db.by_engine", &["value=postgres 2"]).await;
+    h.apply(database("pay-1", "d", "postgres", json!(4), "Running"));
+    // A namespace created with the label is followed too.
+    h.apply(namespace("pay-3", json!({"team": "payments"})));
+    h.apply(database("pay-3", "e", "postgres", json!(5), "Running"));
+    h.expect(
+        "test.db.replicas",
+        &["name=b,namespace=pay-2 2", "name=c,namespace=pay-2 3", "name=e,namespace=pay-3 5"],
+    )
+    .await;
+    h.stop().await;
+}
