@@ -5,11 +5,12 @@
 use opentelemetry::KeyValue;
 
 use super::config::{GvrConfig, ResourceConfig};
-use super::discovery_types::{type_attributes, ServedType, TypeSelection};
+use super::discovery_types::{type_attributes, ServedType, TypeSelection, GROUP_ATTRIBUTE, KIND_ATTRIBUTE};
 use super::plan::CompiledResource;
 use super::namespace_gate::{NamespaceGate, NamespaceSelector};
 use super::selectors::LabelSelector;
-use crate::config_parts::{join, ConfigIssues};
+use super::selection::common_labels;
+use crate::config_parts::{index, join, ConfigIssues};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiscoveryPlan {
@@ -39,6 +40,7 @@ impl DiscoveryPlan {
             if resource.gvk.is_some() || resource.gvr != GvrConfig::default() {
                 issues.push(join(at, "select"), "give one of select, gvr and gvk");
             }
+            reserve_type_attributes(resource, at, issues);
             TypeSelection::compile(select, &join(at, "select"), issues)
         });
         let text = resource.namespace_selector.trim();
@@ -58,6 +60,25 @@ impl DiscoveryPlan {
     /// Whether objects of `namespace` pass `namespaceSelector` now (always, without one).
     pub fn admits_namespace(&self, namespace: Option<&str>) -> bool {
         self.gate.as_ref().is_none_or(|gate| gate.admits(namespace))
+    }
+}
+
+/// In a `select` entry the type attributes come first on every point; a label of the same name
+/// would give a point two values for one attribute.
+fn reserve_type_attributes(resource: &ResourceConfig, at: &str, issues: &mut ConfigIssues) {
+    let reserved = [GROUP_ATTRIBUTE, KIND_ATTRIBUTE];
+    let common = common_labels(resource);
+    let common_at = join(at, "commonLabels");
+    let mut labels: Vec<(String, &str)> = common.iter().map(|(name, _)| (common_at.clone(), name)).collect();
+    for (i, metric) in resource.metrics.iter().enumerate() {
+        let metric_at = join(&index(&join(at, "metrics"), i), "labels");
+        labels.extend(metric.labels.iter().map(|(name, _)| (metric_at.clone(), name)));
+    }
+    for (labels_at, name) in labels.into_iter().filter(|(_, name)| reserved.contains(name)) {
+        issues.push(
+            format!("{labels_at}[{name:?}]"),
+            format!("{name:?} is set by select on every point (the type's group and kind); choose another name"),
+        );
     }
 }
 
@@ -84,7 +105,8 @@ mod tests {
     use super::super::config::CrdsConfig;
 
     fn compile(resource: &str) -> Result<Vec<super::CompiledResource>, String> {
-        let yaml = format!("resources:\n  - name: ops\n{resource}    metrics: [{{type: info, name: info}}]\n");
+        let metrics = if resource.contains("metrics:") { "" } else { "    metrics: [{type: info, name: info}]\n" };
+        let yaml = format!("resources:\n  - name: ops\n{resource}{metrics}");
         let config: CrdsConfig = serde_saphyr::from_str(&yaml).unwrap();
         compile_crds(&config).map_err(|e| e.to_string())
     }
@@ -96,6 +118,17 @@ mod tests {
         assert_eq!(ok[0].discovery.namespace_selector.as_ref().unwrap().text, "team=payments");
         let both = compile("    select: {groups: [a.io]}\n    gvk: {group: a.io, version: v1, kind: A}\n").unwrap_err();
         assert!(both.contains("collectors.crds.resources[0].select: give one of select, gvr and gvk"), "{both}");
+    }
+
+    #[test]
+    fn the_type_attributes_are_reserved_in_select_entries() {
+        let err = compile(
+            "    select: {groups: [a.io]}\n    commonLabels: {k8s.resource.kind: kind}\n    metrics: [{type: info, name: i, labels: {k8s.resource.group: x}}]\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("resources[0].commonLabels[\"k8s.resource.kind\"]: \"k8s.resource.kind\" is set by select"), "{err}");
+        assert!(err.contains("resources[0].metrics[0].labels[\"k8s.resource.group\"]"), "{err}");
+        assert!(compile("    gvr: {group: a.io, version: v1, resource: as}\n    commonLabels: {k8s.resource.kind: kind}\n").is_ok());
     }
 
     #[test]
