@@ -225,3 +225,44 @@ async fn namespaces_gain_and_lose_the_selected_label_and_the_series_follow() {
     .await;
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_cluster_says_what_each_entry_would_watch() {
+    let server = FakeApiServer::start().await;
+    for spec in [git_repositories(), kustomizations(), certificates(), certificate_reviews()] {
+        server.register_resource(spec);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
+    let config = dir.path().join("config.yaml");
+    let section: String = OPERATORS.lines().map(|line| format!("    {line}\n")).collect();
+    let missing = "      - name: missing\n        gvr: {group: example.com, version: v1, resource: databases}\n        metrics: [{type: info, name: info}]\n";
+    std::fs::write(
+        &config,
+        format!("kubernetes: {{kubeconfig: {}}}\ncollectors:\n  crds:\n{section}{missing}", kubeconfig.display()),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kube-state-otel"))
+            .args(["check", "--cluster", "--config"])
+            .arg(&config)
+            .env_remove("KUBE_STATE_OTEL_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for line in [
+        "  crds/operators: select would watch 3 types: cert-manager.io/Certificate (v1), kustomize.toolkit.fluxcd.io/Kustomization (v1), source.toolkit.fluxcd.io/GitRepository (v1); not watchable (no list and watch): cert-manager.io/CertificateReview (v1)",
+        "  crds/missing: CRD example.com/v1 databases not installed",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "missing\n{line}\nin\n{stdout}");
+    }
+    assert!(
+        server.requests().iter().all(|r| !r.path.ends_with("/certificates") && !r.path.ends_with("/gitrepositories")),
+        "check --cluster reads no object"
+    );
+}

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use futures::future::{BoxFuture, FutureExt};
 use tokio::task::JoinHandle;
 
 use super::context::CollectorContext;
@@ -38,6 +39,13 @@ pub trait Compiled: Send + Sync + 'static {
     ) -> Option<Vec<TableHandle>> {
         let _ = (objects, registry, warnings);
         None
+    }
+
+    /// `check --cluster`: lines saying what it would read in the cluster `client` reaches,
+    /// without reading any object; nothing by default.
+    fn preview(&self, client: kube::Client) -> BoxFuture<'static, Vec<String>> {
+        let _ = client;
+        futures::future::ready(Vec::new()).boxed()
     }
 
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
@@ -130,6 +138,14 @@ impl CollectorPlan {
         warnings: &mut Vec<String>,
     ) -> Option<Vec<TableHandle>> {
         self.enabled.then(|| self.compiled.render(objects, registry, warnings)).flatten()
+    }
+
+    /// `check --cluster`: what it would read in the cluster; nothing when it is off.
+    pub async fn preview(&self, client: kube::Client) -> Vec<String> {
+        match self.enabled {
+            true => self.compiled.preview(client).await,
+            false => Vec::new(),
+        }
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

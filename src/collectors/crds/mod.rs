@@ -41,6 +41,7 @@ mod path;
 #[cfg(test)]
 mod path_value_properties;
 mod plan;
+mod preview;
 mod render_discovery;
 mod seam;
 mod selection;

@@ -1,6 +1,7 @@
 //! The custom-resource collector as the agent sees it: `collectors.crds` compiled once into the
 //! plan that `check`, `rbac`, `render` and the runtime use.
 
+use futures::future::{BoxFuture, FutureExt};
 use tokio::task::JoinHandle;
 
 use super::compile::compile;
@@ -92,6 +93,10 @@ impl Compiled for Crds {
             }
         }
         Some(tables)
+    }
+
+    fn preview(&self, client: kube::Client) -> BoxFuture<'static, Vec<String>> {
+        super::preview::preview(self.resources.clone(), client).boxed()
     }
 
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
