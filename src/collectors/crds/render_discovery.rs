@@ -87,3 +87,66 @@ pub fn namespace_gate_of_files(
     let (_, receiver) = tokio::sync::watch::channel(Some(Arc::new(labels)));
     Some(NamespaceGate::new(selector.selector.clone(), receiver))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::compile::compile_crds;
+    use super::super::config::CrdsConfig;
+    use super::*;
+
+    fn entry(yaml: &str) -> CompiledResource {
+        let text = format!("resources:\n  - name: ops\n{yaml}    metrics: [{{type: info, name: i}}]\n");
+        compile_crds(&serde_saphyr::from_str::<CrdsConfig>(&text).unwrap()).unwrap().remove(0)
+    }
+
+    fn sourced(object: Value) -> SourcedObject {
+        SourcedObject { source: "objects.yaml".into(), object }
+    }
+
+    #[test]
+    fn namespace_labels_come_from_the_namespace_objects_read() {
+        let mut resource = entry("    gvr: {group: a.io, version: v1, resource: widgets}\n    namespaceSelector: team=payments\n");
+        let objects = [
+            sourced(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pay", "labels": {"team": "payments"}}})),
+            sourced(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}})),
+        ];
+        let mut warnings = Vec::new();
+        resource.discovery.gate = namespace_gate_of_files(&resource, &objects, &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let widget = |ns: &str| json!({"apiVersion": "a.io/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": ns}});
+        assert!(resource.selects(&widget("pay")));
+        assert!(!resource.selects(&widget("web")) && !resource.selects(&widget("absent")));
+
+        let gate = namespace_gate_of_files(&resource, &objects[..0], &mut warnings);
+        assert!(gate.is_some_and(|g| !g.admits(Some("pay"))));
+        assert!(warnings[0].contains("no Namespace object in the given files"), "{warnings:?}");
+        assert!(namespace_gate_of_files(&entry("    gvr: {group: a.io, version: v1, resource: widgets}\n"), &objects, &mut warnings).is_none());
+    }
+
+    #[test]
+    fn a_select_entry_renders_one_copy_per_type_found_within_the_cap() {
+        let ops = entry("    select: {groups: ['*.example.com'], maxTypes: 1}\n");
+        let objects = [
+            sourced(json!({"apiVersion": "b.example.com/v1", "kind": "Widget", "metadata": {"name": "x"}})),
+            sourced(json!({"apiVersion": "a.example.com/v2", "kind": "Gadget", "metadata": {"name": "y"}})),
+            sourced(json!({"apiVersion": "a.example.com/v2", "kind": "Gadget", "metadata": {"name": "z"}})),
+            sourced(json!({"apiVersion": "other.io/v1", "kind": "Thing", "metadata": {"name": "t"}})),
+        ];
+        let mut warnings = Vec::new();
+        let copies = types_in_files(&ops, ops.discovery.types.as_ref().unwrap(), &objects, &mut warnings);
+        let names: Vec<&str> = copies.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["ops/a.example.com/Gadget"]);
+        assert_eq!(copies[0].gvr.version, "v2");
+        assert!(copies[0].discovery.types.is_none() && copies[0].discovery.type_attributes.len() == 2);
+        assert!(copies[0].matches(&objects[1].object) && !copies[0].matches(&objects[0].object));
+        assert_eq!(
+            warnings,
+            [
+                "crds/ops: select matches 1 types in the given files: a.example.com/Gadget",
+                "crds/ops: maxTypes (1) reached: 1 more matching types left out: b.example.com/Widget",
+            ]
+        );
+    }
+}
