@@ -65,7 +65,10 @@ fn object(spec: &ResourceSpec, name: &str, ready: &str) -> Value {
 }
 
 fn info(spec: &ResourceSpec, name: &str) -> String {
-    format!("k8s.resource.group={},k8s.resource.kind={},name={name},namespace=default 1", spec.group, spec.kind)
+    format!(
+        "k8s.resource.group={},k8s.resource.kind={},name={name},namespace=default 1",
+        spec.group, spec.kind
+    )
 }
 
 async fn wait_for_detail(h: &Harness, part: &str, wanted: impl Fn(&str) -> bool) {
@@ -93,11 +96,7 @@ async fn a_select_entry_follows_crds_as_they_are_installed_and_removed() {
     // Three kinds over two groups at start, each with its own table and /readyz entry.
     h.expect(
         "ops.operators.info",
-        &[
-            &info(&git_repositories(), "a"),
-            &info(&kustomizations(), "a"),
-            &info(&certificates(), "a"),
-        ],
+        &[&info(&git_repositories(), "a"), &info(&kustomizations(), "a"), &info(&certificates(), "a")],
     )
     .await;
     h.expect(
@@ -173,7 +172,10 @@ async fn a_configured_type_that_cannot_be_watched_is_reported_not_retried_in_a_h
     server.register_resource(certificate_reviews());
     let crds = "enabled: true\nresources:\n  - name: reviews\n    gvk: {group: cert-manager.io, version: v1, kind: CertificateReview}\n    metrics: [{type: info, name: info}]\n";
     let h = Harness::start_on(server, plan(crds), false).await;
-    wait_for_detail(&h, "reviews", |d| d.contains("cannot be watched: discovery lists the verbs [\"create\"]")).await;
+    wait_for_detail(&h, "reviews", |d| {
+        d.contains("cannot be watched: discovery lists the verbs [\"create\"]")
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let requests = h.server.requests();
     let discovery = requests.iter().filter(|r| r.path == "/apis/cert-manager.io/v1").count();
@@ -240,7 +242,10 @@ async fn check_cluster_says_what_each_entry_would_watch() {
     let missing = "      - name: missing\n        gvr: {group: example.com, version: v1, resource: databases}\n        metrics: [{type: info, name: info}]\n";
     std::fs::write(
         &config,
-        format!("kubernetes: {{kubeconfig: {}}}\ncollectors:\n  crds:\n{section}{missing}", kubeconfig.display()),
+        format!(
+            "kubernetes: {{kubeconfig: {}}}\ncollectors:\n  crds:\n{section}{missing}",
+            kubeconfig.display()
+        ),
     )
     .unwrap();
     let out = tokio::task::spawn_blocking(move || {
@@ -262,7 +267,10 @@ async fn check_cluster_says_what_each_entry_would_watch() {
         assert!(stdout.lines().any(|l| l == line), "missing\n{line}\nin\n{stdout}");
     }
     assert!(
-        server.requests().iter().all(|r| !r.path.ends_with("/certificates") && !r.path.ends_with("/gitrepositories")),
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.path.ends_with("/certificates") && !r.path.ends_with("/gitrepositories")),
         "check --cluster reads no object"
     );
 }

@@ -505,17 +505,47 @@ fn one_select_entry_covers_every_flux_cert_manager_and_crossplane_kind() {
     );
     let stdout = stdout_of(&out);
     let point = |metric: &str, group: &str, kind: &str, rest: &str, value: u8| {
-        format!(r#"operators_object_{metric}{{{SCOPE},k8s_resource_group="{group}",k8s_resource_kind="{kind}",{rest}}} {value}"#)
+        format!(
+            r#"operators_object_{metric}{{{SCOPE},k8s_resource_group="{group}",k8s_resource_kind="{kind}",{rest}}} {value}"#
+        )
     };
     assert_lines(
         &stdout,
         &[
-            point("ready", "source.toolkit.fluxcd.io", "GitRepository", r#"name="platform",namespace="flux-system",reason="Succeeded""#, 1),
-            point("ready", "kustomize.toolkit.fluxcd.io", "Kustomization", r#"name="apps",namespace="flux-system",reason="BuildFailed""#, 0),
-            point("ready", "helm.toolkit.fluxcd.io", "HelmRelease", r#"name="ingress-nginx",namespace="ingress",reason="InstallSucceeded""#, 1),
-            point("ready", "cert-manager.io", "Certificate", r#"name="shop-example-com",namespace="web",reason="Ready""#, 1),
-            format!(r#"operators_object_info{{api_version="pkg.crossplane.io/v1",{SCOPE},k8s_resource_group="pkg.crossplane.io",k8s_resource_kind="Provider",name="provider-aws-s3"}} 1"#),
-            format!(r#"operators_object_info{{api_version="helm.toolkit.fluxcd.io/v2",{SCOPE},k8s_resource_group="helm.toolkit.fluxcd.io",k8s_resource_kind="HelmRelease",name="ingress-nginx",namespace="ingress"}} 1"#),
+            point(
+                "ready",
+                "source.toolkit.fluxcd.io",
+                "GitRepository",
+                r#"name="platform",namespace="flux-system",reason="Succeeded""#,
+                1,
+            ),
+            point(
+                "ready",
+                "kustomize.toolkit.fluxcd.io",
+                "Kustomization",
+                r#"name="apps",namespace="flux-system",reason="BuildFailed""#,
+                0,
+            ),
+            point(
+                "ready",
+                "helm.toolkit.fluxcd.io",
+                "HelmRelease",
+                r#"name="ingress-nginx",namespace="ingress",reason="InstallSucceeded""#,
+                1,
+            ),
+            point(
+                "ready",
+                "cert-manager.io",
+                "Certificate",
+                r#"name="shop-example-com",namespace="web",reason="Ready""#,
+                1,
+            ),
+            format!(
+                r#"operators_object_info{{api_version="pkg.crossplane.io/v1",{SCOPE},k8s_resource_group="pkg.crossplane.io",k8s_resource_kind="Provider",name="provider-aws-s3"}} 1"#
+            ),
+            format!(
+                r#"operators_object_info{{api_version="helm.toolkit.fluxcd.io/v2",{SCOPE},k8s_resource_group="helm.toolkit.fluxcd.io",k8s_resource_kind="HelmRelease",name="ingress-nginx",namespace="ingress"}} 1"#
+            ),
         ],
     );
     assert_eq!(stdout.lines().filter(|l| l.starts_with("operators_object_info{")).count(), 5, "{stdout}");

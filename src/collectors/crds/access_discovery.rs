@@ -40,7 +40,11 @@ pub fn select_access(resource: &CompiledResource, types: &TypeSelection) -> Vec<
         );
         let mut access: Vec<ReadAccess> = patterns
             .iter()
-            .map(|group| ReadAccess { group: group.trim().to_owned(), resources: every_resource.clone(), note: None })
+            .map(|group| ReadAccess {
+                group: group.trim().to_owned(),
+                resources: every_resource.clone(),
+                note: None,
+            })
             .collect();
         if let Some(first) = access.first_mut() {
             first.note = Some(note);
@@ -67,7 +71,10 @@ pub fn namespace_access(resources: &[CompiledResource]) -> Option<ReadAccess> {
     (!names.is_empty()).then(|| ReadAccess {
         group: String::new(),
         resources: vec!["namespaces".to_owned()],
-        note: Some(format!("crds/{}: namespaceSelector: namespaces are watched for their labels", names.join(", crds/"))),
+        note: Some(format!(
+            "crds/{}: namespaceSelector: namespaces are watched for their labels",
+            names.join(", crds/")
+        )),
     })
 }
 
@@ -78,33 +85,51 @@ mod tests {
     use super::*;
 
     fn resource(yaml: &str) -> CompiledResource {
-        let config: CrdsConfig =
-            serde_saphyr::from_str(&format!("resources:\n  - name: ops\n{yaml}    metrics: [{{type: info, name: i}}]\n"))
-                .unwrap();
+        let config: CrdsConfig = serde_saphyr::from_str(&format!(
+            "resources:\n  - name: ops\n{yaml}    metrics: [{{type: info, name: i}}]\n"
+        ))
+        .unwrap();
         compile_crds(&config).unwrap().remove(0)
     }
 
     #[test]
     fn exact_groups_grant_their_resources_and_globs_grant_every_group_saying_why() {
-        let exact = resource("    select: {groups: [cert-manager.io, ''], kinds: [Certificate, ConfigMap]}\n");
+        let exact =
+            resource("    select: {groups: [cert-manager.io, ''], kinds: [Certificate, ConfigMap]}\n");
         let access = select_access(&exact, exact.discovery.types.as_ref().unwrap());
-        let groups: Vec<(&str, &[String])> = access.iter().map(|a| (a.group.as_str(), a.resources.as_slice())).collect();
+        let groups: Vec<(&str, &[String])> =
+            access.iter().map(|a| (a.group.as_str(), a.resources.as_slice())).collect();
         assert_eq!(groups, [("cert-manager.io", &["*".to_owned()][..]), ("", &["*".to_owned()][..])]);
         let note = access[0].note.as_deref().unwrap();
-        assert!(note.contains("every resource of \"cert-manager.io\", core") && note.contains("cannot name kinds"), "{note}");
+        assert!(
+            note.contains("every resource of \"cert-manager.io\", core")
+                && note.contains("cannot name kinds"),
+            "{note}"
+        );
 
         let glob = resource("    select: {groups: ['*.fluxcd.io']}\n");
         let access = select_access(&glob, glob.discovery.types.as_ref().unwrap());
-        assert_eq!((access.len(), access[0].group.as_str(), access[0].resources.as_slice()), (1, "*", &["*".to_owned()][..]));
+        assert_eq!(
+            (access.len(), access[0].group.as_str(), access[0].resources.as_slice()),
+            (1, "*", &["*".to_owned()][..])
+        );
         assert!(access[0].note.as_deref().unwrap().contains("RBAC cannot match groups by pattern"));
     }
 
     #[test]
     fn a_namespace_selector_needs_namespaces_and_check_says_it() {
-        let labelled = resource("    gvr: {group: a.io, version: v1, resource: as}\n    namespaceSelector: team=payments\n");
-        assert_eq!(describe_namespace_selector(&labelled), "; namespaces labelled \"team=payments\", followed");
+        let labelled = resource(
+            "    gvr: {group: a.io, version: v1, resource: as}\n    namespaceSelector: team=payments\n",
+        );
+        assert_eq!(
+            describe_namespace_selector(&labelled),
+            "; namespaces labelled \"team=payments\", followed"
+        );
         let access = namespace_access(std::slice::from_ref(&labelled)).unwrap();
-        assert_eq!((access.group.as_str(), access.resources.as_slice()), ("", &["namespaces".to_owned()][..]));
+        assert_eq!(
+            (access.group.as_str(), access.resources.as_slice()),
+            ("", &["namespaces".to_owned()][..])
+        );
         let plain = resource("    gvr: {group: a.io, version: v1, resource: as}\n");
         assert!(namespace_access(&[plain]).is_none());
         let select = resource("    select: {groups: [a.io], version: v2, maxTypes: 3}\n");

@@ -6,8 +6,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::config_select::SelectConfig;
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
+use super::config_select::SelectConfig;
 use crate::config_parts::Duration;
 
 /// Metrics from custom resources, described in YAML.

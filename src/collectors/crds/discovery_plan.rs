@@ -6,10 +6,10 @@ use opentelemetry::KeyValue;
 
 use super::config::{GvrConfig, ResourceConfig};
 use super::discovery_types::{type_attributes, ServedType, TypeSelection, GROUP_ATTRIBUTE, KIND_ATTRIBUTE};
-use super::plan::CompiledResource;
 use super::namespace_gate::{NamespaceGate, NamespaceSelector};
-use super::selectors::LabelSelector;
+use super::plan::CompiledResource;
 use super::selection::common_labels;
+use super::selectors::LabelSelector;
 use crate::config_parts::{index, join, ConfigIssues};
 
 #[derive(Debug, Clone, Default)]
@@ -47,10 +47,7 @@ impl DiscoveryPlan {
         let namespace_selector = (!text.is_empty()).then(|| match LabelSelector::parse(text) {
             Ok(selector) => NamespaceSelector { text: text.to_owned(), selector },
             Err(e) => {
-                issues.push(
-                    join(at, "namespaceSelector"),
-                    format!("malformed label selector {text:?}: {e}"),
-                );
+                issues.push(join(at, "namespaceSelector"), format!("malformed label selector {text:?}: {e}"));
                 NamespaceSelector { text: text.to_owned(), selector: LabelSelector::default() }
             }
         });
@@ -77,7 +74,9 @@ fn reserve_type_attributes(resource: &ResourceConfig, at: &str, issues: &mut Con
     for (labels_at, name) in labels.into_iter().filter(|(_, name)| reserved.contains(name)) {
         issues.push(
             format!("{labels_at}[{name:?}]"),
-            format!("{name:?} is set by select on every point (the type's group and kind); choose another name"),
+            format!(
+                "{name:?} is set by select on every point (the type's group and kind); choose another name"
+            ),
         );
     }
 }
@@ -105,7 +104,8 @@ mod tests {
     use super::super::config::CrdsConfig;
 
     fn compile(resource: &str) -> Result<Vec<super::CompiledResource>, String> {
-        let metrics = if resource.contains("metrics:") { "" } else { "    metrics: [{type: info, name: info}]\n" };
+        let metrics =
+            if resource.contains("metrics:") { "" } else { "    metrics: [{type: info, name: info}]\n" };
         let yaml = format!("resources:\n  - name: ops\n{resource}{metrics}");
         let config: CrdsConfig = serde_saphyr::from_str(&yaml).unwrap();
         compile_crds(&config).map_err(|e| e.to_string())
@@ -113,11 +113,16 @@ mod tests {
 
     #[test]
     fn select_stands_alone_and_needs_no_gvr() {
-        let ok = compile("    select: {groups: ['*.fluxcd.io']}\n    namespaceSelector: team=payments\n").unwrap();
+        let ok =
+            compile("    select: {groups: ['*.fluxcd.io']}\n    namespaceSelector: team=payments\n").unwrap();
         assert!(ok[0].discovery.types.is_some());
         assert_eq!(ok[0].discovery.namespace_selector.as_ref().unwrap().text, "team=payments");
-        let both = compile("    select: {groups: [a.io]}\n    gvk: {group: a.io, version: v1, kind: A}\n").unwrap_err();
-        assert!(both.contains("collectors.crds.resources[0].select: give one of select, gvr and gvk"), "{both}");
+        let both = compile("    select: {groups: [a.io]}\n    gvk: {group: a.io, version: v1, kind: A}\n")
+            .unwrap_err();
+        assert!(
+            both.contains("collectors.crds.resources[0].select: give one of select, gvr and gvk"),
+            "{both}"
+        );
     }
 
     #[test]
@@ -126,7 +131,12 @@ mod tests {
             "    select: {groups: [a.io]}\n    commonLabels: {k8s.resource.kind: kind}\n    metrics: [{type: info, name: i, labels: {k8s.resource.group: x}}]\n",
         )
         .unwrap_err();
-        assert!(err.contains("resources[0].commonLabels[\"k8s.resource.kind\"]: \"k8s.resource.kind\" is set by select"), "{err}");
+        assert!(
+            err.contains(
+                "resources[0].commonLabels[\"k8s.resource.kind\"]: \"k8s.resource.kind\" is set by select"
+            ),
+            "{err}"
+        );
         assert!(err.contains("resources[0].metrics[0].labels[\"k8s.resource.group\"]"), "{err}");
         assert!(compile("    gvr: {group: a.io, version: v1, resource: as}\n    commonLabels: {k8s.resource.kind: kind}\n").is_ok());
     }
@@ -134,6 +144,9 @@ mod tests {
     #[test]
     fn a_malformed_namespace_selector_is_a_config_error() {
         let err = compile("    select: {groups: [a.io]}\n    namespaceSelector: 'team in (a'\n").unwrap_err();
-        assert!(err.contains("collectors.crds.resources[0].namespaceSelector: malformed label selector"), "{err}");
+        assert!(
+            err.contains("collectors.crds.resources[0].namespaceSelector: malformed label selector"),
+            "{err}"
+        );
     }
 }

@@ -7,7 +7,10 @@ use super::discovery_types::{ServedType, TypeSelection};
 
 /// Every type served in the groups `selection` may match (its kinds are filtered later, by
 /// [`TypeSelection::choose`]).
-pub async fn served_types(client: &kube::Client, selection: &TypeSelection) -> Result<Vec<ServedType>, kube::Error> {
+pub async fn served_types(
+    client: &kube::Client,
+    selection: &TypeSelection,
+) -> Result<Vec<ServedType>, kube::Error> {
     let mut served = Vec::new();
     if selection.matches_group("") {
         let version = selection.version().unwrap_or("v1");

@@ -77,11 +77,15 @@ impl TypeSelection {
             issues.push(join(at, "groups"), "required: at least one API group, name or glob (`*.fluxcd.io`)");
         }
         if config.kinds.is_empty() {
-            issues.push(join(at, "kinds"), "at least one kind, name or glob; leave the key out for every kind");
+            issues
+                .push(join(at, "kinds"), "at least one kind, name or glob; leave the key out for every kind");
         }
         let version = config.version.trim();
         if version.is_empty() {
-            issues.push(join(at, "version"), "expected `*` (each group's preferred version) or a version, e.g. v1");
+            issues.push(
+                join(at, "version"),
+                "expected `*` (each group's preferred version) or a version, e.g. v1",
+            );
         } else if version != "*" {
             if let Err(e) = crate::collectors::shared::k8s_names::dns_label(version, "an API version") {
                 issues.push(join(at, "version"), e);

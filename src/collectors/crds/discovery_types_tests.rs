@@ -45,7 +45,11 @@ fn groups_and_kinds_match_by_name_and_glob_minus_exclusions() {
     assert!(!s.matches("", "Pod"), "the core group only when listed as \"\"");
 
     let kinds = selection("groups: ['', apps]\nkinds: ['*Set', Pod]");
-    assert!(kinds.matches("", "Pod") && kinds.matches("apps", "StatefulSet") && kinds.matches("apps", "ReplicaSet"));
+    assert!(
+        kinds.matches("", "Pod")
+            && kinds.matches("apps", "StatefulSet")
+            && kinds.matches("apps", "ReplicaSet")
+    );
     assert!(!kinds.matches("apps", "Deployment") && !kinds.matches("", "Service"));
 }
 
@@ -71,7 +75,8 @@ fn choose_sorts_skips_subresources_and_reports_unwatchable_types() {
 #[test]
 fn max_types_caps_the_watched_types_in_a_stable_order() {
     let s = selection("groups: [example.com]\nmaxTypes: 2");
-    let types: Vec<ServedType> = ["D", "A", "C", "B"].iter().map(|k| served("example.com", "v1", k)).collect();
+    let types: Vec<ServedType> =
+        ["D", "A", "C", "B"].iter().map(|k| served("example.com", "v1", k)).collect();
     let choice = s.choose(&types);
     assert_eq!(ids(&choice.watched), ["example.com/A", "example.com/B"]);
     assert_eq!(ids(&choice.over_cap), ["example.com/C", "example.com/D"]);
@@ -120,7 +125,8 @@ fn bad_select_keys_are_reported_with_their_path() {
 fn type_attributes_come_first_on_every_point() {
     let mut points = vec![Point::new(MetricId(0), vec![KeyValue::new("name", "a")], 1.0)];
     tag_points(&mut points, &type_attributes("cert-manager.io", "Certificate"));
-    let keys: Vec<String> = points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
+    let keys: Vec<String> =
+        points[0].attributes.iter().map(|kv| format!("{}={}", kv.key, kv.value)).collect();
     assert_eq!(keys, ["k8s.resource.group=cert-manager.io", "k8s.resource.kind=Certificate", "name=a"]);
     tag_points(&mut points, &[]);
     assert_eq!(points[0].attributes.len(), 3);

@@ -113,7 +113,9 @@ mod tests {
     use serde_json::json;
 
     fn labels(pairs: &[(&str, Value)]) -> NamespaceLabels {
-        Some(Arc::new(pairs.iter().map(|(n, l)| (n.to_string(), json!({"metadata": {"labels": l}}))).collect()))
+        Some(Arc::new(
+            pairs.iter().map(|(n, l)| (n.to_string(), json!({"metadata": {"labels": l}}))).collect(),
+        ))
     }
 
     #[tokio::test(start_paused = true)]

@@ -53,9 +53,8 @@ pub async fn watch_namespaces(
                 current = std::mem::take(&mut listing);
                 true
             }
-            Some(Ok(Event::Apply(ns))) => entry(&ns).is_some_and(|(name, value)| {
-                current.insert(name, value.clone()).as_ref() != Some(&value)
-            }),
+            Some(Ok(Event::Apply(ns))) => entry(&ns)
+                .is_some_and(|(name, value)| current.insert(name, value.clone()).as_ref() != Some(&value)),
             Some(Ok(Event::Delete(ns))) => {
                 ns.metadata.name.as_ref().is_some_and(|name| current.remove(name).is_some())
             }

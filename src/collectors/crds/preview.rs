@@ -15,7 +15,8 @@ pub async fn preview(resources: Vec<CompiledResource>, client: kube::Client) -> 
             Some(types) => match served_types(&client, types).await {
                 Ok(served) => {
                     let choice = types.choose(&served);
-                    let mut line = format!("crds/{}: select would watch {} types", resource.name, choice.watched.len());
+                    let mut line =
+                        format!("crds/{}: select would watch {} types", resource.name, choice.watched.len());
                     line.push_str(&listed(": ", &choice.watched));
                     if !choice.unwatchable.is_empty() {
                         line.push_str(&listed("; not watchable (no list and watch): ", &choice.unwatchable));

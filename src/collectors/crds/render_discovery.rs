@@ -45,7 +45,12 @@ pub fn types_in_files(
     let ids: Vec<String> = choice.watched.iter().map(ServedType::id).collect();
     warnings.push(match ids.is_empty() {
         true => format!("crds/{}: select matches no object in the given files", entry.name),
-        false => format!("crds/{}: select matches {} types in the given files: {}", entry.name, ids.len(), ids.join(", ")),
+        false => format!(
+            "crds/{}: select matches {} types in the given files: {}",
+            entry.name,
+            ids.len(),
+            ids.join(", ")
+        ),
     });
     if !choice.over_cap.is_empty() {
         let over: Vec<String> = choice.over_cap.iter().map(ServedType::id).collect();
@@ -107,9 +112,13 @@ mod tests {
 
     #[test]
     fn namespace_labels_come_from_the_namespace_objects_read() {
-        let mut resource = entry("    gvr: {group: a.io, version: v1, resource: widgets}\n    namespaceSelector: team=payments\n");
+        let mut resource = entry(
+            "    gvr: {group: a.io, version: v1, resource: widgets}\n    namespaceSelector: team=payments\n",
+        );
         let objects = [
-            sourced(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pay", "labels": {"team": "payments"}}})),
+            sourced(
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pay", "labels": {"team": "payments"}}}),
+            ),
             sourced(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}})),
         ];
         let mut warnings = Vec::new();
@@ -122,7 +131,12 @@ mod tests {
         let gate = namespace_gate_of_files(&resource, &objects[..0], &mut warnings);
         assert!(gate.is_some_and(|g| !g.admits(Some("pay"))));
         assert!(warnings[0].contains("no Namespace object in the given files"), "{warnings:?}");
-        assert!(namespace_gate_of_files(&entry("    gvr: {group: a.io, version: v1, resource: widgets}\n"), &objects, &mut warnings).is_none());
+        assert!(namespace_gate_of_files(
+            &entry("    gvr: {group: a.io, version: v1, resource: widgets}\n"),
+            &objects,
+            &mut warnings
+        )
+        .is_none());
     }
 
     #[test]

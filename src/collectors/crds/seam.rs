@@ -4,8 +4,10 @@
 use futures::future::{BoxFuture, FutureExt};
 use tokio::task::JoinHandle;
 
+use super::access_discovery::{
+    describe_namespace_selector, describe_select, namespace_access, select_access,
+};
 use super::compile::compile;
-use super::access_discovery::{describe_namespace_selector, describe_select, namespace_access, select_access};
 use super::config::CrdsConfig;
 use super::discovery_types::tag_points;
 use super::extract::extract;
@@ -119,9 +121,8 @@ fn render_resource(
         matched += 1;
         let mut extracted = extract(resource, &sourced.object);
         tag_points(&mut extracted.points, &resource.discovery.type_attributes);
-        warnings.extend(
-            extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)),
-        );
+        warnings
+            .extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
         let key = i.to_string();
         let admitted = admission.admit(&key, extracted.points);
         warnings.extend(admission_warnings(resource, objects, sourced, &admitted));

@@ -101,7 +101,9 @@ async fn discover(
         };
         let detail = match &error {
             DiscoveryError::NotInstalled(gvr) => format!("CRD {gvr} not installed; retrying"),
-            DiscoveryError::Failed { .. } | DiscoveryError::NotWatchable { .. } => format!("{error}; retrying"),
+            DiscoveryError::Failed { .. } | DiscoveryError::NotWatchable { .. } => {
+                format!("{error}; retrying")
+            }
         };
         if !logged {
             tracing::warn!(resource = %resource.name, "{detail}");

@@ -33,16 +33,15 @@ pub async fn resolve(
         }
         Err(source) => return Err(DiscoveryError::Failed { gvr: gvr.clone(), source }),
     };
-    group
-        .versioned_resources(&gvr.version)
-        .into_iter()
-        .find(|(ar, _)| match (by_kind, &gvr.kind) {
+    let found =
+        group.versioned_resources(&gvr.version).into_iter().find(|(ar, _)| match (by_kind, &gvr.kind) {
             (true, Some(kind)) => ar.kind == *kind,
             _ => ar.plural == gvr.resource,
-        })
-        .ok_or_else(|| DiscoveryError::NotInstalled(gvr.clone()))
-        .and_then(|(ar, caps)| match ["list", "watch"].iter().all(|verb| caps.supports_operation(verb)) {
-            true => Ok((ar, caps.scope)),
-            false => Err(DiscoveryError::NotWatchable { gvr: gvr.clone(), verbs: caps.operations }),
-        })
+        });
+    let Some((ar, caps)) = found else { return Err(DiscoveryError::NotInstalled(gvr.clone())) };
+    if ["list", "watch"].iter().all(|verb| caps.supports_operation(verb)) {
+        Ok((ar, caps.scope))
+    } else {
+        Err(DiscoveryError::NotWatchable { gvr: gvr.clone(), verbs: caps.operations })
+    }
 }

@@ -105,7 +105,8 @@ impl ResourceEvents {
         // namespace that lost its selected label is relisted, and its objects lose their points.
         let key = object_key(&object);
         let namespace = object.metadata.namespace.as_deref();
-        if !self.resource.namespaces.admits(namespace) || !self.resource.discovery.admits_namespace(namespace) {
+        if !self.resource.namespaces.admits(namespace) || !self.resource.discovery.admits_namespace(namespace)
+        {
             self.table.remove(&key);
             self.admission.forget(&key);
             return;

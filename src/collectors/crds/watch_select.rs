@@ -76,7 +76,10 @@ pub async fn watch_selected(
                 failures = Attempts::default();
                 let choice = selection.choose(&served);
                 if let Some(synced) = synced.take() {
-                    let list = FirstList { remaining: AtomicUsize::new(choice.watched.len()), synced: Mutex::new(None) };
+                    let list = FirstList {
+                        remaining: AtomicUsize::new(choice.watched.len()),
+                        synced: Mutex::new(None),
+                    };
                     if choice.watched.is_empty() {
                         synced();
                     } else {
@@ -156,8 +159,13 @@ fn start(
             first.done(&counted_then);
         }
     };
-    let task =
-        tokio::spawn(watch_resource(Arc::new(resource), client.clone(), table.table().clone(), type_ctx, synced));
+    let task = tokio::spawn(watch_resource(
+        Arc::new(resource),
+        client.clone(),
+        table.table().clone(),
+        type_ctx,
+        synced,
+    ));
     Running { cancel, task, _table: table, counted, first }
 }
 
@@ -173,7 +181,8 @@ fn report(
     for served in &choice.unwatchable {
         let id = served.id();
         if reported.unwatchable.insert(id.clone()) {
-            let detail = format!("not watched: discovery lists the verbs {:?}, not both list and watch", served.verbs);
+            let detail =
+                format!("not watched: discovery lists the verbs {:?}, not both list and watch", served.verbs);
             tracing::warn!(resource = %entry.name, r#type = %id, "{detail}");
             ctx.status.set_detail(&format!("{}/{id}", entry.name), Some(detail));
         }
@@ -205,7 +214,12 @@ fn report(
 }
 
 /// Sets the entry's own `/readyz` detail, logging it when it changes.
-fn report_entry(entry: &CompiledResource, ctx: &CollectorContext, reported: &mut Reported, detail: Option<String>) {
+fn report_entry(
+    entry: &CompiledResource,
+    ctx: &CollectorContext,
+    reported: &mut Reported,
+    detail: Option<String>,
+) {
     if reported.entry == detail {
         return;
     }
