@@ -88,7 +88,7 @@ pub async fn watch_selected(
                     first = Some(Arc::new(list));
                 }
                 let first_round = first.take();
-                follow(&entry, &choice, &client, &ctx, &mut running, first_round.as_ref());
+                follow(&entry, &choice, &client, &ctx, &mut running, first_round.as_ref()).await;
                 report(&entry, &selection, &choice, &ctx, &mut reported);
                 selection.discovery_period().get()
             }
@@ -109,8 +109,9 @@ pub async fn watch_selected(
     }
 }
 
-/// Starts the watches of newly chosen types and stops those of types no longer chosen.
-fn follow(
+/// Starts the watches of newly chosen types and stops those of types no longer chosen (waiting
+/// for each to end, so it cannot write its `/readyz` detail after it was cleared).
+async fn follow(
     entry: &Arc<CompiledResource>,
     choice: &Choice,
     client: &kube::Client,
@@ -123,6 +124,7 @@ fn follow(
     for id in gone {
         let Some(type_watch) = running.remove(&id) else { continue };
         type_watch.cancel.cancel();
+        let _ = type_watch.task.await;
         if let Some(first) = &type_watch.first {
             first.done(&type_watch.counted);
         }
