@@ -274,3 +274,38 @@ async fn check_cluster_says_what_each_entry_would_watch() {
         "check --cluster reads no object"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_shows_each_selected_type_and_the_unwatchable_one_in_readyz() {
+    let server = FakeApiServer::start().await;
+    for spec in [certificates(), certificate_reviews()] {
+        server.register_resource(spec);
+    }
+    server.apply(object(&certificates(), "a", "True")).unwrap();
+    let receiver = kube_state_otel_testkit::otlp_receiver::OtlpReceiver::start().await;
+    let crds: String = OPERATORS.replace("enabled: true", "enabled: true\nleaderElection: false");
+    let section: String = crds.lines().map(|line| format!("    {line}\n")).collect();
+    let agent = harness::start_agent(&server, &receiver, &section);
+    let url = format!("http://127.0.0.1:{}/readyz", agent.port);
+    kube_state_otel::telemetry::install_crypto_provider();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let details = loop {
+        let answer = match reqwest::get(&url).await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                (status, serde_json::from_str(&resp.text().await.unwrap_or_default()).unwrap_or_default())
+            }
+            Err(_) => (0, Value::Null),
+        };
+        let details = answer.1["collectors"]["crds"]["details"].clone();
+        if answer.0 == 200 && details["operators/cert-manager.io/Certificate"] == "watched: listed" {
+            break details;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{answer:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let review = details["operators/cert-manager.io/CertificateReview"].as_str().unwrap_or_default();
+    assert!(review.starts_with("not watched: discovery lists the verbs [\"create\"]"), "{details}");
+    agent.stop.cancel();
+    agent.task.await.unwrap().unwrap();
+}
