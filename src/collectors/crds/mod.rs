@@ -57,6 +57,7 @@ mod watch_select;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;
+pub use discovery_types::{GROUP_ATTRIBUTE, KIND_ATTRIBUTE};
 pub use extract::{extract, Extracted};
 pub use path::Path;
 pub use plan::CompiledResource;
