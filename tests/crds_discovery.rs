@@ -309,3 +309,47 @@ async fn the_agent_shows_each_selected_type_and_the_unwatchable_one_in_readyz() 
     agent.stop.cancel();
     agent.task.await.unwrap().unwrap();
 }
+
+/// Log lines written while the test runs, for a subscriber on the test's one thread.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Single-threaded so the thread-local log subscriber sees every task of the collector.
+#[tokio::test(flavor = "current_thread")]
+async fn each_type_is_logged_once_however_many_discoveries_run() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = FakeApiServer::start().await;
+    for spec in [certificates(), certificate_reviews()] {
+        server.register_resource(spec);
+    }
+    let h = Harness::start_on(server, plan(OPERATORS), false).await;
+    wait_for_detail(&h, "operators/cert-manager.io/Certificate", |d| d == "watched: listed").await;
+    // Three more discoveries (one a second).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let discoveries = h.server.requests().iter().filter(|r| r.path == "/apis/cert-manager.io/v1").count();
+    assert!(discoveries >= 3, "{discoveries} discoveries");
+    h.stop().await;
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines = |needle: &str| logs.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(lines("type=cert-manager.io/CertificateReview"), 1, "{logs}");
+    assert_eq!(lines("not watched: discovery lists the verbs [\"create\"]"), 1, "{logs}");
+    assert_eq!(lines("type matched by select; watching it"), 1, "{logs}");
+}
