@@ -28,18 +28,21 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
     let resources = with_namespace_gates(resources, &client, &ctx, &mut tasks);
+    let (selecting, resources): (Vec<_>, Vec<_>) =
+        resources.into_iter().partition(|r| r.discovery.types.is_some());
+    for entry in selecting {
+        let Some(selection) = entry.discovery.types.clone() else { continue };
+        let synced = last_one_readies(remaining.clone(), ctx.status.clone());
+        tasks.spawn(watch_selected(Arc::new(entry), selection, client.clone(), ctx.clone(), synced));
+    }
     for resource in resources {
+        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
         let (remaining, status) = (remaining.clone(), ctx.status.clone());
         let synced = move || {
             if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
                 status.set_ready(true);
             }
         };
-        if let Some(selection) = resource.discovery.types.clone() {
-            tasks.spawn(watch_selected(Arc::new(resource), selection, client.clone(), ctx.clone(), synced));
-            continue;
-        }
-        let table = ctx.registry.table_after_list(format!("crds/{}", resource.name), resource.specs.clone());
         let task =
             watch_resource(Arc::new(resource), client.clone(), table.table().clone(), ctx.clone(), synced);
         tasks.spawn(task);
@@ -53,6 +56,18 @@ pub async fn run(resources: Vec<CompiledResource>, ctx: CollectorContext) {
     ctx.status.set_up(false);
     // The handles keep the tables attached to the export for as long as the watches run.
     drop(tables);
+}
+
+/// Called once per resource when it has listed: the last call makes the collector ready.
+fn last_one_readies(
+    remaining: Arc<AtomicUsize>,
+    status: crate::collectors::CollectorStatus,
+) -> impl FnOnce() + Send + 'static {
+    move || {
+        if remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            status.set_ready(true);
+        }
+    }
 }
 
 /// With any `namespaceSelector`, starts the one watch on namespaces (in `tasks`) and gives each

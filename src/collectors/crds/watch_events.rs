@@ -101,12 +101,13 @@ impl ResourceEvents {
     }
 
     fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {
-        // A cluster-wide watch for globs or exclusions returns every namespace's objects; a
-        // namespace that lost its selected label is relisted, and its objects lose their points.
+        // A cluster-wide watch for globs or exclusions returns every namespace's objects.
+        if !self.resource.namespaces.admits(object.metadata.namespace.as_deref()) {
+            return;
+        }
         let key = object_key(&object);
-        let namespace = object.metadata.namespace.as_deref();
-        if !self.resource.namespaces.admits(namespace) || !self.resource.discovery.admits_namespace(namespace)
-        {
+        if !self.resource.discovery.admits_namespace(object.metadata.namespace.as_deref()) {
+            // Its namespace lost the selected label (the watch lists afresh): its points go.
             self.table.remove(&key);
             self.admission.forget(&key);
             return;
