@@ -34,7 +34,12 @@ enum Command {
     /// Run the agent (the default).
     Run,
     /// Validate the config, print what would run; exit 1 on errors.
-    Check,
+    Check {
+        /// Also read the cluster's discovery (no objects) and say what each resource would
+        /// watch there: the types a `select` entry matches, a type missing or not watchable.
+        #[arg(long)]
+        cluster: bool,
+    },
     /// Print the ClusterRole (and leader-election Role) the config needs, as YAML.
     Rbac,
     /// Print the metrics the config yields for objects in YAML/JSON files; no cluster needed.
@@ -59,9 +64,12 @@ fn main() -> ExitCode {
             println!("kube-state-otel {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Check => match commands::check(&cli.config, &env) {
-            Ok((_, summary)) => {
+        Command::Check { cluster } => match commands::check(&cli.config, &env) {
+            Ok((plan, summary)) => {
                 print!("{summary}");
+                if cluster {
+                    return check_cluster(&plan);
+                }
                 ExitCode::SUCCESS
             }
             Err(errors) => {
@@ -81,6 +89,22 @@ fn main() -> ExitCode {
         },
         Command::Render { objects, format } => render(&cli.config, &objects, format, &env),
         Command::Run => run(&cli.config, env),
+    }
+}
+
+fn check_cluster(plan: &kube_state_otel::config::Plan) -> ExitCode {
+    let preview = tokio::runtime::Runtime::new()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .and_then(|rt| rt.block_on(commands::cluster_preview(plan)).map_err(|e| e.to_string()));
+    match preview {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kube-state-otel check --cluster: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

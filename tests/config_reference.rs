@@ -33,6 +33,8 @@ collectors:
         gvr: {group: g, version: v1, resource: rs, kind: R}
         gvk: {group: g, version: v1, kind: R}
         commonLabels: {a: metadata.name}
+        select: {groups: [g], exclude: [{group: g, kind: K}]}
+        namespaceSelector: team=a
         metrics:
           - type: map_state
             name: m

@@ -524,3 +524,67 @@ fn a_metric_source_among_the_objects_is_rendered_as_the_agent_runs_it() {
     );
     assert!(stderr.contains(&format!("{prefix}spec.metrics[0].path: ")), "{stderr}");
 }
+
+#[test]
+fn one_select_entry_covers_every_flux_cert_manager_and_crossplane_kind() {
+    check::check_accepts(&example("config/examples/operators/config.yaml"));
+    let out = render(
+        "config/examples/operators/config.yaml",
+        &[example("config/examples/operators/objects.yaml")],
+        &[],
+    );
+    let stdout = stdout_of(&out);
+    let point = |metric: &str, group: &str, kind: &str, rest: &str, value: u8| {
+        format!(
+            r#"operators_object_{metric}{{{SCOPE},k8s_resource_group="{group}",k8s_resource_kind="{kind}",{rest}}} {value}"#
+        )
+    };
+    assert_lines(
+        &stdout,
+        &[
+            point(
+                "ready",
+                "source.toolkit.fluxcd.io",
+                "GitRepository",
+                r#"name="platform",namespace="flux-system",reason="Succeeded""#,
+                1,
+            ),
+            point(
+                "ready",
+                "kustomize.toolkit.fluxcd.io",
+                "Kustomization",
+                r#"name="apps",namespace="flux-system",reason="BuildFailed""#,
+                0,
+            ),
+            point(
+                "ready",
+                "helm.toolkit.fluxcd.io",
+                "HelmRelease",
+                r#"name="ingress-nginx",namespace="ingress",reason="InstallSucceeded""#,
+                1,
+            ),
+            point(
+                "ready",
+                "cert-manager.io",
+                "Certificate",
+                r#"name="shop-example-com",namespace="web",reason="Ready""#,
+                1,
+            ),
+            format!(
+                r#"operators_object_info{{api_version="pkg.crossplane.io/v1",{SCOPE},k8s_resource_group="pkg.crossplane.io",k8s_resource_kind="Provider",name="provider-aws-s3"}} 1"#
+            ),
+            format!(
+                r#"operators_object_info{{api_version="helm.toolkit.fluxcd.io/v2",{SCOPE},k8s_resource_group="helm.toolkit.fluxcd.io",k8s_resource_kind="HelmRelease",name="ingress-nginx",namespace="ingress"}} 1"#
+            ),
+        ],
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("operators_object_info{")).count(), 5, "{stdout}");
+    // A Crossplane Provider has no Ready condition: no point rather than a wrong one.
+    assert!(!stdout.contains(r#"operators_object_ready{instance="kso-0",job="kube-state-otel",k8s_resource_group="pkg.crossplane.io""#));
+    assert!(!stdout.contains("CertificateRequest") && !stdout.contains("Deployment"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("crds/object: select matches 5 types in the given files: cert-manager.io/Certificate, helm.toolkit.fluxcd.io/HelmRelease, kustomize.toolkit.fluxcd.io/Kustomization, pkg.crossplane.io/Provider, source.toolkit.fluxcd.io/GitRepository"),
+        "{stderr}"
+    );
+}

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use futures::future::{BoxFuture, FutureExt};
 use tokio::task::JoinHandle;
 
 use super::context::CollectorContext;
@@ -49,6 +50,13 @@ pub trait Compiled: Send + Sync + 'static {
     /// own collection (as metric sources do).
     fn renders_when_off(&self) -> bool {
         false
+    }
+
+    /// `check --cluster`: lines saying what it would read in the cluster `client` reaches,
+    /// without reading any object; nothing by default.
+    fn preview(&self, client: kube::Client) -> BoxFuture<'static, Vec<String>> {
+        let _ = client;
+        futures::future::ready(Vec::new()).boxed()
     }
 
     /// Starts it in its own task; it runs until `ctx.cancel` fires.
@@ -163,6 +171,14 @@ impl CollectorPlan {
     ) -> Option<Vec<TableHandle>> {
         let asked = self.enabled || self.compiled.renders_when_off();
         asked.then(|| self.compiled.render(objects, registry, warnings)).flatten()
+    }
+
+    /// `check --cluster`: what it would read in the cluster; nothing when it is off.
+    pub async fn preview(&self, client: kube::Client) -> Vec<String> {
+        match self.enabled {
+            true => self.compiled.preview(client).await,
+            false => Vec::new(),
+        }
     }
 
     pub fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {

@@ -79,3 +79,17 @@ pub fn summary(plan: &Plan) -> String {
     }
     s
 }
+
+/// `check --cluster`: the summary's counterpart in the cluster the config reaches, one line per
+/// unit of work that has something to say (which types a `select` entry matches now, a
+/// configured type that is missing or cannot be watched).
+pub async fn cluster_preview(plan: &Plan) -> Result<String, crate::kubernetes::ClientError> {
+    let client = crate::kubernetes::client(&plan.config.kubernetes).await?;
+    let mut s = String::from("in the cluster:\n");
+    for collector in &plan.collectors {
+        for line in collector.preview(client.clone()).await {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+    Ok(s)
+}

@@ -1,6 +1,8 @@
 //! The live custom-resource collector: one watch task per configured resource, each writing
-//! the points it extracts into that resource's series table; kube-state-metrics resources with
-//! a `*` first resolve to theirs through discovery, without holding up the others.
+//! the points it extracts into that resource's series table (a `select` entry: one task that
+//! follows discovery and runs one such watch per matching type; kube-state-metrics resources
+//! with a `*` first resolve to theirs through discovery, without holding up the others), and
+//! with `namespaceSelector` one watch on namespaces.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -8,8 +10,11 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 
 use super::ksm::KsmResource;
+use super::namespace_gate::NamespaceGate;
+use super::namespace_watch::watch_namespaces;
 use super::plan::CompiledResource;
 use super::watch::watch_resource;
+use super::watch_select::watch_selected;
 use super::watch_wildcard::resolve_wildcard;
 use crate::collectors::{CollectorContext, CollectorStatus};
 use crate::series::{SeriesTable, TableHandle};
@@ -54,6 +59,15 @@ async fn watch_all(
 ) {
     let mut tasks = JoinSet::new();
     let mut tables = Vec::new();
+    let resources = with_namespace_gates(resources, &client, &ctx, &mut tasks);
+    let (selecting, resources): (Vec<_>, Vec<_>) =
+        resources.into_iter().partition(|r| r.discovery.types.is_some());
+    for entry in selecting {
+        let Some(selection) = entry.discovery.types.clone() else { continue };
+        let pending = pending.clone();
+        let synced = move || pending.done();
+        tasks.spawn(watch_selected(Arc::new(entry), selection, client.clone(), ctx.clone(), synced));
+    }
     for resource in resources {
         let table = resource_table(&ctx, &resource);
         let pending = pending.clone();
@@ -103,4 +117,24 @@ impl Pending {
             self.status.set_ready(true);
         }
     }
+}
+/// With any `namespaceSelector`, starts the one watch on namespaces (in `tasks`) and gives each
+/// resource with a selector its gate.
+fn with_namespace_gates(
+    mut resources: Vec<CompiledResource>,
+    client: &kube::Client,
+    ctx: &CollectorContext,
+    tasks: &mut JoinSet<()>,
+) -> Vec<CompiledResource> {
+    if resources.iter().all(|r| r.discovery.namespace_selector.is_none()) {
+        return resources;
+    }
+    let (labels, watched) = tokio::sync::watch::channel(None);
+    tasks.spawn(watch_namespaces(client.clone(), labels, ctx.cancel.clone()));
+    for resource in &mut resources {
+        if let Some(selector) = &resource.discovery.namespace_selector {
+            resource.discovery.gate = Some(NamespaceGate::new(selector.selector.clone(), watched.clone()));
+        }
+    }
+    resources
 }

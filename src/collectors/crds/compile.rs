@@ -6,6 +6,7 @@ use super::compile_aggregations::{compile_aggregations, AggregationScope};
 use super::compile_fields::{compile_fields, resolve_field};
 use super::compile_metric::{compile_metric, MetricScope};
 use super::config::{CrdsConfig, LabelPaths, ResourceConfig};
+use super::discovery_plan::DiscoveryPlan;
 use super::names::{metric_name, name_prefix};
 use super::object_fields::FieldPlan;
 use super::path::Path;
@@ -77,7 +78,8 @@ pub(super) fn compile_resource(
         issues.push(join(at, "name"), e);
     }
     let selection = compile_selection(resource, at, issues);
-    if !selection.by_kind {
+    let discovery = DiscoveryPlan::compile(resource, at, issues);
+    if !selection.by_kind && discovery.types.is_none() {
         check_gvr(resource, at, issues);
     }
     let fields = compile_fields(resource, at, issues);
@@ -148,6 +150,7 @@ pub(super) fn compile_resource(
         fields: fields.plan,
         aggregations,
         specs,
+        discovery,
     }
 }
 

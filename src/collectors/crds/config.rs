@@ -8,6 +8,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::config_fields::{AggregationConfig, ComputedConfig, FieldConfig, DEFAULT_CEL_COST_LIMIT};
+use super::config_select::SelectConfig;
 use super::ksm::KsmSource;
 pub use super::sources::MetricSourcesConfig;
 use crate::config_parts::Duration;
@@ -90,6 +91,10 @@ pub struct ResourceConfig {
     /// run time. Give `gvr` or `gvk`, not both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gvk: Option<GvkConfig>,
+    /// Many API types by group and kind (names or globs), found through discovery and followed
+    /// as CRDs come and go. Give `select`, `gvr` or `gvk`, only one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<SelectConfig>,
     /// Namespaces to watch: exact names, globs (`prod-*`, `team-?`) and exclusions starting
     /// with `!` (`!kube-*`); with exclusions only, every other namespace. Exact names only: one
     /// watch per namespace; any glob or exclusion: one cluster-wide watch filtered in the
@@ -99,6 +104,11 @@ pub struct ResourceConfig {
     /// Namespaces (names or globs) left out, the same as `!` entries in `namespaces`.
     #[serde(default)]
     pub exclude_namespaces: Vec<String>,
+    /// Label selector on Namespace objects (`team=payments,tier!=test`): only objects in
+    /// namespaces whose labels match are read, followed as namespace labels change. With
+    /// `namespaces`, both must admit a namespace. Empty: no namespace label condition.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace_selector: String,
     /// Server-side label selector, e.g. `app=db,tier!=test`; empty: every object. Checked at
     /// load; `render` applies it too.
     #[serde(default)]

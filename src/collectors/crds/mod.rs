@@ -3,6 +3,7 @@
 //! `config` is the section as written, `compile` turns it into `plan` types before any I/O,
 //! and `extract` is the pure per-object step the watch loop and `render` share.
 
+mod access_discovery;
 mod aggregate;
 #[cfg(test)]
 mod aggregate_tests;
@@ -16,6 +17,12 @@ mod compile_metric;
 mod compile_tests;
 mod config;
 mod config_fields;
+mod config_select;
+mod discovery_plan;
+mod discovery_scan;
+mod discovery_types;
+#[cfg(test)]
+mod discovery_types_tests;
 mod extract;
 #[cfg(test)]
 mod extract_tests;
@@ -27,12 +34,16 @@ mod guards;
 mod identity;
 mod ksm;
 mod names;
+mod namespace_gate;
+mod namespace_watch;
 mod namespaces;
 mod object_fields;
 mod path;
 #[cfg(test)]
 mod path_value_properties;
 mod plan;
+mod preview;
+mod render_discovery;
 mod seam;
 mod selection;
 mod selectors;
@@ -44,10 +55,12 @@ mod watch_events;
 #[cfg(test)]
 mod watch_events_tests;
 mod watch_limits;
+mod watch_select;
 mod watch_wildcard;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;
+pub use discovery_types::{GROUP_ATTRIBUTE, KIND_ATTRIBUTE};
 pub use extract::{extract, Extracted};
 pub use path::Path;
 pub use plan::CompiledResource;

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::aggregate::CompiledAggregation;
 use super::config::GvrConfig;
+use super::discovery_plan::DiscoveryPlan;
 use super::guards::SeriesLimits;
 use super::ksm::KsmFamily;
 use super::namespaces::NamespaceSelection;
@@ -64,11 +65,16 @@ pub struct CompiledResource {
     pub aggregations: Vec<CompiledAggregation>,
     /// The specs of this resource's series table.
     pub specs: Vec<MetricSpec>,
+    /// `select` and `namespaceSelector`, and what they decide at run time.
+    pub discovery: DiscoveryPlan,
 }
 
 impl CompiledResource {
     /// Whether an object read from a file (by its `apiVersion` and `kind`) is of this resource.
     pub fn matches(&self, object: &Value) -> bool {
+        if let Some(types) = &self.discovery.types {
+            return types.matches_object(object);
+        }
         crate::objects::is_of_resource(
             object,
             &self.gvr.group,
@@ -82,6 +88,7 @@ impl CompiledResource {
     pub fn selects(&self, object: &Value) -> bool {
         let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
         self.namespaces.admits(namespace)
+            && self.discovery.admits_namespace(namespace)
             && self.label_filter.matches(object)
             && self.field_filter.matches(object)
     }

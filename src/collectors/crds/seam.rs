@@ -4,16 +4,22 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use futures::future::{BoxFuture, FutureExt};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 
+use super::access_discovery::{
+    describe_namespace_selector, describe_select, namespace_access, select_access,
+};
 use super::compile::compile;
 use super::config::CrdsConfig;
+use super::discovery_types::tag_points;
 use super::extract::extract;
 use super::guards::{Admission, Admitted};
 use super::ksm::{self, KsmPlan, KsmResource};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
+use super::render_discovery::{namespace_gate_of_files, types_in_files};
 use super::sources::{self, MetricSourcesConfig};
 use crate::collectors::context::CollectorContext;
 use crate::collectors::plan::{CollectorPlan, Compiled, ReadAccess, StatusAccess};
@@ -84,12 +90,14 @@ impl Compiled for Crds {
             .map(|r| {
                 // Metrics then aggregations, one entry per exported name.
                 let names: Vec<&str> = r.specs.iter().map(|s| s.name.as_str()).collect();
-                let resource = match (r.by_kind, &r.gvr.kind) {
-                    (true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
+                let resource = match (&r.discovery.types, r.by_kind, &r.gvr.kind) {
+                    (Some(types), _, _) => describe_select(types),
+                    (None, true, Some(kind)) => format!("{} kind {kind}, resolved at run time", r.gvr),
                     _ => r.gvr.to_string(),
                 };
                 let mode = r.namespaces.mode().describe();
-                format!("crds/{} ({resource}; {mode}; {election}): {}", r.name, names.join(", "))
+                let labelled = describe_namespace_selector(r);
+                format!("crds/{} ({resource}; {mode}{labelled}; {election}): {}", r.name, names.join(", "))
             })
             .chain(wildcards)
             .chain(sources)
@@ -114,16 +122,19 @@ impl Compiled for Crds {
             )),
         });
         let sources = self.sources.enabled.then(|| sources::read_access(&self.sources));
-        self.resources
-            .iter()
-            .map(|r| ReadAccess {
-                group: r.gvr.group.clone(),
-                resources: vec![r.gvr.resource.clone()],
-                note: Some(access_note(r)),
-            })
-            .chain(wildcards)
-            .chain(sources)
-            .collect()
+        let mut access: Vec<ReadAccess> = Vec::new();
+        for r in &self.resources {
+            match &r.discovery.types {
+                Some(types) => access.extend(select_access(r, types)),
+                None => access.push(ReadAccess {
+                    group: r.gvr.group.clone(),
+                    resources: vec![r.gvr.resource.clone()],
+                    note: Some(access_note(r)),
+                }),
+            }
+        }
+        access.extend(namespace_access(&self.resources));
+        access.into_iter().chain(wildcards).chain(sources).collect()
     }
 
     fn status_access(&self) -> Vec<StatusAccess> {
@@ -152,12 +163,19 @@ impl Compiled for Crds {
             }
             expanded.extend(found);
         }
-        let mut tables: Vec<TableHandle> = self
-            .resources
-            .iter()
-            .chain(&expanded)
-            .map(|r| render_resource(r, objects, registry, warnings))
-            .collect();
+        let mut tables = Vec::new();
+        for entry in &self.resources {
+            let mut entry = entry.clone();
+            entry.discovery.gate = namespace_gate_of_files(&entry, objects, warnings);
+            let resources = match &entry.discovery.types {
+                Some(types) => types_in_files(&entry, types, objects, warnings),
+                None => vec![entry],
+            };
+            for resource in &resources {
+                tables.push(render_resource(resource, objects, registry, warnings));
+            }
+        }
+        tables.extend(expanded.iter().map(|r| render_resource(r, objects, registry, warnings)));
         let config_names = self.config_names();
         let from_sources = sources::render_sources(objects, &config_names, &self.sources, registry, warnings);
         tables.extend(from_sources.into_iter().flatten());
@@ -166,6 +184,10 @@ impl Compiled for Crds {
 
     fn renders_when_off(&self) -> bool {
         true
+    }
+
+    fn preview(&self, client: kube::Client) -> BoxFuture<'static, Vec<String>> {
+        super::preview::preview(self.resources.clone(), client).boxed()
     }
 
     fn spawn(&self, ctx: CollectorContext) -> JoinHandle<()> {
@@ -195,7 +217,8 @@ pub(super) fn render_resource(
     let mut matched = 0usize;
     for (i, sourced) in objects.iter().enumerate().filter(|(_, o)| wanted(o)) {
         matched += 1;
-        let extracted = extract(resource, &sourced.object);
+        let mut extracted = extract(resource, &sourced.object);
+        tag_points(&mut extracted.points, &resource.discovery.type_attributes);
         warnings
             .extend(extracted.errors.iter().map(|e| format!("{sourced}: metric {}: {}", e.metric, e.reason)));
         let key = i.to_string();

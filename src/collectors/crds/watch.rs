@@ -11,6 +11,7 @@ use kube::core::ApiResource;
 use kube::discovery::Scope;
 use kube::runtime::watcher;
 
+use super::namespace_gate::{selection_changed, selection_listed};
 use super::namespaces::WatchMode;
 use super::plan::CompiledResource;
 use super::watch_discovery::{resolve, DiscoveryError};
@@ -40,6 +41,11 @@ pub async fn watch_resource(
         ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len(), ctx.shard);
     let mut synced = Some(synced);
     let config = watch_config(&resource);
+    let mut gate = resource.discovery.gate.clone();
+    tokio::select! {
+        _ = ctx.cancel.cancelled() => return,
+        _ = selection_listed(&mut gate) => {}
+    }
     loop {
         let mut stream = merged(&apis, &config);
         let resync = tokio::time::sleep(resource.resync_period.get());
@@ -48,6 +54,10 @@ pub async fn watch_resource(
             let next = tokio::select! {
                 _ = ctx.cancel.cancelled() => return,
                 _ = &mut resync => break,
+                selected = selection_changed(&mut gate) => {
+                    tracing::info!(resource = %resource.name, ?selected, "namespaces selected by label changed; listing afresh");
+                    break;
+                }
                 next = stream.next() => next,
             };
             match next {
@@ -92,7 +102,9 @@ async fn discover(
         };
         let detail = match &error {
             DiscoveryError::NotInstalled(gvr) => format!("CRD {gvr} not installed; retrying"),
-            DiscoveryError::Failed { .. } => format!("{error}; retrying"),
+            DiscoveryError::Failed { .. } | DiscoveryError::NotWatchable { .. } => {
+                format!("{error}; retrying")
+            }
         };
         if !logged {
             tracing::warn!(resource = %resource.name, "{detail}");

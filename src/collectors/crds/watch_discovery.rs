@@ -11,6 +11,9 @@ pub enum DiscoveryError {
     /// The group/version is not served, or does not list the resource (the CRD is missing).
     #[error("CRD {0} not installed")]
     NotInstalled(GvrConfig),
+    /// Served, but discovery does not list both `list` and `watch` for it.
+    #[error("{gvr} cannot be watched: discovery lists the verbs {verbs:?}, not both list and watch")]
+    NotWatchable { gvr: GvrConfig, verbs: Vec<String> },
     #[error("discovery of {gvr} failed: {source}")]
     Failed { gvr: GvrConfig, source: kube::Error },
 }
@@ -30,13 +33,15 @@ pub async fn resolve(
         }
         Err(source) => return Err(DiscoveryError::Failed { gvr: gvr.clone(), source }),
     };
-    group
-        .versioned_resources(&gvr.version)
-        .into_iter()
-        .find(|(ar, _)| match (by_kind, &gvr.kind) {
+    let found =
+        group.versioned_resources(&gvr.version).into_iter().find(|(ar, _)| match (by_kind, &gvr.kind) {
             (true, Some(kind)) => ar.kind == *kind,
             _ => ar.plural == gvr.resource,
-        })
-        .map(|(ar, caps)| (ar, caps.scope))
-        .ok_or_else(|| DiscoveryError::NotInstalled(gvr.clone()))
+        });
+    let Some((ar, caps)) = found else { return Err(DiscoveryError::NotInstalled(gvr.clone())) };
+    if ["list", "watch"].iter().all(|verb| caps.supports_operation(verb)) {
+        Ok((ar, caps.scope))
+    } else {
+        Err(DiscoveryError::NotWatchable { gvr: gvr.clone(), verbs: caps.operations })
+    }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use kube::api::DynamicObject;
 use kube::runtime::watcher::Event;
 
+use super::discovery_types::tag_points;
 use super::extract::{extract, ExtractError};
 use super::guards::{Admission, Admitted};
 use super::plan::CompiledResource;
@@ -116,6 +117,12 @@ impl ResourceEvents {
             }
         }
         let key = object_key(&object);
+        if !self.resource.discovery.admits_namespace(object.metadata.namespace.as_deref()) {
+            // Its namespace lost the selected label (the watch lists afresh): its points go.
+            self.table.remove(&key);
+            self.admission.forget(&key);
+            return;
+        }
         let value = match into_value(object) {
             Ok(value) => value,
             Err(error) => {
@@ -123,8 +130,9 @@ impl ResourceEvents {
                 return;
             }
         };
-        let extracted = extract(&self.resource, &value);
+        let mut extracted = extract(&self.resource, &value);
         drop(value);
+        tag_points(&mut extracted.points, &self.resource.discovery.type_attributes);
         for error in &extracted.errors {
             self.report(error, &key, now);
         }

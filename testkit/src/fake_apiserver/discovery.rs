@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use super::resources::ResourceSpec;
 use super::status::ApiError;
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 /// What the status subresource serves.
 const STATUS_VERBS: [&str; 3] = ["get", "patch", "update"];
 const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -112,7 +111,7 @@ pub(crate) fn resource_list(resources: &[ResourceSpec], group: &str, version: &s
             "singularName": r.singular(),
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": VERBS,
+            "verbs": r.verbs,
         }));
         if r.status_subresource {
             entries.push(json!({
@@ -152,7 +151,7 @@ fn aggregated(resources: &[ResourceSpec], include: impl Fn(&str) -> bool) -> Res
                                 "responseKind": kind,
                                 "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
                                 "singularResource": r.singular(),
-                                "verbs": VERBS,
+                                "verbs": r.verbs,
                             });
                             if r.status_subresource {
                                 entry["subresources"] = json!([

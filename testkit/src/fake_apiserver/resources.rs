@@ -1,6 +1,9 @@
 //! The served resource types: built-ins every cluster has, plus custom resources that tests
 //! register and unregister at runtime to simulate a CRD being installed or removed.
 
+/// The verbs discovery lists for a type by default.
+const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
 /// One served resource type (a group/version/kind and its plural path segment).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceSpec {
@@ -17,6 +20,8 @@ pub struct ResourceSpec {
     /// Whether `status` is a subresource (a CRD's `subresources: {status: {}}`): then writes to
     /// the object leave `status` alone and `.../<name>/status` writes only `status`.
     pub status_subresource: bool,
+    /// The verbs discovery lists for it (every verb unless [`ResourceSpec::with_verbs`]).
+    pub verbs: Vec<String>,
 }
 
 impl ResourceSpec {
@@ -29,12 +34,20 @@ impl ResourceSpec {
             plural: plural.to_string(),
             namespaced,
             status_subresource: false,
+            verbs: VERBS.iter().map(|v| v.to_string()).collect(),
         }
     }
 
     /// The same resource with the status subresource enabled.
     pub fn with_status_subresource(mut self) -> Self {
         self.status_subresource = true;
+        self
+    }
+
+    /// The same type with discovery listing only `verbs` (e.g. `["get", "create"]` for a type
+    /// that cannot be watched, as some aggregated APIs).
+    pub fn with_verbs(mut self, verbs: &[&str]) -> Self {
+        self.verbs = verbs.iter().map(|v| v.to_string()).collect();
         self
     }
 

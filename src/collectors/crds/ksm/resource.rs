@@ -94,6 +94,7 @@ impl KsmResource {
                 kind: Some(kind.into()),
             },
             by_kind,
+            discovery: Default::default(),
             namespaces: Default::default(),
             label_selector: None,
             field_selector: None,
