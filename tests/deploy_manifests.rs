@@ -247,5 +247,6 @@ fn sharded_overlay_runs_one_statefulset_pod_per_shard() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, text).unwrap();
-    support::check_accepts(&path);
+    let summary = support::check_accepts(&path);
+    assert!(summary.contains("sharding: shard the ordinal of the pod name of 3"), "{summary}");
 }

@@ -67,6 +67,17 @@ pub fn summary(plan: &Plan) -> String {
     } else {
         let _ = writeln!(s, "leader election: off (every replica runs every collector)");
     }
+    if let Some(sharding) = config.sharding.as_ref().filter(|s| s.total_shards.unwrap_or(1) > 1) {
+        let total = sharding.total_shards.unwrap_or(1);
+        let which = match (sharding.auto, sharding.shard) {
+            (true, _) => "the ordinal of the pod name".to_owned(),
+            (false, shard) => shard.unwrap_or(0).to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "sharding: shard {which} of {total} (custom resources split by UID; nodes and etcd on shard 0)"
+        );
+    }
     let _ = writeln!(s, "health: http://{}/healthz, /readyz", config.server.listen);
     let collectors: Vec<String> = plan.collectors.iter().flat_map(|c| c.summary()).collect();
     if collectors.is_empty() {
