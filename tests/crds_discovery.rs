@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use kube_state_otel::collectors::CollectorPlan;
-use kube_state_otel_testkit::fake_apiserver::{FakeApiServer, ResourceSpec};
+use kube_state_otel_testkit::fake_apiserver::FakeApiServer;
 use serde_json::{json, Value};
 
 #[path = "support/exporter.rs"]
@@ -16,70 +15,10 @@ mod harness;
 
 use harness::{config, database, databases, Harness, WAIT};
 
-fn git_repositories() -> ResourceSpec {
-    ResourceSpec::new("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories", true)
-}
+#[path = "support/discovery.rs"]
+mod discovery;
 
-fn kustomizations() -> ResourceSpec {
-    ResourceSpec::new("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", true)
-}
-
-fn certificates() -> ResourceSpec {
-    ResourceSpec::new("cert-manager.io", "v1", "Certificate", "certificates", true)
-}
-
-fn helm_releases() -> ResourceSpec {
-    ResourceSpec::new("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", true)
-}
-
-/// A type discovery lists without `list` and `watch`, as some aggregated APIs do.
-fn certificate_reviews() -> ResourceSpec {
-    ResourceSpec::new("cert-manager.io", "v1", "CertificateReview", "certificatereviews", false)
-        .with_verbs(&["create"])
-}
-
-fn plan(crds: &str) -> CollectorPlan {
-    let section: String = crds.lines().map(|line| format!("    {line}\n")).collect();
-    let file = format!("collectors:\n  nodes: {{enabled: false}}\n  crds:\n{section}");
-    let plan = kube_state_otel::config::load_str(&file, &kube_state_otel::config::Env::default())
-        .unwrap_or_else(|e| panic!("{file}\n{e}"));
-    plan.collectors.into_iter().find(|c| c.name == "crds").expect("crds is enabled")
-}
-
-const OPERATORS: &str = "enabled: true
-metricsNamespace: ops
-resources:
-  - name: operators
-    select: {groups: ['*.fluxcd.io', cert-manager.io], discoveryPeriod: 1s}
-    metrics:
-      - {type: info, name: info}
-      - {type: conditions, name: ready, path: 'status.conditions'}
-";
-
-fn object(spec: &ResourceSpec, name: &str, ready: &str) -> Value {
-    json!({
-        "apiVersion": spec.api_version(), "kind": spec.kind,
-        "metadata": {"name": name, "namespace": "default"},
-        "status": {"conditions": [{"type": "Ready", "status": ready}]}
-    })
-}
-
-fn info(spec: &ResourceSpec, name: &str) -> String {
-    format!(
-        "k8s.resource.group={},k8s.resource.kind={},name={name},namespace=default 1",
-        spec.group, spec.kind
-    )
-}
-
-async fn wait_for_detail(h: &Harness, part: &str, wanted: impl Fn(&str) -> bool) {
-    let waited = tokio::time::timeout(WAIT, async {
-        while !h.status.snapshot().details.get(part).is_some_and(|d| wanted(d)) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "{part}: {:?}", h.status.snapshot());
-}
+use discovery::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_select_entry_follows_crds_as_they_are_installed_and_removed() {
@@ -308,48 +247,4 @@ async fn the_agent_shows_each_selected_type_and_the_unwatchable_one_in_readyz() 
     assert!(review.starts_with("not watched: discovery lists the verbs [\"create\"]"), "{details}");
     agent.stop.cancel();
     agent.task.await.unwrap().unwrap();
-}
-
-/// Log lines written while the test runs, for a subscriber on the test's one thread.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Single-threaded so the thread-local log subscriber sees every task of the collector.
-#[tokio::test(flavor = "current_thread")]
-async fn each_type_is_logged_once_however_many_discoveries_run() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let server = FakeApiServer::start().await;
-    for spec in [certificates(), certificate_reviews()] {
-        server.register_resource(spec);
-    }
-    let h = Harness::start_on(server, plan(OPERATORS), false).await;
-    wait_for_detail(&h, "operators/cert-manager.io/Certificate", |d| d == "watched: listed").await;
-    // Three more discoveries (one a second).
-    tokio::time::sleep(Duration::from_millis(3500)).await;
-    let discoveries = h.server.requests().iter().filter(|r| r.path == "/apis/cert-manager.io/v1").count();
-    assert!(discoveries >= 3, "{discoveries} discoveries");
-    h.stop().await;
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines = |needle: &str| logs.lines().filter(|l| l.contains(needle)).count();
-    assert_eq!(lines("type=cert-manager.io/CertificateReview"), 1, "{logs}");
-    assert_eq!(lines("not watched: discovery lists the verbs [\"create\"]"), 1, "{logs}");
-    assert_eq!(lines("type matched by select; watching it"), 1, "{logs}");
 }
