@@ -40,12 +40,12 @@ pub fn summary(plan: &Plan) -> String {
     if export.otlp.enabled {
         let _ = writeln!(
             s,
-            "export: OTLP {:?} to {} every {} (timeout {}, compression {:?}, buffer {} exports)",
+            "export: OTLP {:?} to {} every {} (timeout {}, compression {}, buffer {} exports)",
             export.otlp.protocol,
             export.otlp.endpoint,
             export.interval,
             export.timeout,
-            export.otlp.compression,
+            compression(&export.otlp),
             export.otlp.buffer.max_batches
         );
     } else {
@@ -92,4 +92,12 @@ pub async fn cluster_preview(plan: &Plan) -> Result<String, crate::kubernetes::C
         }
     }
     Ok(s)
+}
+
+/// `none`, or the algorithm and the level in effect, e.g. `zstd level 3`.
+fn compression(otlp: &crate::config::OtlpConfig) -> String {
+    match otlp.compression {
+        crate::config::Compression::None => "none".into(),
+        c => format!("{} level {}", format!("{c:?}").to_lowercase(), otlp.effective_compression_level()),
+    }
 }
