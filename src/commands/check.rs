@@ -101,3 +101,22 @@ fn compression(otlp: &crate::config::OtlpConfig) -> String {
         c => format!("{} level {}", format!("{c:?}").to_lowercase(), otlp.effective_compression_level()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{load_str, Env};
+
+    fn export_line(yaml: &str) -> String {
+        let plan = load_str(yaml, &Env::default()).expect("loads");
+        super::summary(&plan).lines().find(|l| l.starts_with("export: ")).expect("export line").to_owned()
+    }
+
+    #[test]
+    fn the_summary_names_the_compression_and_its_level() {
+        assert!(export_line("").contains("compression gzip level 6,"), "{}", export_line(""));
+        let zstd = "export:\n  otlp: {endpoint: 'http://c:4318', protocol: http/protobuf, compression: zstd, compressionLevel: 9}\n";
+        assert!(export_line(zstd).contains("compression zstd level 9,"), "{}", export_line(zstd));
+        let none = "export:\n  otlp: {compression: none}\n";
+        assert!(export_line(none).contains("compression none,"), "{}", export_line(none));
+    }
+}
