@@ -104,7 +104,8 @@ fn export(registry: &MetricsRegistry) -> (Vec<Bytes>, u64) {
 
 fn snapshot(registry: &MetricsRegistry) -> Snapshot {
     let attributes = [("service.name".to_owned(), "kube-state-otel".to_owned())].into();
-    let times = ExportTimes { start_unix_nano: 1_700_000_000_000_000_000, now_unix_nano: 1_700_000_030_000_000_000 };
+    let times =
+        ExportTimes { start_unix_nano: 1_700_000_000_000_000_000, now_unix_nano: 1_700_000_030_000_000_000 };
     Snapshot::new(registry, None, Arc::new(Envelope::new(&attributes)), times)
 }
 
@@ -151,7 +152,10 @@ fn compression(c: &mut Criterion) {
     let encode_cpu = best_cpu(|| {
         black_box(export(&registry));
     });
-    println!("reference: OTLP encoding of the export, {:.2} CPU ms per MB", encode_cpu * 1000.0 / (raw as f64 / MB));
+    println!(
+        "reference: OTLP encoding of the export, {:.2} CPU ms per MB",
+        encode_cpu * 1000.0 / (raw as f64 / MB)
+    );
     println!("{:<8} {:>12} {:>10} {:>8} {:>14}", "case", "bytes", "B/point", "ratio", "CPU ms per MB");
     for (compression, level) in CASES {
         let size = compress_all(&requests, compression, level);

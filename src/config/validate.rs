@@ -112,7 +112,10 @@ fn validate_compression_level(otlp: &OtlpConfig, issues: &mut ConfigIssues) {
     };
     let name = format!("{:?}", otlp.compression).to_lowercase();
     if !levels.contains(&level) {
-        issues.push(path, format!("{level} is not a {name} level; expected {} to {}", levels.start(), levels.end()));
+        issues.push(
+            path,
+            format!("{level} is not a {name} level; expected {} to {}", levels.start(), levels.end()),
+        );
     } else if otlp.protocol == OtlpProtocol::Grpc && level != otlp.compression.default_level() {
         issues.push(
             path,

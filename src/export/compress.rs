@@ -34,7 +34,9 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        (0..20_000u32).flat_map(|i| format!("namespace=tenant-{:03} phase=Ready {i};", i % 50).into_bytes()).collect()
+        (0..20_000u32)
+            .flat_map(|i| format!("namespace=tenant-{:03} phase=Ready {i};", i % 50).into_bytes())
+            .collect()
     }
 
     #[test]
