@@ -24,13 +24,10 @@ use serde_json::{json, Value};
 const OBJECTS: usize = 5_000;
 const MB: f64 = 1_000_000.0;
 
+/// The crds section runs because it lists resources.
 const CONFIG: &str = r#"
-export:
-  otlp:
-    endpoint: http://127.0.0.1:4317
 collectors:
   crds:
-    enabled: true
     resources:
       - name: database
         gvr: {group: example.com, version: v1, resource: databases}

@@ -113,7 +113,9 @@ mod tests {
 
     #[test]
     fn the_summary_names_the_compression_and_its_level() {
-        assert!(export_line("").contains("compression gzip level 6,"), "{}", export_line(""));
+        assert!(export_line("").contains("compression zstd level 3,"), "{}", export_line(""));
+        let gzip = "export:\n  otlp: {compression: gzip}\n";
+        assert!(export_line(gzip).contains("compression gzip level 6,"), "{}", export_line(gzip));
         let zstd = "export:\n  otlp: {endpoint: 'http://c:4318', protocol: http/protobuf, compression: zstd, compressionLevel: 9}\n";
         assert!(export_line(zstd).contains("compression zstd level 9,"), "{}", export_line(zstd));
         let none = "export:\n  otlp: {compression: none}\n";
