@@ -237,3 +237,30 @@ server:
         "{err}"
     );
 }
+
+#[test]
+fn compression_levels_are_checked_against_the_algorithm_and_the_protocol() {
+    let at = |compression: &str, level: u32, protocol: &str| {
+        format!(
+            "export:\n  otlp:\n    endpoint: http://c:4318\n    protocol: {protocol}\n    compression: {compression}\n    compressionLevel: {level}\n"
+        )
+    };
+    let path = "export.otlp.compressionLevel (line 6, column 5): ";
+    let err = load(&at("gzip", 10, "http/protobuf")).unwrap_err();
+    assert_errors(&err, &[&format!("{path}10 is not a gzip level; expected 1 to 9")]);
+    let err = load(&at("zstd", 0, "http/protobuf")).unwrap_err();
+    assert_errors(&err, &[&format!("{path}0 is not a zstd level; expected 1 to 19")]);
+    let err = load(&at("none", 3, "http/protobuf")).unwrap_err();
+    assert_errors(&err, &[&format!("{path}has no effect with compression: none")]);
+    let err = load(&at("zstd", 9, "grpc")).unwrap_err();
+    assert_errors(&err, &[&format!("{path}gRPC compresses zstd at level 3 only")]);
+
+    let c = load(&at("zstd", 19, "http/protobuf")).unwrap();
+    assert_eq!(c.export.otlp.effective_compression_level(), 19);
+    let c = load(&at("zstd", 3, "grpc")).unwrap();
+    assert_eq!(c.export.otlp.compression, kube_state_otel::config::Compression::Zstd);
+    let c = load("export:\n  otlp:\n    compression: gzip\n").unwrap();
+    assert_eq!(c.export.otlp.effective_compression_level(), 6);
+    let err = load("export:\n  otlp:\n    compression: brotli\n").unwrap_err();
+    assert!(err.contains("unknown variant `brotli`, expected one of `none`, `gzip`, `zstd`"), "{err}");
+}

@@ -1,5 +1,5 @@
-//! The export pipeline against the OTLP test receiver: both protocols, headers, gzip, resource
-//! attributes, more points than the SDK's default cardinality limit, and vanishing series.
+//! The export pipeline against the OTLP test receiver: both protocols, headers, gzip and zstd
+//! (over HTTP at a chosen level too), resource attributes, more points than the SDK's default cardinality limit, and vanishing series.
 
 use std::time::Duration;
 
@@ -11,13 +11,13 @@ use opentelemetry::KeyValue;
 #[path = "support/exporter.rs"]
 mod support;
 
-async fn export_once(protocol: OtlpProtocol, compression: Compression) {
+async fn export_once(protocol: OtlpProtocol, compression: Compression, compression_level: Option<u32>) {
     let receiver = OtlpReceiver::start().await;
     let endpoint = match protocol {
         OtlpProtocol::Grpc => receiver.grpc_endpoint(),
         OtlpProtocol::HttpProtobuf => receiver.http_endpoint(),
     };
-    let mut otlp = OtlpConfig { endpoint, protocol, compression, ..OtlpConfig::default() };
+    let mut otlp = OtlpConfig { endpoint, protocol, compression, compression_level, ..OtlpConfig::default() };
     otlp.headers.insert("x-tenant".into(), "team-a".into());
     let exporter =
         support::exporter(&otlp, &[("service.name", "kube-state-otel"), ("k8s.cluster.name", "test")], 5);
@@ -42,6 +42,17 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
     assert!(resource.contains(&("k8s.cluster.name".into(), "test".into())), "{resource:?}");
     let headers = &receiver.received()[0].headers;
     assert!(headers.contains(&("x-tenant".into(), "team-a".into())), "{headers:?}");
+    let encoding_header = match protocol {
+        OtlpProtocol::Grpc => "grpc-encoding",
+        OtlpProtocol::HttpProtobuf => "content-encoding",
+    };
+    let encoding = headers.iter().find(|(k, _)| k == encoding_header).map(|(_, v)| v.as_str());
+    let expected = match compression {
+        Compression::None => None,
+        Compression::Gzip => Some("gzip"),
+        Compression::Zstd => Some("zstd"),
+    };
+    assert_eq!(encoding, expected, "{headers:?}");
 
     // A removed object is absent from the next export.
     table.remove("uid-4321");
@@ -57,15 +68,31 @@ async fn export_once(protocol: OtlpProtocol, compression: Compression) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_with_gzip_exports_more_than_the_default_cardinality_limit() {
-    export_once(OtlpProtocol::Grpc, Compression::Gzip).await;
+    export_once(OtlpProtocol::Grpc, Compression::Gzip, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_protobuf_with_gzip_exports_more_than_the_default_cardinality_limit() {
-    export_once(OtlpProtocol::HttpProtobuf, Compression::Gzip).await;
+    export_once(OtlpProtocol::HttpProtobuf, Compression::Gzip, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_protobuf_without_compression() {
-    export_once(OtlpProtocol::HttpProtobuf, Compression::None).await;
+    export_once(OtlpProtocol::HttpProtobuf, Compression::None, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_with_zstd() {
+    export_once(OtlpProtocol::Grpc, Compression::Zstd, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_protobuf_with_zstd() {
+    export_once(OtlpProtocol::HttpProtobuf, Compression::Zstd, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_protobuf_with_zstd_and_gzip_at_chosen_levels() {
+    export_once(OtlpProtocol::HttpProtobuf, Compression::Zstd, Some(19)).await;
+    export_once(OtlpProtocol::HttpProtobuf, Compression::Gzip, Some(1)).await;
 }

@@ -40,12 +40,12 @@ pub fn summary(plan: &Plan) -> String {
     if export.otlp.enabled {
         let _ = writeln!(
             s,
-            "export: OTLP {:?} to {} every {} (timeout {}, compression {:?}, buffer {} exports)",
+            "export: OTLP {:?} to {} every {} (timeout {}, compression {}, buffer {} exports)",
             export.otlp.protocol,
             export.otlp.endpoint,
             export.interval,
             export.timeout,
-            export.otlp.compression,
+            compression(&export.otlp),
             export.otlp.buffer.max_batches
         );
     } else {
@@ -103,4 +103,33 @@ pub async fn cluster_preview(plan: &Plan) -> Result<String, crate::kubernetes::C
         }
     }
     Ok(s)
+}
+
+/// `none`, or the algorithm and the level in effect, e.g. `zstd level 3`.
+fn compression(otlp: &crate::config::OtlpConfig) -> String {
+    match otlp.compression {
+        crate::config::Compression::None => "none".into(),
+        c => format!("{} level {}", format!("{c:?}").to_lowercase(), otlp.effective_compression_level()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{load_str, Env};
+
+    fn export_line(yaml: &str) -> String {
+        let plan = load_str(yaml, &Env::default()).expect("loads");
+        super::summary(&plan).lines().find(|l| l.starts_with("export: ")).expect("export line").to_owned()
+    }
+
+    #[test]
+    fn the_summary_names_the_compression_and_its_level() {
+        assert!(export_line("").contains("compression zstd level 3,"), "{}", export_line(""));
+        let gzip = "export:\n  otlp: {compression: gzip}\n";
+        assert!(export_line(gzip).contains("compression gzip level 6,"), "{}", export_line(gzip));
+        let zstd = "export:\n  otlp: {endpoint: 'http://c:4318', protocol: http/protobuf, compression: zstd, compressionLevel: 9}\n";
+        assert!(export_line(zstd).contains("compression zstd level 9,"), "{}", export_line(zstd));
+        let none = "export:\n  otlp: {compression: none}\n";
+        assert!(export_line(none).contains("compression none,"), "{}", export_line(none));
+    }
 }

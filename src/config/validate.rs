@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use super::export::OtlpProtocol;
+use super::export::{OtlpConfig, OtlpProtocol};
 use super::{Config, ConfigIssues};
 
 /// Records every semantic problem of `config`.
@@ -84,6 +84,7 @@ fn validate_export(config: &Config, issues: &mut ConfigIssues) {
             "a gRPC endpoint has no path; remove /v1/metrics or use http/protobuf",
         );
     }
+    validate_compression_level(otlp, issues);
     let tls = &otlp.tls;
     for (file, key) in [(&tls.ca_file, "caFile"), (&tls.cert_file, "certFile"), (&tls.key_file, "keyFile")] {
         if !file.is_empty() {
@@ -99,6 +100,30 @@ fn validate_export(config: &Config, issues: &mut ConfigIssues) {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
             issues.push(format!("export.otlp.headers.{name}"), "not a valid HTTP header name");
         }
+    }
+}
+
+fn validate_compression_level(otlp: &OtlpConfig, issues: &mut ConfigIssues) {
+    let Some(level) = otlp.compression_level else { return };
+    let path = "export.otlp.compressionLevel";
+    let Some(levels) = otlp.compression.levels() else {
+        issues.push(path, "has no effect with compression: none; remove it or choose gzip or zstd");
+        return;
+    };
+    let name = format!("{:?}", otlp.compression).to_lowercase();
+    if !levels.contains(&level) {
+        issues.push(
+            path,
+            format!("{level} is not a {name} level; expected {} to {}", levels.start(), levels.end()),
+        );
+    } else if otlp.protocol == OtlpProtocol::Grpc && level != otlp.compression.default_level() {
+        issues.push(
+            path,
+            format!(
+                "gRPC compresses {name} at level {} only; use that level or protocol: http/protobuf",
+                otlp.compression.default_level()
+            ),
+        );
     }
 }
 

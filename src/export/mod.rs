@@ -4,6 +4,7 @@
 //! `exposition` to print.
 
 mod chunks;
+pub mod compress;
 mod cycle;
 mod encode;
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Sending one OTLP metrics request over gRPC or HTTP/protobuf, with headers, gzip, a
+//! Sending one OTLP metrics request over gRPC or HTTP/protobuf, with headers, gzip or zstd, a
 //! deadline and TLS (CA, client certificate, or plaintext when `insecure`).
 
 use std::time::Duration;
@@ -9,6 +9,7 @@ use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
+use super::compress::{compress, content_encoding};
 use crate::config::{Compression, OtlpConfig, OtlpProtocol};
 
 /// Why a transport could not be built or a request was not accepted.
@@ -31,14 +32,16 @@ pub enum TransportError {
 pub enum Transport {
     Grpc {
         channel: Channel,
-        gzip: bool,
+        /// tonic compresses at the algorithm's default level (gzip 6, zstd 3).
+        encoding: Option<CompressionEncoding>,
         headers: Vec<(MetadataKey<tonic::metadata::Ascii>, MetadataValue<tonic::metadata::Ascii>)>,
     },
     Http {
         client: reqwest::Client,
         url: String,
         headers: reqwest::header::HeaderMap,
-        gzip: bool,
+        compression: Compression,
+        level: u32,
     },
 }
 
@@ -56,7 +59,7 @@ impl Transport {
     pub async fn send(&self, request: Bytes, timeout: Duration) -> Result<(), TransportError> {
         let sending = async {
             match self {
-                Transport::Grpc { channel, gzip, headers } => {
+                Transport::Grpc { channel, encoding, headers } => {
                     let mut req = tonic::Request::new(request);
                     for (k, v) in headers {
                         req.metadata_mut().insert(k.clone(), v.clone());
@@ -65,10 +68,8 @@ impl Transport {
                         TransportError::Send(format!("gRPC status {:?}: {}", s.code(), s.message()))
                     };
                     let mut client = tonic::client::Grpc::new(channel.clone());
-                    if *gzip {
-                        client = client
-                            .send_compressed(CompressionEncoding::Gzip)
-                            .accept_compressed(CompressionEncoding::Gzip);
+                    if let Some(encoding) = *encoding {
+                        client = client.send_compressed(encoding).accept_compressed(encoding);
                     }
                     client.ready().await.map_err(|e| TransportError::Send(error_chain(&e)))?;
                     let response =
@@ -81,15 +82,19 @@ impl Transport {
                         _ => Ok(()),
                     }
                 }
-                Transport::Http { client, url, headers, gzip } => {
-                    let mut body = request.to_vec();
+                Transport::Http { client, url, headers, compression, level } => {
+                    let body = match compression {
+                        Compression::None => request,
+                        _ => compress(*compression, *level, &request)
+                            .map_err(|e| TransportError::Send(e.to_string()))?
+                            .into(),
+                    };
                     let mut req = client
                         .post(url)
                         .headers(headers.clone())
                         .header("content-type", "application/x-protobuf");
-                    if *gzip {
-                        body = gzip_bytes(&body).map_err(|e| TransportError::Send(e.to_string()))?;
-                        req = req.header("content-encoding", "gzip");
+                    if let Some(encoding) = content_encoding(*compression) {
+                        req = req.header("content-encoding", encoding);
                     }
                     let response =
                         req.body(body).send().await.map_err(|e| TransportError::Send(error_chain(&e)))?;
@@ -169,7 +174,11 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         endpoint = endpoint.tls_config(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
     }
     let channel = endpoint.connect_lazy();
-    let gzip = config.compression == Compression::Gzip;
+    let encoding = match config.compression {
+        Compression::None => None,
+        Compression::Gzip => Some(CompressionEncoding::Gzip),
+        Compression::Zstd => Some(CompressionEncoding::Zstd),
+    };
     let mut headers = Vec::new();
     for (k, v) in &config.headers {
         let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
@@ -177,7 +186,7 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         let value = MetadataValue::try_from(v.as_str()).map_err(|e| bad(format!("header {k}: {e}")))?;
         headers.push((key, value));
     }
-    Ok(Transport::Grpc { channel, gzip, headers })
+    Ok(Transport::Grpc { channel, encoding, headers })
 }
 
 fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportError> {
@@ -207,14 +216,13 @@ fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         headers.insert(name, value);
     }
     let url = format!("{}/v1/metrics", config.endpoint.trim_end_matches('/'));
-    Ok(Transport::Http { client, url, headers, gzip: config.compression == Compression::Gzip })
-}
-
-fn gzip_bytes(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(data)?;
-    encoder.finish()
+    Ok(Transport::Http {
+        client,
+        url,
+        headers,
+        compression: config.compression,
+        level: config.effective_compression_level(),
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -93,9 +93,11 @@ impl OtlpReceiver {
         let grpc_addr = grpc.local_addr().expect("addr");
         let service = MetricsServiceServer::new(GrpcService(state.clone()))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
             .max_decoding_message_size(usize::MAX);
         let traces = TraceServiceServer::new(GrpcService(state.clone()))
-            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd);
         let s = stop.clone();
         tokio::spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(grpc);
@@ -370,15 +372,21 @@ async fn http_export(
     if state.refuse.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, b"receiver told to refuse".to_vec());
     }
-    let gzip = headers.get("content-encoding").is_some_and(|v| v.as_bytes() == b"gzip");
-    let raw = if gzip {
-        let mut out = Vec::new();
-        if std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut out).is_err() {
-            return (StatusCode::BAD_REQUEST, b"bad gzip".to_vec());
+    let encoding = headers.get("content-encoding").map(|v| v.as_bytes());
+    let raw = match encoding {
+        Some(b"gzip") => {
+            let mut out = Vec::new();
+            if std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut out).is_err() {
+                return (StatusCode::BAD_REQUEST, b"bad gzip".to_vec());
+            }
+            out
         }
-        out
-    } else {
-        body.to_vec()
+        Some(b"zstd") => match zstd::decode_all(&body[..]) {
+            Ok(out) => out,
+            Err(_) => return (StatusCode::BAD_REQUEST, b"bad zstd".to_vec()),
+        },
+        Some(b"identity") | None => body.to_vec(),
+        Some(_) => return (StatusCode::UNSUPPORTED_MEDIA_TYPE, b"unsupported content-encoding".to_vec()),
     };
     let Ok(request) = ExportMetricsServiceRequest::decode(&raw[..]) else {
         return (StatusCode::BAD_REQUEST, b"not an ExportMetricsServiceRequest".to_vec());

@@ -143,7 +143,7 @@ impl fmt::Display for ScaleReport {
         writeln!(f, "export cycle           {}", self.export)?;
         writeln!(
             f,
-            "agent CPU at rest      {} per export interval (export incl. encoding, gzip, sending)",
+            "agent CPU at rest      {} per export interval (export incl. encoding, compression, sending)",
             secs(self.cpu_per_interval)
         )?;
         writeln!(
