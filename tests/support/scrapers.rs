@@ -104,6 +104,8 @@ impl Scraper {
 
     /// The result of the instant query `query`, or `None` while the server is not answering.
     pub async fn query(&self, query: &str) -> Option<Vec<QueriedSample>> {
+        // reqwest is built without a default TLS provider; whichever test asks first installs it.
+        kube_state_otel::telemetry::install_crypto_provider();
         let base = format!("http://127.0.0.1:{}/api/v1/query", self.port);
         let url = reqwest::Url::parse_with_params(&base, &[("query", query)]).unwrap();
         let response = reqwest::get(url).await.ok()?;
