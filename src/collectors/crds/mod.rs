@@ -37,12 +37,16 @@ mod names;
 mod namespace_gate;
 mod namespace_watch;
 mod namespaces;
+mod needed;
+#[cfg(test)]
+mod needed_tests;
 mod object_fields;
 mod path;
 #[cfg(test)]
 mod path_value_properties;
 mod plan;
 mod preview;
+mod reads;
 mod render_discovery;
 mod seam;
 mod selection;
@@ -57,14 +61,17 @@ mod watch_events_tests;
 mod watch_limits;
 mod watch_select;
 mod watch_wildcard;
+mod watched;
 
 pub use compile::compile_crds;
 pub use config::CrdsConfig;
 pub use discovery_types::{GROUP_ATTRIBUTE, KIND_ATTRIBUTE};
 pub use extract::{extract, Extracted};
+pub use needed::Needed;
 pub use path::Path;
 pub use plan::CompiledResource;
 pub(crate) use seam::plan;
 pub use sources::crds_yaml as metric_source_crds_yaml;
 pub use value::to_number;
 pub use watch_events::into_value;
+pub use watched::{decode_watched, WatchedObject};

@@ -96,6 +96,24 @@ impl Path {
     pub fn as_str(&self) -> &str {
         &self.source
     }
+
+    /// Its steps as the decoding of watched objects sees them ([`super::needed`]).
+    pub fn steps(&self) -> impl Iterator<Item = Step<'_>> {
+        self.segments.iter().map(|segment| match segment {
+            Segment::Field(name) => Step::Member(name),
+            Segment::Index(_) => Step::Element,
+            Segment::Filter { field, .. } => Step::ElementWhere(field),
+        })
+    }
+}
+
+/// One step of a path, without the values it compares: which member it enters, or that it
+/// enters a list element (one chosen by a field's value, for a filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    Member(&'a str),
+    Element,
+    ElementWhere(&'a str),
 }
 
 impl fmt::Display for Path {

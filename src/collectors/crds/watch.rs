@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::{self, BoxStream, StreamExt};
-use kube::api::{Api, DynamicObject};
+use kube::api::Api;
 use kube::core::ApiResource;
 use kube::discovery::Scope;
 use kube::runtime::watcher;
 
 use super::namespace_gate::{selection_changed, selection_listed};
 use super::namespaces::WatchMode;
+use super::needed::Needed;
 use super::plan::CompiledResource;
 use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
 use super::watch_limits::DISCOVERY;
+use super::watched::{Pruning, WatchedObject};
 use crate::backoff::Attempts;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
@@ -25,7 +27,7 @@ use crate::series::SeriesTable;
 /// Objects per list page, so a relist of a big resource does not arrive in one piece.
 pub const LIST_PAGE_SIZE: u32 = 500;
 
-type Events = BoxStream<'static, (usize, Result<watcher::Event<DynamicObject>, watcher::Error>)>;
+type Events = BoxStream<'static, (usize, Result<watcher::Event<WatchedObject>, watcher::Error>)>;
 
 /// Watches `resource` until `ctx.cancel` fires; `synced` is called once its first list is done.
 pub async fn watch_resource(
@@ -41,13 +43,14 @@ pub async fn watch_resource(
         ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len(), ctx.shard);
     let mut synced = Some(synced);
     let config = watch_config(&resource);
+    let keep = Arc::new(Needed::of_resource(&resource));
     let mut gate = resource.discovery.gate.clone();
     tokio::select! {
         _ = ctx.cancel.cancelled() => return,
         _ = selection_listed(&mut gate) => {}
     }
     loop {
-        let mut stream = merged(&apis, &config);
+        let mut stream = merged(&apis, &config, &keep);
         let resync = tokio::time::sleep(resource.resync_period.get());
         tokio::pin!(resync);
         loop {
@@ -123,7 +126,7 @@ fn apis(
     client: &kube::Client,
     ar: &ApiResource,
     scope: &Scope,
-) -> Vec<Api<DynamicObject>> {
+) -> Vec<Api<WatchedObject>> {
     match scope {
         Scope::Namespaced if !resource.namespaces.exact().is_empty() => resource
             .namespaces
@@ -150,10 +153,11 @@ fn watch_config(resource: &CompiledResource) -> watcher::Config {
     config
 }
 
-/// Every namespace's watch in one stream, each event tagged with its stream's index.
-fn merged(apis: &[Api<DynamicObject>], config: &watcher::Config) -> Events {
+/// Every namespace's watch in one stream, each event tagged with its stream's index, decoding
+/// only what `keep` says.
+fn merged(apis: &[Api<WatchedObject>], config: &watcher::Config, keep: &Arc<Needed>) -> Events {
     let streams = apis.iter().enumerate().map(|(i, api)| {
         backed_off(watcher(api.clone(), config.clone())).map(move |event| (i, event)).boxed()
     });
-    stream::select_all(streams).boxed()
+    Pruning::new(stream::select_all(streams), keep.clone()).boxed()
 }

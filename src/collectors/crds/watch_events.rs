@@ -15,13 +15,14 @@ use super::extract::{extract, ExtractError};
 use super::guards::{Admission, Admitted};
 use super::plan::CompiledResource;
 use super::watch_limits::{LogLimiter, EXTRACT_ERROR_LOG_PERIOD};
+use super::watched::WatchedObject;
 use crate::collectors::relist::{Change, Listed, Relist};
 use crate::collectors::Shard;
 use crate::series::SeriesTable;
 use crate::telemetry::{SelfMetrics, WatchEventKind};
 
 struct StreamState {
-    relist: Relist<DynamicObject>,
+    relist: Relist<WatchedObject>,
     /// Keys this stream has points for; only tracked when several streams share the table.
     owned: Option<HashSet<String>>,
 }
@@ -79,7 +80,7 @@ impl ResourceEvents {
     }
 
     /// Applies one event of stream `stream`; `now` paces the error logs.
-    pub fn handle(&mut self, stream: usize, event: Event<DynamicObject>, now: Instant) {
+    pub fn handle(&mut self, stream: usize, event: Event<WatchedObject>, now: Instant) {
         self.count(WatchEventKind::of(&event));
         match self.streams[stream].relist.apply(event) {
             Change::RelistStarted => {}
@@ -105,7 +106,7 @@ impl ResourceEvents {
         self.self_metrics.watch_event(&self.collector, kind);
     }
 
-    fn apply(&mut self, stream: usize, object: DynamicObject, now: Instant) {
+    fn apply(&mut self, stream: usize, object: WatchedObject, now: Instant) {
         // A cluster-wide watch for globs or exclusions returns every namespace's objects.
         if !self.resource.namespaces.admits(object.metadata.namespace.as_deref()) {
             return;
@@ -123,15 +124,8 @@ impl ResourceEvents {
             self.admission.forget(&key);
             return;
         }
-        let value = match into_value(object) {
-            Ok(value) => value,
-            Err(error) => {
-                tracing::warn!(resource = %self.resource.name, %key, %error, "cannot read object");
-                return;
-            }
-        };
-        let mut extracted = extract(&self.resource, &value);
-        drop(value);
+        let mut extracted = extract(&self.resource, &object.object);
+        drop(object);
         tag_points(&mut extracted.points, &self.resource.discovery.type_attributes);
         for error in &extracted.errors {
             self.report(error, &key, now);
@@ -222,7 +216,7 @@ pub fn into_value(object: DynamicObject) -> Result<serde_json::Value, serde_json
 }
 
 /// The table key of an object: its UID, or `namespace/name` when it has none.
-pub fn object_key(object: &DynamicObject) -> String {
+pub fn object_key(object: &WatchedObject) -> String {
     let meta = &object.metadata;
     match (&meta.uid, &meta.namespace, &meta.name) {
         (Some(uid), _, _) => uid.clone(),

@@ -9,6 +9,7 @@ use kube::runtime::watcher::Event;
 use serde_json::json;
 
 use super::watch_events::{into_value, object_key, ResourceEvents};
+use super::watched::WatchedObject;
 use super::{compile_crds, CrdsConfig};
 use crate::series::SeriesTable;
 use crate::telemetry::SelfMetrics;
@@ -26,13 +27,16 @@ fn events_with(extra: &str, streams: usize) -> (ResourceEvents, Arc<SeriesTable>
     (ResourceEvents::new(resource, table.clone(), SelfMetrics::noop(), streams, None), table)
 }
 
-fn db(ns: &str, name: &str, replicas: u32) -> DynamicObject {
-    serde_json::from_value(json!({
+fn db_value(ns: &str, name: &str, replicas: u32) -> serde_json::Value {
+    json!({
         "apiVersion": "example.com/v1", "kind": "Db",
         "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{ns}-{name}")},
         "spec": {"replicas": replicas}
-    }))
-    .unwrap()
+    })
+}
+
+fn db(ns: &str, name: &str, replicas: u32) -> WatchedObject {
+    WatchedObject::from_value(db_value(ns, name, replicas))
 }
 
 fn values(table: &SeriesTable) -> Vec<f64> {
@@ -107,7 +111,7 @@ fn key_is_the_uid_or_namespace_and_name() {
 
 #[test]
 fn an_object_becomes_the_value_it_serializes_to() {
-    let mut object = db("prod", "a", 3);
+    let mut object: DynamicObject = serde_json::from_value(db_value("prod", "a", 3)).unwrap();
     object.data["status"] = json!({"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]});
     object.metadata.labels = Some([("app".to_string(), "db".to_string())].into());
     let want = serde_json::to_value(&object).unwrap();
