@@ -2,7 +2,6 @@
 //! (`maxSeriesPerObject`, `maxSeries`) and series identity, applied alike by the watch and by
 //! `render`. Dropped points change nothing else: the object's other points are kept.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::identity::{Collision, SeriesOwners};
@@ -33,7 +32,6 @@ pub struct Admitted {
 pub struct Admission {
     limits: SeriesLimits,
     per_object: Vec<bool>,
-    counts: HashMap<Arc<str>, usize>,
     total: usize,
     owners: SeriesOwners,
 }
@@ -42,20 +40,14 @@ impl Admission {
     pub fn new(resource: &CompiledResource) -> Self {
         let per_object =
             resource.specs.iter().map(|s: &MetricSpec| s.aggregation == Aggregation::PerObject).collect();
-        Admission {
-            limits: resource.limits,
-            per_object,
-            counts: HashMap::new(),
-            total: 0,
-            owners: SeriesOwners::default(),
-        }
+        Admission { limits: resource.limits, per_object, total: 0, owners: SeriesOwners::default() }
     }
 
     /// The points of `key` to write to the table, in place of what it held.
     pub fn admit(&mut self, key: &str, mut points: Vec<Point>) -> Admitted {
-        let known = self.counts.contains_key(key);
-        self.forget(key);
-        let full = !known && self.counts.len() >= self.limits.objects;
+        let known = self.owners.holds(key);
+        self.total -= self.owners.points_of(key);
+        let full = !known && self.owners.objects() >= self.limits.objects;
         let room =
             if full { 0 } else { self.limits.per_object.min(self.limits.total.saturating_sub(self.total)) };
         let dropped = points.len().saturating_sub(room);
@@ -63,24 +55,19 @@ impl Admission {
         let per_object = &self.per_object;
         let collisions =
             self.owners.admit(key, &mut points, |m| per_object.get(m.0 as usize).copied().unwrap_or(true));
-        if !points.is_empty() {
-            self.total += points.len();
-            self.counts.insert(Arc::from(key), points.len());
-        }
+        self.total += points.len();
         Admitted { points, dropped, collisions }
     }
 
     /// Forgets the points of `key` (a deleted object).
     pub fn forget(&mut self, key: &str) {
-        if let Some(count) = self.counts.remove(key) {
-            self.total -= count;
-        }
+        self.total -= self.owners.points_of(key);
         self.owners.release(key);
     }
 
     /// Forgets every object for which `keep` is false (after a relist).
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let gone: Vec<Arc<str>> = self.counts.keys().filter(|k| !keep(k)).cloned().collect();
+        let gone: Vec<Arc<str>> = self.owners.keys().filter(|k| !keep(k)).cloned().collect();
         for key in gone {
             self.forget(&key);
         }
@@ -104,7 +91,6 @@ mod tests {
         Admission {
             limits: SeriesLimits { per_object, total, objects: usize::MAX },
             per_object: vec![true],
-            counts: HashMap::new(),
             total: 0,
             owners: SeriesOwners::default(),
         }
