@@ -68,22 +68,45 @@ impl Nesting {
     }
 }
 
-/// Nesting depth of the JSON in `text` (strings and their escapes skipped).
-fn max_depth(text: &[u8]) -> usize {
-    let mut nesting = Nesting::default();
-    text.iter()
-        .map(|&b| {
-            nesting.step(b);
-            nesting.depth
-        })
-        .max()
-        .unwrap_or(0)
+/// Nesting depth of the JSON in `text` (strings and their escapes skipped), or `max + 1` as
+/// soon as it is deeper than `max`. Every response passes here, so strings (most of the bytes)
+/// are skipped with `memchr` rather than byte by byte.
+fn max_depth(text: &[u8], max: usize) -> usize {
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match text.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                        None => return deepest,
+                        Some(j) if text[i + j] == b'\\' => i += j + 2,
+                        Some(j) => {
+                            i += j;
+                            break;
+                        }
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return depth;
+                }
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
 }
 
 /// `text` with every object or list nested deeper than `max` replaced by `null`; `None` when
 /// nothing is that deep.
 pub fn prune_depth(text: &[u8], max: usize) -> Option<Vec<u8>> {
-    if max_depth(text) <= max {
+    if max_depth(text, max) <= max {
         return None;
     }
     let mut out = Vec::with_capacity(text.len());
@@ -238,7 +261,14 @@ mod tests {
     #[test]
     fn shallow_text_passes_unchanged() {
         assert_eq!(prune_depth(br#"{"a": [1, {"b": "[[[{"}]}"#, 3), None, "brackets in strings do not count");
-        assert_eq!(max_depth(br#"{"a": "\"[", "b": [[]]}"#), 3);
+        assert_eq!(max_depth(br#"{"a": "\"[", "b": [[]]}"#, 10), 3);
+        assert_eq!(max_depth(br#"{"a": "\\", "b": [[[[]]]]}"#, 3), 4, "stops once deeper than the limit");
+        assert_eq!(
+            max_depth(br#"{"a": "x\\\"[[[[[", "b": []}"#, 10),
+            2,
+            "escaped backslash then an escaped quote"
+        );
+        assert_eq!(max_depth(br#"[{"a": "x\"#, 10), 2, "a text cut after a backslash");
     }
 
     #[test]
