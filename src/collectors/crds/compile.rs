@@ -1,5 +1,7 @@
 //! `collectors.crds` → compiled resources, every problem recorded with its YAML path.
 
+use std::sync::Arc;
+
 use opentelemetry::Key;
 
 use super::compile_aggregations::{compile_aggregations, AggregationScope};
@@ -215,7 +217,7 @@ pub(super) fn compile_label_paths(
                 }
             },
         };
-        compiled.push(LabelPath { name: Key::new(name.to_owned()), source });
+        compiled.push(LabelPath { name: Key::from(Arc::<str>::from(name)), source });
     }
     compiled
 }

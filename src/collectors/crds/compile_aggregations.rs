@@ -1,6 +1,8 @@
 //! `aggregations` of a resource → [`CompiledAggregation`]s and their gauge specs, every problem
 //! with its YAML path.
 
+use std::sync::Arc;
+
 use opentelemetry::Key;
 
 use super::aggregate::{AggregationFilter, CompiledAggregation};
@@ -122,7 +124,9 @@ fn compile_one(
     }
     let group_by: Vec<_> = group_by
         .into_iter()
-        .filter_map(|(name, at)| resolve(name, at, issues).map(|i| (Key::new(name.clone()), i)))
+        .filter_map(|(name, at)| {
+            resolve(name, at, issues).map(|i| (Key::from(Arc::<str>::from(name.as_str())), i))
+        })
         .collect();
     let filter =
         aggregation.filter.as_ref().and_then(|f| compile_filter(f, scope, &join(at, "filter"), issues));

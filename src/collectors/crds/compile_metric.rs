@@ -98,7 +98,7 @@ pub(super) fn compile_metric(
         return None;
     }
     let name = name?;
-    let key = |i: usize| Key::new(own[i].1.clone());
+    let key = |i: usize| Key::from(Arc::<str>::from(own[i].1.as_str()));
     let kind = match ty {
         Type::Info => MetricKind::Info,
         Type::State => MetricKind::State { path: path?, value_label: key(0), states },

@@ -3,6 +3,8 @@
 //! A missing field gives no point and no error (unless `nilIsZero`); a value of the wrong kind
 //! gives no point and an error. Nothing here panics on odd objects.
 
+use std::sync::Arc;
+
 use opentelemetry::{Key, KeyValue};
 use serde_json::Value;
 
@@ -77,7 +79,8 @@ fn read_attribute(
             .map_err(|e| format!("label {} (path {path}): {e}", label.name))?,
         LabelSource::Field(index, _) => fields.get(*index).map(ToString::to_string),
     };
-    Ok(text.map(|t| KeyValue::new(label.name.clone(), t)))
+    // Shared text: the attribute is cloned into each of the metric's points.
+    Ok(text.map(|t| KeyValue::new(label.name.clone(), Arc::<str>::from(t))))
 }
 
 /// Collects one metric's points and errors.

@@ -46,9 +46,8 @@ pub struct WatchedObject {
 impl WatchedObject {
     /// `object` kept whole (tests, and decoding outside a [`Pruning`] stream).
     pub fn from_value(object: Value) -> Self {
-        let text = |name: &str| {
-            object.pointer(&format!("/metadata/{name}")).and_then(Value::as_str).map(str::to_owned)
-        };
+        let metadata = object.get("metadata");
+        let text = |name: &str| metadata.and_then(|m| m.get(name)).and_then(Value::as_str).map(str::to_owned);
         let metadata = ObjectMeta {
             name: text("name"),
             namespace: text("namespace"),
