@@ -5,7 +5,8 @@
 //! those paths ([`super::watched`]); everything else is skipped by the parser without being
 //! built. Lists are transparent: a path through `conditions[type=Ready]` keeps every element,
 //! each with the members the rest of the path (and the filter's field) needs. Where a path ends
-//! the whole value is kept, so extraction sees exactly what it would see in the full object.
+//! the whole value is kept (of a `conditions` list, each condition's type, status and reason),
+//! so extraction sees exactly what it would see in the full object.
 //! What cannot be told in advance — a CEL expression reading `object`, a kube-state-metrics
 //! document — keeps the whole object.
 
@@ -50,9 +51,17 @@ impl Needed {
         }
         match object_paths(resource) {
             Reads::Whole => Needed::All,
-            Reads::Paths(paths) => {
-                for path in paths {
-                    needed.add_path(path);
+            Reads::Paths(reads) => {
+                for read in reads {
+                    let steps: Vec<Step> = read.path.steps().collect();
+                    match read.only {
+                        None => needed.add(&steps),
+                        Some(members) => {
+                            for member in members {
+                                needed.add(&[&steps[..], &[Step::Member(member)]].concat());
+                            }
+                        }
+                    }
                 }
                 needed
             }

@@ -10,8 +10,19 @@ use super::plan::{CompiledResource, LabelPath, LabelSource, MetricKind};
 pub enum Reads<'a> {
     /// Paths that cannot be told in advance: CEL over `object`, kube-state-metrics families.
     Whole,
-    Paths(Vec<&'a Path>),
+    Paths(Vec<Read<'a>>),
 }
+
+/// One path extraction reads: all of its value, or only some members of it (of each element,
+/// for a list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read<'a> {
+    pub path: &'a Path,
+    pub only: Option<&'static [&'static str]>,
+}
+
+/// What a `conditions` metric reads of each condition.
+const CONDITION_MEMBERS: &[&str] = &["type", "status", "reason"];
 
 /// The paths extraction reads for `resource`.
 pub fn object_paths<'a>(resource: &'a CompiledResource) -> Reads<'a> {
@@ -25,9 +36,10 @@ pub fn object_paths<'a>(resource: &'a CompiledResource) -> Reads<'a> {
     if cel_reads_object || ksm {
         return Reads::Whole;
     }
-    let mut paths: Vec<&Path> = fields.declared.iter().map(|f| &f.path).collect();
+    let whole = |path| Read { path, only: None };
+    let mut paths: Vec<Read> = fields.declared.iter().map(|f| whole(&f.path)).collect();
     let label_path = |label: &'a LabelPath| match &label.source {
-        LabelSource::Path(path) => Some(path),
+        LabelSource::Path(path) => Some(whole(path)),
         LabelSource::Field(..) => None,
     };
     paths.extend(resource.common_labels.iter().filter_map(label_path));
@@ -39,8 +51,8 @@ pub fn object_paths<'a>(resource: &'a CompiledResource) -> Reads<'a> {
             | MetricKind::Gauge { path, .. }
             | MetricKind::Count { path, .. }
             | MetricKind::MapState { path, .. }
-            | MetricKind::MapGauge { path, .. }
-            | MetricKind::Conditions { path, .. } => paths.push(path),
+            | MetricKind::MapGauge { path, .. } => paths.push(whole(path)),
+            MetricKind::Conditions { path, .. } => paths.push(Read { path, only: Some(CONDITION_MEMBERS) }),
         }
     }
     Reads::Paths(paths)
