@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::identity::{Collision, SeriesOwners};
+use super::identity::{labels_identify_objects, Collision, SeriesOwners};
 use super::plan::CompiledResource;
 use crate::series::{Aggregation, MetricSpec, Point};
 
@@ -40,7 +40,8 @@ impl Admission {
     pub fn new(resource: &CompiledResource) -> Self {
         let per_object =
             resource.specs.iter().map(|s: &MetricSpec| s.aggregation == Aggregation::PerObject).collect();
-        Admission { limits: resource.limits, per_object, total: 0, owners: SeriesOwners::default() }
+        let checked = !labels_identify_objects(&resource.common_labels);
+        Admission { limits: resource.limits, per_object, total: 0, owners: SeriesOwners::new(checked) }
     }
 
     /// The points of `key` to write to the table, in place of what it held.
@@ -92,7 +93,7 @@ mod tests {
             limits: SeriesLimits { per_object, total, objects: usize::MAX },
             per_object: vec![true],
             total: 0,
-            owners: SeriesOwners::default(),
+            owners: SeriesOwners::new(true),
         }
     }
 

@@ -6,12 +6,17 @@
 //! shared by all points of the object), plus one entry per object with its number of points
 //! (for the guards) and its hashes, so an update or a delete releases them: about 40 bytes per
 //! series and 80 per object.
+//!
+//! Most configs need none of it: when `commonLabels` (which start every per-object point) read
+//! the object's UID, or both its name and namespace, points of two objects always differ, since
+//! no two objects a watch lists at once share those. Such resources keep only the count.
 
 use std::collections::hash_map::{DefaultHasher, Entry};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use super::plan::{LabelPath, LabelSource};
 use crate::series::{MetricId, Point};
 
 /// A point dropped because another object already holds its series.
@@ -34,8 +39,19 @@ struct Held {
 /// Which object holds each per-object series of one resource, and how many points each holds.
 #[derive(Debug, Default)]
 pub struct SeriesOwners {
+    /// Whether series are checked at all (see the module).
+    checked: bool,
     owners: HashMap<u64, Arc<str>>,
     held: HashMap<Arc<str>, Held>,
+}
+
+/// Whether attributes read by `labels` tell every object of a watch apart: its UID, or its name
+/// and namespace (a cluster-scoped object has no namespace, and its name is unique).
+pub fn labels_identify_objects(labels: &[LabelPath]) -> bool {
+    let reads = |wanted: &str| {
+        labels.iter().any(|label| matches!(&label.source, LabelSource::Path(p) if p.as_str() == wanted))
+    };
+    reads("metadata.uid") || (reads("metadata.name") && reads("metadata.namespace"))
 }
 
 fn series_hash(point: &Point) -> u64 {
@@ -49,6 +65,11 @@ fn series_hash(point: &Point) -> u64 {
 }
 
 impl SeriesOwners {
+    /// Owners that check series only when `checked`.
+    pub fn new(checked: bool) -> Self {
+        SeriesOwners { checked, ..SeriesOwners::default() }
+    }
+
     /// Makes `points` the points of `key`, releasing what it held before; points of a
     /// `per_object` metric whose series another object holds are removed and returned.
     pub fn admit(
@@ -61,7 +82,7 @@ impl SeriesOwners {
         let mut hashes = Vec::new();
         let mut collisions = Vec::new();
         points.retain(|point| {
-            if !per_object(point.metric) {
+            if !self.checked || !per_object(point.metric) {
                 return true;
             }
             let hash = series_hash(point);
@@ -140,7 +161,7 @@ mod tests {
 
     #[test]
     fn the_first_object_keeps_a_series_until_it_lets_go() {
-        let mut owners = SeriesOwners::default();
+        let mut owners = SeriesOwners::new(true);
         assert_eq!(admit(&mut owners, "u1", &[point(0, "a"), point(1, "a")]), (2, vec![]));
         assert_eq!(admit(&mut owners, "u2", &[point(0, "a"), point(0, "b")]), (1, vec![(0, "u1".into())]));
         // An object rewriting its own series is no collision.
@@ -158,5 +179,40 @@ mod tests {
         owners.release("u2");
         assert_eq!(owners.len(), 0);
         assert_eq!(admit(&mut owners, "u1", &[point(0, "a")]), (1, vec![]));
+    }
+}
+
+#[cfg(test)]
+mod unchecked_tests {
+    use opentelemetry::KeyValue;
+
+    use super::*;
+    use crate::collectors::crds::Path;
+
+    fn label(name: &str, path: &str) -> LabelPath {
+        LabelPath { name: name.to_owned().into(), source: LabelSource::Path(Path::compile(path).unwrap()) }
+    }
+
+    #[test]
+    fn the_uid_or_the_name_and_namespace_identify_objects() {
+        let name = label("name", "metadata.name");
+        let namespace = label("ns", "metadata.namespace");
+        let uid = label("uid", "metadata.uid");
+        assert!(labels_identify_objects(&[name.clone(), namespace.clone()]));
+        assert!(labels_identify_objects(&[uid]));
+        assert!(!labels_identify_objects(&[name]), "one name in two namespaces");
+        assert!(!labels_identify_objects(&[namespace, label("app", "metadata.labels.app")]));
+        assert!(!labels_identify_objects(&[]));
+    }
+
+    #[test]
+    fn unchecked_owners_keep_counts_and_no_series() {
+        let mut owners = SeriesOwners::new(false);
+        let point = |name: &str| Point::new(MetricId(0), vec![KeyValue::new("name", name.to_owned())], 1.0);
+        let mut points = vec![point("a"), point("b")];
+        assert!(owners.admit("u1", &mut points, |_| true).is_empty());
+        assert_eq!((owners.len(), owners.points_of("u1"), owners.objects()), (0, 2, 1));
+        owners.release("u1");
+        assert_eq!(owners.objects(), 0);
     }
 }
