@@ -5,8 +5,8 @@
 //! list forever and no object of the resource is ever seen. This layer, below kube, rewrites
 //! such responses before kube parses them: a value nested deeper than [`MAX_DEPTH`] becomes
 //! `null`, so the object is still seen (with that subtree missing) and the others are untouched.
-//! Watch streams are handled line by line (one event per line); any other response whole. A
-//! byte scan finds the depth, so responses with nothing that deep pass unchanged.
+//! Each chunk of a body is scanned as it arrives (the nesting carries over to the next), and
+//! passes unchanged, without a copy, unless something in it is that deep.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,111 +21,106 @@ use tower::{Layer, Service};
 /// room for the envelope (`{"items": [...]}`, `{"type": ..., "object": ...}`).
 pub const MAX_DEPTH: usize = 100;
 
-/// Where a JSON text's bytes sit: inside a string or not, and how deeply nested.
+/// The pruning of one response, fed its bytes as they arrive: where the text is (inside a
+/// string or not, how deeply nested) carries from one chunk to the next, so a value split
+/// across chunks is pruned like one that is not, and a watch stream (one JSON value per line)
+/// needs no splitting into lines.
 #[derive(Debug, Default)]
-struct Nesting {
+struct Pruner {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// The depth a pruned value started at; its bytes are dropped until it closes.
+    pruned_at: Option<usize>,
 }
 
-/// What one byte does to the nesting.
-enum Step {
-    /// `{` or `[` outside a string: one level deeper.
-    Open,
-    /// `}` or `]` outside a string: one level out.
-    Close,
-    Other,
-}
-
-impl Nesting {
-    /// Moves past `b`; `depth` is then the nesting after it.
-    fn step(&mut self, b: u8) -> Step {
-        if self.in_string {
-            match (self.escaped, b) {
-                (true, _) => self.escaped = false,
-                (false, b'\\') => self.escaped = true,
-                (false, b'"') => self.in_string = false,
-                _ => {}
+impl Pruner {
+    /// `chunk` with every object or list nested deeper than `max` replaced by `null`; `None`
+    /// when it passes unchanged (the common case: nothing is copied then). Strings, most of
+    /// the bytes, are skipped with `memchr`.
+    fn feed(&mut self, chunk: &[u8], max: usize) -> Option<Vec<u8>> {
+        let mut out: Option<Vec<u8>> = self.pruned_at.map(|_| Vec::new());
+        let mut i = 0;
+        while i < chunk.len() {
+            let (next, action) = self.step(chunk, i, max);
+            match action {
+                Action::Keep => {
+                    if let Some(out) = &mut out {
+                        out.extend_from_slice(&chunk[i..next]);
+                    }
+                }
+                Action::Drop => {}
+                Action::Null => {
+                    let out = out.get_or_insert_with(|| {
+                        let mut started = Vec::with_capacity(chunk.len());
+                        started.extend_from_slice(&chunk[..i]);
+                        started
+                    });
+                    out.extend_from_slice(b"null");
+                }
             }
-            return Step::Other;
+            i = next;
         }
-        match b {
-            b'"' => {
-                self.in_string = true;
-                Step::Other
+        out
+    }
+
+    /// Moves past the bytes from `i`: one structural byte or a run of string bytes. Returns
+    /// where it stopped and what becomes of those bytes.
+    fn step(&mut self, chunk: &[u8], i: usize, max: usize) -> (usize, Action) {
+        let kept = if self.pruned_at.is_some() { Action::Drop } else { Action::Keep };
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+                return (i + 1, kept);
             }
+            return match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                None => (chunk.len(), kept),
+                Some(j) => {
+                    if chunk[i + j] == b'\\' {
+                        self.escaped = true;
+                    } else {
+                        self.in_string = false;
+                    }
+                    (i + j + 1, kept)
+                }
+            };
+        }
+        match chunk[i] {
+            b'"' => self.in_string = true,
             b'{' | b'[' => {
                 self.depth += 1;
-                Step::Open
+                if self.pruned_at.is_none() && self.depth > max {
+                    self.pruned_at = Some(self.depth - 1);
+                    return (i + 1, Action::Null);
+                }
             }
             b'}' | b']' => {
                 self.depth = self.depth.saturating_sub(1);
-                Step::Close
+                if self.pruned_at == Some(self.depth) {
+                    self.pruned_at = None;
+                    return (i + 1, Action::Drop);
+                }
             }
-            _ => Step::Other,
+            _ => {}
         }
+        (i + 1, kept)
     }
 }
 
-/// Nesting depth of the JSON in `text` (strings and their escapes skipped), or `max + 1` as
-/// soon as it is deeper than `max`. Every response passes here, so strings (most of the bytes)
-/// are skipped with `memchr` rather than byte by byte.
-fn max_depth(text: &[u8], max: usize) -> usize {
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while i < text.len() {
-        match text[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    match text.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
-                        None => return deepest,
-                        Some(j) if text[i + j] == b'\\' => i += j + 2,
-                        Some(j) => {
-                            i += j;
-                            break;
-                        }
-                    }
-                }
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > max {
-                    return depth;
-                }
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    deepest
+/// What becomes of the bytes one step moved past.
+enum Action {
+    Keep,
+    /// Inside a pruned value, or the byte that closes it.
+    Drop,
+    /// The byte that opens a pruned value: `null` in its place.
+    Null,
 }
 
 /// `text` with every object or list nested deeper than `max` replaced by `null`; `None` when
 /// nothing is that deep.
-pub fn prune_depth(text: &[u8], max: usize) -> Option<Vec<u8>> {
-    if max_depth(text, max) <= max {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut nesting = Nesting::default();
-    // The depth a pruned value started at; its bytes are dropped until it closes.
-    let mut pruned_at: Option<usize> = None;
-    for &b in text {
-        let step = nesting.step(b);
-        match (pruned_at, step) {
-            (None, Step::Open) if nesting.depth > max => {
-                pruned_at = Some(nesting.depth - 1);
-                out.extend_from_slice(b"null");
-            }
-            (None, _) => out.push(b),
-            (Some(at), Step::Close) if nesting.depth == at => pruned_at = None,
-            (Some(_), _) => {}
-        }
-    }
-    Some(out)
+#[cfg(test)]
+fn prune_depth(text: &[u8], max: usize) -> Option<Vec<u8>> {
+    Pruner::default().feed(text, max)
 }
 
 /// Adds depth pruning to kube's service stack.
@@ -160,54 +155,21 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let lines = is_watch(request.uri().query().unwrap_or(""));
         let response = self.inner.call(request);
-        Box::pin(async move { Ok(response.await?.map(|body| DepthLimitedBody::new(body, lines))) })
+        Box::pin(async move { Ok(response.await?.map(DepthLimitedBody::new)) })
     }
 }
 
-/// Whether a request's query asks for a watch stream (one JSON event per line).
-fn is_watch(query: &str) -> bool {
-    query.split('&').any(|pair| matches!(pair, "watch=true" | "watch=1"))
-}
-
-/// A response body passed on pruned: a line at a time for watch streams, whole otherwise.
+/// A response body passed on pruned, each chunk as it arrives.
 pub struct DepthLimitedBody<B> {
     inner: Pin<Box<B>>,
-    lines: bool,
-    pending: Vec<u8>,
+    pruner: Pruner,
     ended: bool,
 }
 
 impl<B> DepthLimitedBody<B> {
-    fn new(inner: B, lines: bool) -> Self {
-        DepthLimitedBody { inner: Box::pin(inner), lines, pending: Vec::new(), ended: false }
-    }
-
-    /// What can be passed on now: complete lines of a stream, or the whole body once it ended.
-    fn take_ready(&mut self) -> Option<Bytes> {
-        let end = match (self.ended, self.lines) {
-            (true, _) => self.pending.len(),
-            (false, true) => self.pending.iter().rposition(|b| *b == b'\n')? + 1,
-            (false, false) => return None,
-        };
-        if end == 0 {
-            return None;
-        }
-        let ready: Vec<u8> = self.pending.drain(..end).collect();
-        let pruned = if self.lines {
-            let mut out = Vec::with_capacity(ready.len());
-            for line in ready.split_inclusive(|b| *b == b'\n') {
-                match prune_depth(line, MAX_DEPTH) {
-                    Some(pruned) => out.extend_from_slice(&pruned),
-                    None => out.extend_from_slice(line),
-                }
-            }
-            out
-        } else {
-            prune_depth(&ready, MAX_DEPTH).unwrap_or(ready)
-        };
-        Some(Bytes::from(pruned))
+    fn new(inner: B) -> Self {
+        DepthLimitedBody { inner: Box::pin(inner), pruner: Pruner::default(), ended: false }
     }
 }
 
@@ -224,15 +186,20 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = self.get_mut();
         loop {
-            if let Some(data) = this.take_ready() {
-                return Poll::Ready(Some(Ok(Frame::data(data))));
-            }
             if this.ended {
                 return Poll::Ready(None);
             }
             match ready!(this.inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => this.pending.extend_from_slice(&data),
+                    Ok(data) => {
+                        let data = match this.pruner.feed(&data, MAX_DEPTH) {
+                            None => data,
+                            Some(pruned) => Bytes::from(pruned),
+                        };
+                        if !data.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(data))));
+                        }
+                    }
                     Err(trailers) => return Poll::Ready(Some(Ok(trailers))),
                 },
                 Some(Err(error)) => return Poll::Ready(Some(Err(error))),
@@ -242,7 +209,7 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.ended && self.pending.is_empty()
+        self.ended || self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -261,14 +228,14 @@ mod tests {
     #[test]
     fn shallow_text_passes_unchanged() {
         assert_eq!(prune_depth(br#"{"a": [1, {"b": "[[[{"}]}"#, 3), None, "brackets in strings do not count");
-        assert_eq!(max_depth(br#"{"a": "\"[", "b": [[]]}"#, 10), 3);
-        assert_eq!(max_depth(br#"{"a": "\\", "b": [[[[]]]]}"#, 3), 4, "stops once deeper than the limit");
+        assert_eq!(prune_depth(br#"{"a": "\"[", "b": [[]]}"#, 3), None);
         assert_eq!(
-            max_depth(br#"{"a": "x\\\"[[[[[", "b": []}"#, 10),
-            2,
-            "escaped backslash then an escaped quote"
+            prune_depth(br#"{"a": "x\\\"[[[[[", "b": []}"#, 2),
+            None,
+            "escaped backslash, escaped quote"
         );
-        assert_eq!(max_depth(br#"[{"a": "x\"#, 10), 2, "a text cut after a backslash");
+        assert_eq!(prune_depth(br#"[{"a": "x\"#, 2), None, "a text cut after a backslash");
+        assert_eq!(prune_depth(br#"{"a": "\\", "b": [[1]]}"#, 2).unwrap(), br#"{"a": "\\", "b": [null]}"#);
     }
 
     #[test]
@@ -284,15 +251,8 @@ mod tests {
         assert_eq!(parsed["items"][1]["b"], 1, "the other objects are intact");
         assert!(serde_json::from_str::<serde_json::Value>(&deep).is_err(), "serde_json alone fails");
     }
-
-    #[test]
-    fn watch_requests_are_told_from_lists() {
-        assert!(is_watch("watch=true&resourceVersion=5"));
-        assert!(is_watch("allowWatchBookmarks=true&watch=1"));
-        assert!(!is_watch("limit=500"));
-        assert!(!is_watch("watchx=true"));
-    }
 }
+
 #[cfg(test)]
 mod stream_tests {
     use std::time::Duration;
@@ -303,19 +263,33 @@ mod stream_tests {
 
     use super::*;
 
-    /// A watch stream's complete lines pass at once; a partial line waits for its end.
+    fn frame(bytes: &'static [u8]) -> Result<Frame<Bytes>, std::convert::Infallible> {
+        Ok(Frame::data(Bytes::from_static(bytes)))
+    }
+
+    /// Chunks pass as they arrive, unchanged when nothing in them is too deep; a deep value
+    /// split across chunks, after a string split after a backslash, is pruned all the same.
     #[tokio::test]
-    async fn lines_pass_as_they_arrive() {
+    async fn chunks_pass_as_they_arrive_and_are_pruned_across_boundaries() {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, std::convert::Infallible>>(4);
-        let mut body =
-            DepthLimitedBody::new(StreamBody::new(ReceiverStream::new(rx)), true).into_data_stream();
-        tx.send(Ok(Frame::data(Bytes::from_static(b"{\"a\":1}\n{\"b\"")))).await.unwrap();
-        let first = tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap();
-        assert_eq!(first.unwrap().unwrap(), Bytes::from_static(b"{\"a\":1}\n"));
-        tx.send(Ok(Frame::data(Bytes::from_static(b":2}\n")))).await.unwrap();
-        let second = tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap();
-        assert_eq!(second.unwrap().unwrap(), Bytes::from_static(b"{\"b\":2}\n"));
+        let mut body = DepthLimitedBody::new(StreamBody::new(ReceiverStream::new(rx))).into_data_stream();
+        let mut next = async || tokio::time::timeout(Duration::from_secs(5), body.next()).await.unwrap();
+        tx.send(frame(b"{\"a\":1}\n{\"b\"")).await.unwrap();
+        assert_eq!(next().await.unwrap().unwrap(), Bytes::from_static(b"{\"a\":1}\n{\"b\""));
+        tx.send(frame(b":\"x\\")).await.unwrap();
+        assert_eq!(next().await.unwrap().unwrap(), Bytes::from_static(b":\"x\\"), "unchanged");
+        let deep = format!("\"[[\",\"c\":{}{}}}\n", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        tx.send(frame(deep.leak().as_bytes())).await.unwrap();
+        let rest = next().await.unwrap().unwrap();
         drop(tx);
-        assert!(body.next().await.is_none());
+        assert!(next().await.is_none());
+        let line = [&b"{\"b\":\"x\\"[..], &rest].concat();
+        let parsed: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(parsed["b"], "x\"[[", "brackets after an escaped quote stay in the string");
+        let mut c = &parsed["c"];
+        for _ in 0..MAX_DEPTH - 1 {
+            c = &c[0];
+        }
+        assert_eq!(*c, serde_json::Value::Null, "the level past the limit");
     }
 }
