@@ -165,7 +165,9 @@ impl OtlpReceiver {
         self.state.received.lock().clone()
     }
 
-    /// Arrival time and size of every accepted request so far.
+    /// Arrival time and size of every accepted request so far, in the order of
+    /// [`OtlpReceiver::received`] (the same index is the same request while nothing is dropped
+    /// by [`OtlpReceiver::keep_only_last`]).
     pub fn arrivals(&self) -> Vec<Arrival> {
         self.state.arrivals.lock().clone()
     }
@@ -352,8 +354,9 @@ fn record(state: &State, mut received: Received) {
         }
         kept_metrics += sm.metrics.len();
     }
-    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
+    // Both pushed under the `received` lock, so a request has the same index in both.
     let mut kept = state.received.lock();
+    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
     kept.push(received);
     let keep_last = state.keep_last.load(Ordering::SeqCst);
     if keep_last > 0 && kept.len() > keep_last {
