@@ -79,11 +79,8 @@ async fn two_shards_split_the_points_of_one_agent() {
         let held = shard.objects.expect("kube_state_otel.objects");
         assert!(held > 0 && held < 360, "{text}");
     }
-    // Nodes and pods stay on shard 0.
-    assert!(
-        sharded.shards[0].objects > sharded.shards[1].objects
-            || sharded.shards[0].points > sharded.shards[1].points,
-        "{text}"
-    );
-    assert!(text.contains("(equal)"), "{text}");
+    // Each object on one shard: nodes and pods on shard 0 only, each custom resource on one.
+    assert!(report.objects_held.is_some(), "{text}");
+    assert_eq!(sharded.objects(), report.objects_held, "{text}");
+    assert!(!text.contains("DIFFERENT"), "{text}");
 }

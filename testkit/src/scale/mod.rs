@@ -174,6 +174,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         .ok_or_else(|| ScaleError::Agent("no kube_state_otel.export.duration in the exports".into()))?;
     let initial_sync = measure::initial_sync(&receiver, &agent, &trace).await?;
     drop(trace);
+    let objects_held = measure::objects_held(&receiver);
     let idle_cpu_per_export =
         measure::idle_cpu_per_export(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
 
@@ -185,7 +186,10 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     agent.stop(Duration::from_secs(30)).await?;
 
     let sharded = if options.shards > 1 {
-        Some(sharded::run(options, &kubeconfig, &dir, initial_sync.series_points, floor).await?)
+        Some(
+            sharded::run(options, &kubeconfig, &dir, (initial_sync.series_points, objects_held), floor)
+                .await?,
+        )
     } else {
         None
     };
@@ -207,6 +211,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         baseline_rss: baseline,
         bytes_per_object: (steady_rss.saturating_sub(baseline)) / options.objects().max(1) as u64,
         export,
+        objects_held,
         floor,
         initial_sync,
         idle_cpu_per_export,

@@ -68,6 +68,8 @@ pub struct ScaleReport {
     pub baseline_rss: u64,
     pub bytes_per_object: u64,
     pub export: ExportCycle,
+    /// Objects the agent holds over all its tables (its `kube_state_otel.objects`).
+    pub objects_held: Option<u64>,
     /// A bare `serde_json::Value` parse of every watched object, this thread's CPU.
     pub floor: Floor,
     /// Agent CPU from spawn until the first complete export.
@@ -168,6 +170,8 @@ impl fmt::Display for ScaleReport {
         writeln!(f, "peak RSS incl. exports {}", mib(self.peak_rss_overall))?;
         writeln!(f, "RSS with 0 objects     {}", mib(self.baseline_rss))?;
         writeln!(f, "bytes per object       {}", self.bytes_per_object)?;
+        let held = self.objects_held.map_or_else(|| "?".to_string(), |n| n.to_string());
+        writeln!(f, "objects held           {held} (the agent's kube_state_otel.objects, all tables)")?;
         writeln!(f, "export cycle           {}", self.export)?;
         writeln!(
             f,
