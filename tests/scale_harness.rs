@@ -34,8 +34,8 @@ async fn a_small_run_reports_every_figure() {
     assert!(report.floor.cpu > Duration::ZERO && report.floor.objects == 520, "{text}");
     assert!(report.initial_sync_ratio().is_finite() && report.idle_ratio().is_finite(), "{text}");
     assert!(report.initial_sync.cpu > Duration::ZERO && report.initial_sync.series_points > 0, "{text}");
-    assert!(report.idle_cpu_per_export > Duration::ZERO && report.idle_exports == 3, "{text}");
-    assert!(report.bytes_per_point() > 0.0, "{text}");
+    assert!(report.idle.cpu_per_export > Duration::ZERO && report.idle_exports == 3, "{text}");
+    assert!(report.bytes_per_point() > 0.0 && report.idle.wire_bytes_per_point > 0.0, "{text}");
     assert!(report.sharded.is_none(), "{text}");
 
     let churn = report.churn.as_ref().expect("a churn phase");

@@ -40,20 +40,34 @@ pub(super) async fn initial_sync(
     Ok(InitialSync { cpu, at: first.done.saturating_duration_since(agent.spawned), series_points: steady })
 }
 
-/// Agent CPU from the start of one export to the start of the `k`-th after it, over `k`: the
-/// cost of an export when nothing changes, idle work included.
-pub(super) async fn idle_cpu_per_export(
+/// Exports with nothing changing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IdleExports {
+    /// Agent CPU per export, idle work included.
+    pub cpu_per_export: Duration,
+    /// Bytes the receiver read on its gRPC connections per point exported.
+    pub wire_bytes_per_point: f64,
+}
+
+/// Agent CPU (and bytes on the wire) from the start of one export to the start of the `k`-th
+/// after it, over `k` (over their points for the bytes).
+pub(super) async fn idle_exports(
     receiver: &OtlpReceiver,
     agent: &mut Agent,
     k: u32,
     timeout: Duration,
-) -> Result<Duration, ScaleError> {
-    let k = k.max(1);
+) -> Result<IdleExports, ScaleError> {
+    let k = k.max(1) as usize;
     let now = exports(receiver).len();
     wait_started(receiver, agent, now + 1, timeout).await?;
-    let before = agent.cpu()?;
-    wait_started(receiver, agent, now + 1 + k as usize, timeout).await?;
-    Ok(agent.cpu()?.saturating_sub(before) / k)
+    let (cpu_before, wire_before) = (agent.cpu()?, receiver.grpc_wire_bytes());
+    wait_started(receiver, agent, now + 1 + k, timeout).await?;
+    let (cpu_after, wire_after) = (agent.cpu()?, receiver.grpc_wire_bytes());
+    let points: u64 = exports(receiver)[now..now + k].iter().map(|e| e.points).sum();
+    Ok(IdleExports {
+        cpu_per_export: cpu_after.saturating_sub(cpu_before) / k as u32,
+        wire_bytes_per_point: wire_after.saturating_sub(wire_before) as f64 / points.max(1) as f64,
+    })
 }
 
 /// Objects the agent holds, over all its tables (`kube_state_otel.objects` of the last export).

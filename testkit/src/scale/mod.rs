@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use floor::{parse_floor, thread_cpu, Floor};
-pub use measure::InitialSync;
+pub use measure::{IdleExports, InitialSync};
 pub use objects::{
     agent_config, agent_config_with, cluster, cluster_resource, node, pod, ConfigExtras, CRD_RESOURCE,
 };
@@ -175,8 +175,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let initial_sync = measure::initial_sync(&receiver, &agent, &trace).await?;
     drop(trace);
     let objects_held = measure::objects_held(&receiver);
-    let idle_cpu_per_export =
-        measure::idle_cpu_per_export(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
+    let idle = measure::idle_exports(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
 
     let churn = if options.churn_duration.is_zero() {
         None
@@ -214,7 +213,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         objects_held,
         floor,
         initial_sync,
-        idle_cpu_per_export,
+        idle,
         idle_exports: options.idle_exports.max(1),
         compression: options.compression,
         churn,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Compression, Floor, InitialSync, ObjectSizes, ShardedReport};
+use super::{Compression, Floor, IdleExports, InitialSync, ObjectSizes, ShardedReport};
 
 /// One export: collection plus encoding on the agent's reader thread.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,8 +74,8 @@ pub struct ScaleReport {
     pub floor: Floor,
     /// Agent CPU from spawn until the first complete export.
     pub initial_sync: InitialSync,
-    /// Agent CPU over `idle_exports` export intervals without changes, divided by them.
-    pub idle_cpu_per_export: Duration,
+    /// Agent CPU and bytes on the wire over `idle_exports` export intervals without changes.
+    pub idle: IdleExports,
     pub idle_exports: u32,
     /// The agent's `export.otlp.compression` during the run.
     pub compression: Compression,
@@ -102,7 +102,7 @@ impl ScaleReport {
 
     /// Idle CPU per export over the parse floor (issue 17's target: at most 0.25, uncompressed).
     pub fn idle_ratio(&self) -> f64 {
-        self.floor.ratio(self.idle_cpu_per_export)
+        self.floor.ratio(self.idle.cpu_per_export)
     }
 
     /// Uncompressed OTLP bytes per exported point.
@@ -196,15 +196,17 @@ impl fmt::Display for ScaleReport {
         writeln!(
             f,
             "idle CPU per export    {} = {:.2}x the floor (compression {}, over {} exports)",
-            secs(self.idle_cpu_per_export),
+            secs(self.idle.cpu_per_export),
             self.idle_ratio(),
             self.compression.as_str(),
             self.idle_exports
         )?;
         writeln!(
             f,
-            "bytes per point        {:.1} OTLP uncompressed (on the wire: not seen, the receiver gets requests decompressed)",
-            self.bytes_per_point()
+            "bytes per point        {:.1} OTLP uncompressed, {:.1} on the wire (compression {}, HTTP/2 and gRPC framing included)",
+            self.bytes_per_point(),
+            self.idle.wire_bytes_per_point,
+            self.compression.as_str()
         )?;
         match &self.churn {
             Some(churn) => write_churn(f, churn)?,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::cpu_trace::CpuTrace;
 use super::exports::{exports, kept_metric, wait_exports};
-use super::measure::{idle_cpu_per_export, initial_sync, objects_held, InitialSync};
+use super::measure::{idle_exports, initial_sync, objects_held, InitialSync};
 use super::report::{mib, secs};
 use super::{sample_rss, start_agent, Floor, ScaleError, ScaleOptions};
 use crate::otlp_receiver::OtlpReceiver;
@@ -31,6 +31,8 @@ pub struct ShardReport {
 pub struct ShardedReport {
     pub shards: Vec<ShardReport>,
     pub unsharded_series_points: u64,
+    /// Objects the unsharded agent held.
+    pub unsharded_objects: Option<u64>,
     pub floor: Floor,
 }
 
@@ -39,6 +41,11 @@ impl ShardedReport {
     /// unsharded agent's count.
     pub fn series_points(&self) -> u64 {
         self.shards.iter().map(|s| s.initial_sync.series_points).sum()
+    }
+
+    /// Objects held over all shards, if every shard reported it.
+    pub fn objects(&self) -> Option<u64> {
+        self.shards.iter().map(|s| s.objects).sum()
     }
 
     pub fn points(&self) -> u64 {
@@ -63,7 +70,7 @@ pub(super) async fn run(
     options: &ScaleOptions,
     kubeconfig: &Path,
     dir: &Path,
-    unsharded_series_points: u64,
+    (unsharded_series_points, unsharded_objects): (u64, Option<u64>),
     floor: Floor,
 ) -> Result<ShardedReport, ScaleError> {
     let tasks: Vec<_> = (0..options.shards)
@@ -73,7 +80,7 @@ pub(super) async fn run(
     for task in tasks {
         shards.push(task.await.map_err(|e| ScaleError::Agent(format!("shard task: {e}")))??);
     }
-    Ok(ShardedReport { shards, unsharded_series_points, floor })
+    Ok(ShardedReport { shards, unsharded_series_points, unsharded_objects, floor })
 }
 
 async fn shard(
@@ -91,7 +98,8 @@ async fn shard(
     let steady_rss = sample_rss(&mut agent, options.export_interval).await?;
     let sync = initial_sync(&receiver, &agent, &trace).await?;
     drop(trace);
-    let idle = idle_cpu_per_export(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
+    let idle =
+        idle_exports(&receiver, &mut agent, options.idle_exports, options.timeout).await?.cpu_per_export;
     let all = exports(&receiver);
     let points = all.len().checked_sub(2).map_or(0, |j| all[j].points);
     let objects = objects_held(&receiver);
@@ -120,7 +128,7 @@ impl fmt::Display for ShardedReport {
                 s.initial_sync.series_points
             )?;
         }
-        let objects: Option<u64> = self.shards.iter().map(|s| s.objects).sum();
+        let objects = self.objects();
         writeln!(
             f,
             "shards total           {} objects held, initial sync CPU {} = {:.2}x the floor, idle CPU per export {} = {:.2}x the floor, steady RSS {}, {} points",
@@ -132,13 +140,20 @@ impl fmt::Display for ShardedReport {
             mib(self.steady_rss()),
             self.points()
         )?;
-        let verdict =
-            if self.series_points() == self.unsharded_series_points { "equal" } else { "DIFFERENT" };
+        let verdict = |equal: bool| if equal { "equal" } else { "DIFFERENT" };
+        let unsharded = self.unsharded_objects.map_or_else(|| "?".to_string(), |n| n.to_string());
+        writeln!(
+            f,
+            "shards objects held    {} over the shards, {unsharded} unsharded ({})",
+            objects.map_or_else(|| "?".to_string(), |n| n.to_string()),
+            verdict(objects.is_some() && objects == self.unsharded_objects)
+        )?;
         write!(
             f,
-            "shards per-object pts  {} over the shards, {} unsharded ({verdict})",
+            "shards per-object pts  {} over the shards, {} unsharded ({})",
             self.series_points(),
-            self.unsharded_series_points
+            self.unsharded_series_points,
+            verdict(self.series_points() == self.unsharded_series_points)
         )
     }
 }
