@@ -142,8 +142,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
 
     let baseline = {
         let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
-        let mut agent = start_agent(options, &kubeconfig, &receiver, &dir, "baseline", None)?;
-        agent.wait_ready(options.timeout).await?;
+        let (mut agent, _, _) = launch(options, &kubeconfig, &receiver, &dir, "baseline", None).await?;
         wait_exports(&receiver, &mut agent, 2, options).await?;
         let steady = sample_rss(&mut agent, options.export_interval).await?;
         agent.stop(Duration::from_secs(15)).await?;
@@ -160,9 +159,8 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let floor = Floor { cpu: floor_cpu, objects, passes: FLOOR_PASSES };
 
     let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
-    let mut agent = start_agent(options, &kubeconfig, &receiver, &dir, "agent", None)?;
-    let trace = CpuTrace::start(agent.pid());
-    let time_to_ready = agent.wait_ready(options.timeout).await?;
+    let (mut agent, trace, time_to_ready) =
+        launch(options, &kubeconfig, &receiver, &dir, "agent", None).await?;
     let at_ready = agent.memory()?;
     let cpu_to_ready = agent.cpu()?;
     wait_exports(&receiver, &mut agent, 2, options).await?;
@@ -225,6 +223,32 @@ fn tempfile_dir() -> Result<PathBuf, ScaleError> {
     let dir = std::env::temp_dir().join(format!("kso-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Spawns the agent, samples its CPU from then on, and waits until it is ready; returns the
+/// time to ready. The health port is one that was free a moment before the spawn, so another
+/// process may take it first: an agent that exits because its port is in use is spawned again
+/// on another port.
+async fn launch(
+    options: &ScaleOptions,
+    kubeconfig: &Path,
+    receiver: &OtlpReceiver,
+    dir: &Path,
+    name: &str,
+    shard: Option<(u32, u32)>,
+) -> Result<(Agent, CpuTrace, Duration), ScaleError> {
+    let mut attempt = 1;
+    loop {
+        let mut agent = start_agent(options, kubeconfig, receiver, dir, name, shard)?;
+        let trace = CpuTrace::start(agent.pid());
+        match agent.wait_ready(options.timeout).await {
+            Ok(time_to_ready) => return Ok((agent, trace, time_to_ready)),
+            Err(ScaleError::Agent(message)) if attempt < 3 && message.contains("Address already in use") => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Spawns the agent with the harness's config (`shard`: `(totalShards, shard)`).

@@ -5,11 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::cpu_trace::CpuTrace;
 use super::exports::{exports, kept_metric, wait_exports};
 use super::measure::{idle_exports, initial_sync, objects_held, InitialSync};
 use super::report::{mib, secs};
-use super::{sample_rss, start_agent, Floor, ScaleError, ScaleOptions};
+use super::{launch, sample_rss, Floor, ScaleError, ScaleOptions};
 use crate::otlp_receiver::OtlpReceiver;
 
 /// One shard's agent.
@@ -91,9 +90,8 @@ async fn shard(
 ) -> Result<ShardReport, ScaleError> {
     let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
     let name = format!("shard-{k}");
-    let mut agent = start_agent(&options, &kubeconfig, &receiver, &dir, &name, Some((options.shards, k)))?;
-    let trace = CpuTrace::start(agent.pid());
-    agent.wait_ready(options.timeout).await?;
+    let shard = Some((options.shards, k));
+    let (mut agent, trace, _) = launch(&options, &kubeconfig, &receiver, &dir, &name, shard).await?;
     wait_exports(&receiver, &mut agent, 2, &options).await?;
     let steady_rss = sample_rss(&mut agent, options.export_interval).await?;
     let sync = initial_sync(&receiver, &agent, &trace).await?;
