@@ -219,8 +219,12 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     })
 }
 
+/// A directory of this run's own: runs in one process (tests in parallel) must not share the
+/// kubeconfig, configs and logs.
 fn tempfile_dir() -> Result<PathBuf, ScaleError> {
-    let dir = std::env::temp_dir().join(format!("kso-scale-{}", std::process::id()));
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("kso-scale-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
