@@ -52,6 +52,7 @@ mod tests {
         let objects = vec![one; 200];
         let floor = parse_floor(&objects, 3);
         assert!(floor > Duration::ZERO);
-        assert_eq!(parse_floor(&[], 1), Duration::ZERO);
+        // Nothing to parse costs only the two clock reads.
+        assert!(parse_floor(&[], 1) < floor);
     }
 }
