@@ -1,6 +1,7 @@
 //! Test support shared by tests, benches and the scale harness; no dependency on the agent crate.
 
 pub mod arbitrary;
+mod counted_io;
 pub mod fake_apiserver;
 pub mod otlp_receiver;
 pub mod scale;

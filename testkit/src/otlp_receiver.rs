@@ -5,7 +5,7 @@
 //! when each request arrived and how many points it had.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, Metric}
 use parking_lot::Mutex;
 use prost::Message;
 use tokio_util::sync::CancellationToken;
+
+use crate::counted_io::CountedIo;
 
 /// One request as received, with the metadata/headers that came with it.
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ struct State {
     /// Requests kept in `received` (0: all).
     keep_last: AtomicUsize,
     notify: tokio::sync::Notify,
+    /// Bytes read from the gRPC connections.
+    grpc_wire_bytes: Arc<AtomicU64>,
 }
 
 /// A running receiver; stops when dropped.
@@ -99,8 +103,12 @@ impl OtlpReceiver {
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .accept_compressed(tonic::codec::CompressionEncoding::Zstd);
         let s = stop.clone();
+        let counter = state.grpc_wire_bytes.clone();
         tokio::spawn(async move {
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(grpc);
+            let incoming = tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::TcpListenerStream::new(grpc),
+                move |connection| connection.map(|io| CountedIo::new(io, counter.clone())),
+            );
             let _ = tonic::transport::Server::builder()
                 .add_service(service)
                 .add_service(traces)
@@ -127,6 +135,12 @@ impl OtlpReceiver {
     /// Base URL for `protocol: http/protobuf` (the exporter appends `/v1/metrics`).
     pub fn http_endpoint(&self) -> String {
         format!("http://{}", self.http_addr)
+    }
+
+    /// Bytes received on the gRPC port so far, as sent on the wire: compressed payloads with
+    /// their HTTP/2 and gRPC framing.
+    pub fn grpc_wire_bytes(&self) -> u64 {
+        self.state.grpc_wire_bytes.load(Ordering::Relaxed)
     }
 
     /// While true, every export is answered with UNAVAILABLE / HTTP 503 and not recorded.
@@ -165,7 +179,9 @@ impl OtlpReceiver {
         self.state.received.lock().clone()
     }
 
-    /// Arrival time and size of every accepted request so far.
+    /// Arrival time and size of every accepted request so far, in the order of
+    /// [`OtlpReceiver::received`] (the same index is the same request while nothing is dropped
+    /// by [`OtlpReceiver::keep_only_last`]).
     pub fn arrivals(&self) -> Vec<Arrival> {
         self.state.arrivals.lock().clone()
     }
@@ -352,8 +368,9 @@ fn record(state: &State, mut received: Received) {
         }
         kept_metrics += sm.metrics.len();
     }
-    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
+    // Both pushed under the `received` lock, so a request has the same index in both.
     let mut kept = state.received.lock();
+    state.arrivals.lock().push(Arrival { at, points, encoded_bytes, kept_metrics });
     kept.push(received);
     let keep_last = state.keep_last.load(Ordering::SeqCst);
     if keep_last > 0 && kept.len() > keep_last {

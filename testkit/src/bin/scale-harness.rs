@@ -27,8 +27,18 @@ struct Args {
     /// Custom resource modifications per second during the churn phase.
     #[arg(long, default_value_t = 1_000)]
     churn_rate: u32,
+    /// Length of the churn phase; 0s skips it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     churn: Duration,
+    /// The agent's export.otlp.compression: none, gzip or zstd (the agent's default).
+    #[arg(long, default_value = "zstd", value_parser = ["none", "gzip", "zstd"])]
+    compression: String,
+    /// Export intervals without changes over which the idle CPU per export is averaged.
+    #[arg(long, default_value_t = 3)]
+    idle_exports: u32,
+    /// Above 1: after the unsharded run, run this many agents at once, one per shard.
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
 }
 
 fn machine() -> String {
@@ -63,6 +73,9 @@ async fn main() -> anyhow::Result<()> {
         export_interval: args.interval,
         churn_rate: args.churn_rate,
         churn_duration: args.churn,
+        compression: args.compression.parse().map_err(anyhow::Error::msg)?,
+        idle_exports: args.idle_exports,
+        shards: args.shards.max(1),
         ..ScaleOptions::new(agent)
     };
     println!("machine                {}", machine());

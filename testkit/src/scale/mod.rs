@@ -1,23 +1,38 @@
 //! The scale harness: N synthetic custom resources, nodes and pods on the fake API server, the
 //! real agent binary watching them as a child process (so its memory is its own), exporting to
 //! the OTLP test receiver. It measures time to ready, peak and steady RSS, bytes per watched
-//! object, one export cycle, and a churn phase of continuous modifications. Run it with
+//! object and per point, one export cycle, the parse floor of the same objects and the initial
+//! sync and idle export CPU against it, a churn phase of continuous modifications, and
+//! optionally N shards against the one server. Run it with
 //! `cargo build --release && cargo run --release -p kube-state-otel-testkit --bin scale-harness`.
 
+mod churn;
+mod cpu_trace;
+mod exports;
+mod floor;
+mod measure;
 mod objects;
 mod process;
 mod report;
+mod sharded;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use objects::{agent_config, cluster, cluster_resource, node, pod, CRD_RESOURCE};
+pub use floor::{parse_floor, thread_cpu, Floor};
+pub use measure::{IdleExports, InitialSync};
+pub use objects::{
+    agent_config, agent_config_with, cluster, cluster_resource, node, pod, ConfigExtras, CRD_RESOURCE,
+};
 pub use process::{cpu_time, memory, Memory};
 pub use report::{ChurnReport, ExportCycle, ScaleReport};
+pub use sharded::{ShardReport, ShardedReport};
 
+use self::cpu_trace::CpuTrace;
+use self::exports::{kept_metric, last_cycle, wait_exports};
 use self::process::{free_port, Agent};
 use crate::fake_apiserver::FakeApiServer;
-use crate::otlp_receiver::{find_metric, points, OtlpReceiver};
+use crate::otlp_receiver::OtlpReceiver;
 
 /// What the harness could not do.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +43,39 @@ pub enum ScaleError {
     Server(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The agent's `export.otlp.compression`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    /// The agent's default.
+    #[default]
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+impl std::str::FromStr for Compression {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Compression::None),
+            "gzip" => Ok(Compression::Gzip),
+            "zstd" => Ok(Compression::Zstd),
+            other => Err(format!("{other:?}: expected none, gzip or zstd")),
+        }
+    }
 }
 
 /// Sizes and timings of one run.
@@ -41,9 +89,16 @@ pub struct ScaleOptions {
     pub export_interval: Duration,
     /// Target modifications per second during the churn phase.
     pub churn_rate: u32,
+    /// Zero skips the churn phase.
     pub churn_duration: Duration,
     /// Longest wait for `/readyz` and for exports.
     pub timeout: Duration,
+    /// Written into the agent's config as `export.otlp.compression`.
+    pub compression: Compression,
+    /// Export intervals without changes over which the idle CPU per export is averaged.
+    pub idle_exports: u32,
+    /// Above 1: after the unsharded run, this many agents at once, one per shard.
+    pub shards: u32,
 }
 
 impl ScaleOptions {
@@ -57,6 +112,9 @@ impl ScaleOptions {
             churn_rate: 1_000,
             churn_duration: Duration::from_secs(30),
             timeout: Duration::from_secs(300),
+            compression: Compression::default(),
+            idle_exports: 3,
+            shards: 1,
         }
     }
 
@@ -65,10 +123,8 @@ impl ScaleOptions {
     }
 }
 
-/// Keeps only the agent's self-metrics of each (possibly huge) export.
-fn self_metric(metric: &opentelemetry_proto::tonic::metrics::v1::Metric) -> bool {
-    metric.name.starts_with("kube_state_otel.")
-}
+/// Passes of the parse floor; the least is kept.
+const FLOOR_PASSES: u32 = 3;
 
 /// Runs the whole measurement.
 pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
@@ -81,11 +137,12 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let server = FakeApiServer::start().await;
     server.register_resource(cluster_resource());
     let dir = tempfile_dir()?;
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml())?;
 
     let baseline = {
-        let receiver = OtlpReceiver::start_with(Some(self_metric)).await;
-        let mut agent = start_agent(options, &server, &receiver, &dir, "baseline").await?;
-        agent.wait_ready(options.timeout).await?;
+        let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
+        let (mut agent, _, _) = launch(options, &kubeconfig, &receiver, &dir, "baseline", None).await?;
         wait_exports(&receiver, &mut agent, 2, options).await?;
         let steady = sample_rss(&mut agent, options.export_interval).await?;
         agent.stop(Duration::from_secs(15)).await?;
@@ -93,12 +150,17 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     };
 
     let loading = Instant::now();
-    let sizes = load(&server, options)?;
-    let load_time = loading.elapsed();
+    let (sizes, served, serializing) = load(&server, options)?;
+    let load_time = loading.elapsed().saturating_sub(serializing);
+    let objects = served.len();
+    let floor_cpu = tokio::task::spawn_blocking(move || parse_floor(&served, FLOOR_PASSES))
+        .await
+        .map_err(|e| ScaleError::Agent(format!("the floor's thread: {e}")))?;
+    let floor = Floor { cpu: floor_cpu, objects, passes: FLOOR_PASSES };
 
-    let receiver = OtlpReceiver::start_with(Some(self_metric)).await;
-    let mut agent = start_agent(options, &server, &receiver, &dir, "agent").await?;
-    let time_to_ready = agent.wait_ready(options.timeout).await?;
+    let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
+    let (mut agent, trace, time_to_ready) =
+        launch(options, &kubeconfig, &receiver, &dir, "agent", None).await?;
     let at_ready = agent.memory()?;
     let cpu_to_ready = agent.cpu()?;
     wait_exports(&receiver, &mut agent, 2, options).await?;
@@ -108,12 +170,28 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let after_exports = agent.memory()?;
     let export = last_cycle(&receiver)
         .ok_or_else(|| ScaleError::Agent("no kube_state_otel.export.duration in the exports".into()))?;
+    let initial_sync = measure::initial_sync(&receiver, &agent, &trace).await?;
+    drop(trace);
+    let objects_held = measure::objects_held(&receiver);
+    let idle = measure::idle_exports(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
 
-    let churn = churn(&server, &receiver, &mut agent, options).await?;
+    let churn = if options.churn_duration.is_zero() {
+        None
+    } else {
+        Some(churn::churn(&server, &receiver, &mut agent, options).await?)
+    };
     agent.stop(Duration::from_secs(30)).await?;
+
+    let sharded = if options.shards > 1 {
+        Some(
+            sharded::run(options, &kubeconfig, &dir, (initial_sync.series_points, objects_held), floor)
+                .await?,
+        )
+    } else {
+        None
+    };
     let _ = std::fs::remove_dir_all(&dir);
 
-    let objects = options.objects();
     Ok(ScaleReport {
         crs: options.crs,
         nodes: options.nodes,
@@ -128,31 +206,75 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         steady_rss,
         peak_rss_overall: after_exports.peak,
         baseline_rss: baseline,
-        bytes_per_object: (steady_rss.saturating_sub(baseline)) / objects.max(1) as u64,
+        bytes_per_object: (steady_rss.saturating_sub(baseline)) / options.objects().max(1) as u64,
         export,
+        objects_held,
+        floor,
+        initial_sync,
+        idle,
+        idle_exports: options.idle_exports.max(1),
+        compression: options.compression,
         churn,
+        sharded,
     })
 }
 
+/// A directory of this run's own: runs in one process (tests in parallel) must not share the
+/// kubeconfig, configs and logs.
 fn tempfile_dir() -> Result<PathBuf, ScaleError> {
-    let dir = std::env::temp_dir().join(format!("kso-scale-{}", std::process::id()));
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("kso-scale-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
-async fn start_agent(
+/// Spawns the agent, samples its CPU from then on, and waits until it is ready; returns the
+/// time to ready. The health port is one that was free a moment before the spawn, so another
+/// process may take it first: an agent that exits because its port is in use is spawned again
+/// on another port.
+async fn launch(
     options: &ScaleOptions,
-    server: &FakeApiServer,
+    kubeconfig: &Path,
     receiver: &OtlpReceiver,
-    dir: &std::path::Path,
+    dir: &Path,
     name: &str,
+    shard: Option<(u32, u32)>,
+) -> Result<(Agent, CpuTrace, Duration), ScaleError> {
+    let mut attempt = 1;
+    loop {
+        let mut agent = start_agent(options, kubeconfig, receiver, dir, name, shard)?;
+        let trace = CpuTrace::start(agent.pid());
+        match agent.wait_ready(options.timeout).await {
+            Ok(time_to_ready) => return Ok((agent, trace, time_to_ready)),
+            Err(ScaleError::Agent(message)) if attempt < 3 && message.contains("Address already in use") => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Spawns the agent with the harness's config (`shard`: `(totalShards, shard)`).
+fn start_agent(
+    options: &ScaleOptions,
+    kubeconfig: &Path,
+    receiver: &OtlpReceiver,
+    dir: &Path,
+    name: &str,
+    shard: Option<(u32, u32)>,
 ) -> Result<Agent, ScaleError> {
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(&kubeconfig, server.kubeconfig_yaml())?;
     let port = free_port()?;
     let config = dir.join(format!("{name}.yaml"));
     let interval = options.export_interval.as_millis() as u64;
-    let text = agent_config(&kubeconfig.display().to_string(), &receiver.grpc_endpoint(), port, interval);
+    let extras = ConfigExtras { compression: Some(options.compression.as_str()), shard };
+    let text = agent_config_with(
+        &kubeconfig.display().to_string(),
+        &receiver.grpc_endpoint(),
+        port,
+        interval,
+        extras,
+    );
     std::fs::write(&config, text)?;
     Agent::spawn(&options.agent, &config, port, &dir.join(format!("{name}.log")))
 }
@@ -165,10 +287,20 @@ pub struct ObjectSizes {
     pub pod: usize,
 }
 
-fn load(server: &FakeApiServer, options: &ScaleOptions) -> Result<ObjectSizes, ScaleError> {
-    let put = |object: serde_json::Value| -> Result<usize, ScaleError> {
+/// Stores the objects on the server. Returns their sizes, every object's JSON as the server
+/// serves it (for the parse floor), and the time spent serializing those.
+fn load(
+    server: &FakeApiServer,
+    options: &ScaleOptions,
+) -> Result<(ObjectSizes, Vec<Vec<u8>>, Duration), ScaleError> {
+    let mut served = Vec::with_capacity(options.objects());
+    let mut serializing = Duration::ZERO;
+    let mut put = |object: serde_json::Value| -> Result<usize, ScaleError> {
         let size = serde_json::to_vec(&object).map(|b| b.len()).unwrap_or_default();
-        server.apply(object).map_err(|e| ScaleError::Server(e.message.clone()))?;
+        let stored = server.apply(object).map_err(|e| ScaleError::Server(e.message.clone()))?;
+        let started = Instant::now();
+        served.push(serde_json::to_vec(&stored).map_err(|e| ScaleError::Server(e.to_string()))?);
+        serializing += started.elapsed();
         Ok(size)
     };
     let mean = |total: usize, n: usize| total / n.max(1);
@@ -186,59 +318,8 @@ fn load(server: &FakeApiServer, options: &ScaleOptions) -> Result<ObjectSizes, S
     for i in 0..options.pods {
         total += put(pod(i, options.nodes))?;
     }
-    Ok(ObjectSizes { cr, node, pod: mean(total, options.pods) })
-}
-
-/// One export as it arrived: the request with the agent's self-metrics and the chunks of
-/// series that followed it.
-#[derive(Clone, Copy, Debug)]
-struct ArrivedExport {
-    /// Index of its first request in the receiver's records.
-    first: usize,
-    /// When its last request arrived.
-    done: Instant,
-    points: u64,
-    encoded_bytes: usize,
-}
-
-/// The exports received so far; the last one may still be arriving.
-fn exports(receiver: &OtlpReceiver) -> Vec<ArrivedExport> {
-    let mut exports: Vec<ArrivedExport> = Vec::new();
-    for (i, a) in receiver.arrivals().into_iter().enumerate() {
-        match exports.last_mut() {
-            Some(e) if a.kept_metrics == 0 => {
-                e.done = a.at;
-                e.points += a.points;
-                e.encoded_bytes += a.encoded_bytes;
-            }
-            _ => exports.push(ArrivedExport {
-                first: i,
-                done: a.at,
-                points: a.points,
-                encoded_bytes: a.encoded_bytes,
-            }),
-        }
-    }
-    exports
-}
-
-/// Waits until `n` more exports than now have arrived completely (the next one has started).
-async fn wait_exports(
-    receiver: &OtlpReceiver,
-    agent: &mut Agent,
-    n: usize,
-    options: &ScaleOptions,
-) -> Result<(), ScaleError> {
-    let target = exports(receiver).len() + n + 1;
-    let deadline = Instant::now() + options.timeout;
-    while exports(receiver).len() < target {
-        agent.memory()?;
-        if Instant::now() > deadline {
-            return Err(ScaleError::Agent(format!("fewer than {n} exports in {:?}", options.timeout)));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
+    let sizes = ObjectSizes { cr, node, pod: mean(total, options.pods) };
+    Ok((sizes, served, serializing))
 }
 
 /// The highest RSS seen over `span` (sampled every 100 ms): steady state includes the exports.
@@ -250,123 +331,4 @@ async fn sample_rss(agent: &mut Agent, span: Duration) -> Result<u64, ScaleError
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(highest)
-}
-
-/// The value of a self-metric point in the `k`-th kept request whose attributes include `wanted`.
-fn self_value(receiver: &OtlpReceiver, k: usize, name: &str, wanted: &[(&str, &str)]) -> Option<f64> {
-    let received = receiver.received();
-    let metric = find_metric(&received.get(k)?.request, name)?;
-    let matching = points(metric).into_iter().filter(|p| {
-        wanted.iter().all(|(key, value)| p.attributes.iter().any(|(pk, pv)| pk == key && pv == value))
-    });
-    let values: Vec<f64> = matching.map(|p| p.value).collect();
-    (!values.is_empty()).then(|| values.iter().sum())
-}
-
-/// Export `j`'s cycle: its points, and the duration the next export reports for it.
-fn cycle_of(receiver: &OtlpReceiver, exports: &[ArrivedExport], j: usize) -> Option<ExportCycle> {
-    let (this, next) = (exports.get(j)?, exports.get(j + 1)?);
-    let name = "kube_state_otel.export.duration";
-    Some(ExportCycle {
-        points: this.points,
-        encoded_bytes: this.encoded_bytes,
-        wall: Duration::from_secs_f64(self_value(receiver, next.first, name, &[("clock", "wall")])?),
-        cpu: Duration::from_secs_f64(self_value(receiver, next.first, name, &[("clock", "cpu")])?),
-    })
-}
-
-/// The last export whose duration has been reported.
-fn last_cycle(receiver: &OtlpReceiver) -> Option<ExportCycle> {
-    let exports = exports(receiver);
-    cycle_of(receiver, &exports, exports.len().checked_sub(2)?)
-}
-
-/// Watch events of type `apply` the crds collector counted, as of the latest export.
-fn crd_applies(receiver: &OtlpReceiver) -> f64 {
-    let Some(last) = exports(receiver).last().map(|e| e.first) else { return 0.0 };
-    let collector = format!("crds/{CRD_RESOURCE}");
-    self_value(
-        receiver,
-        last,
-        "kube_state_otel.watch.events",
-        &[("collector", &collector), ("type", "apply")],
-    )
-    .unwrap_or(0.0)
-}
-
-/// Modifies custom resources at `churn_rate` per second for `churn_duration`, then waits
-/// until the agent has counted every modification.
-async fn churn(
-    server: &FakeApiServer,
-    receiver: &OtlpReceiver,
-    agent: &mut Agent,
-    options: &ScaleOptions,
-) -> Result<ChurnReport, ScaleError> {
-    let counted_before = crd_applies(receiver);
-    let rss_before = agent.memory()?.rss;
-    let cpu_before = agent.cpu()?;
-    let first_export = exports(receiver).len();
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_millis(10));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut modified = 0u64;
-    let mut rss_max = rss_before;
-    let mut last_sample = Instant::now();
-    let crs = options.crs.max(1) as u64;
-    while started.elapsed() < options.churn_duration {
-        ticker.tick().await;
-        let due = (started.elapsed().as_secs_f64() * options.churn_rate as f64) as u64;
-        while modified < due {
-            let i = (modified.wrapping_mul(7919) % crs) as usize;
-            server.apply(cluster(i, modified + 1)).map_err(|e| ScaleError::Server(e.message.clone()))?;
-            modified += 1;
-        }
-        if last_sample.elapsed() >= Duration::from_millis(250) {
-            rss_max = rss_max.max(agent.memory()?.rss);
-            last_sample = Instant::now();
-        }
-    }
-    let duration = started.elapsed();
-    let cpu_during = agent.cpu()?.saturating_sub(cpu_before);
-    let rss_end = agent.memory()?.rss;
-
-    // Every modification is one `apply` event; the exports report the count.
-    let deadline = Instant::now() + options.timeout;
-    let caught_up_after = loop {
-        if crd_applies(receiver) - counted_before >= modified as f64 {
-            break Some(started.elapsed().saturating_sub(duration));
-        }
-        if Instant::now() > deadline {
-            break None;
-        }
-        rss_max = rss_max.max(agent.memory()?.rss);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let counted = crd_applies(receiver) - counted_before;
-    // Steady again: the RSS over one more export interval after the churn.
-    let rss_after = sample_rss(agent, options.export_interval).await?;
-
-    // The exports from the one before the phase until the one that showed it caught up.
-    let caught_up_at = started + duration + caught_up_after.unwrap_or(options.timeout);
-    let all = exports(receiver);
-    let during: Vec<ArrivedExport> =
-        all.iter().skip(first_export.saturating_sub(1)).filter(|e| e.done <= caught_up_at).copied().collect();
-    let max_export_gap = during.windows(2).map(|w| w[1].done - w[0].done).max().unwrap_or_default();
-    let cycles: Vec<ExportCycle> =
-        (first_export..first_export + during.len()).filter_map(|j| cycle_of(receiver, &all, j)).collect();
-    Ok(ChurnReport {
-        target_rate: options.churn_rate,
-        modified,
-        duration,
-        counted: counted as u64,
-        caught_up_after,
-        exports: during.len().saturating_sub(1),
-        max_export_gap,
-        slowest_cycle: cycles.into_iter().max_by_key(|c| c.wall),
-        cpu: cpu_during,
-        rss_before,
-        rss_end,
-        rss_max,
-        rss_after,
-    })
 }

@@ -14,6 +14,9 @@ pub fn cluster_resource() -> ResourceSpec {
 /// The custom resource's name in the agent config (its watch events count as `crds/<name>`).
 pub const CRD_RESOURCE: &str = "kubeblocks-cluster";
 
+/// The custom resource's `maxSeries`: room for 100 points per cluster of a million.
+const MAX_SERIES: usize = 100_000_000;
+
 /// Objects are spread over this many namespaces.
 const NAMESPACES: usize = 500;
 
@@ -246,15 +249,42 @@ pub fn pod(i: usize, nodes: usize) -> Value {
 }
 
 /// The agent's configuration: the five KubeBlocks cluster metrics of the example config and
-/// the nodes collector, exporting to `otlp_endpoint` every `interval_ms`.
+/// the nodes collector, exporting to `otlp_endpoint` every `interval_ms`. `maxSeries` is raised
+/// far above its default (100,000 points per resource, about 5,900 of these clusters) so that
+/// every object's points are held.
 pub fn agent_config(kubeconfig: &str, otlp_endpoint: &str, health_port: u16, interval_ms: u64) -> String {
+    agent_config_with(kubeconfig, otlp_endpoint, health_port, interval_ms, ConfigExtras::default())
+}
+
+/// What the harness sets beyond [`agent_config`]'s defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConfigExtras<'a> {
+    /// `export.otlp.compression` (`none`, `gzip`, `zstd`); absent: the agent's default.
+    pub compression: Option<&'a str>,
+    /// `sharding: {totalShards, shard}` as `(total, shard)`.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// [`agent_config`] with a compression and a shard.
+pub fn agent_config_with(
+    kubeconfig: &str,
+    otlp_endpoint: &str,
+    health_port: u16,
+    interval_ms: u64,
+    extras: ConfigExtras,
+) -> String {
+    let compression = extras.compression.map(|c| format!(", compression: {c}")).unwrap_or_default();
+    let sharding = extras
+        .shard
+        .map(|(total, shard)| format!("sharding: {{totalShards: {total}, shard: {shard}}}\n"))
+        .unwrap_or_default();
     format!(
         r#"kubernetes: {{kubeconfig: "{kubeconfig}", qps: 1000, burst: 2000}}
 export:
   interval: {interval_ms}ms
   timeout: 60s
-  otlp: {{endpoint: "{otlp_endpoint}"}}
-server: {{listen: "127.0.0.1:{health_port}"}}
+  otlp: {{endpoint: "{otlp_endpoint}"{compression}}}
+{sharding}server: {{listen: "127.0.0.1:{health_port}"}}
 logging: {{level: info, format: text}}
 leaderElection: {{enabled: false}}
 collectors:
@@ -266,6 +296,7 @@ collectors:
       - name: {CRD_RESOURCE}
         gvr: {{group: apps.kubeblocks.io, version: v1alpha1, resource: clusters}}
         commonLabels: {{cluster: metadata.name, namespace: metadata.namespace}}
+        maxSeries: {MAX_SERIES}
         metrics:
           - {{type: state, name: phase, path: status.phase, states: [{states}]}}
           - {{type: map_state, name: component_phase, path: status.components, keyLabel: component, valueLabel: phase, valuePath: phase}}
@@ -290,6 +321,16 @@ mod tests {
         assert!((2500..3500).contains(&cluster), "cluster is {cluster} bytes");
         assert!(size(node(7)) > 2000);
         assert!(size(pod(7, 5)) > 1500);
+    }
+
+    #[test]
+    fn extras_go_into_the_config() {
+        let plain = agent_config("k", "http://e", 1, 1000);
+        assert!(!plain.contains("compression") && !plain.contains("sharding"));
+        let extras = ConfigExtras { compression: Some("none"), shard: Some((3, 1)) };
+        let text = agent_config_with("k", "http://e", 1, 1000, extras);
+        assert!(text.contains(r#"otlp: {endpoint: "http://e", compression: none}"#), "{text}");
+        assert!(text.contains("\nsharding: {totalShards: 3, shard: 1}\nserver:"), "{text}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::ObjectSizes;
+use super::{Compression, Floor, IdleExports, InitialSync, ObjectSizes, ShardedReport};
 
 /// One export: collection plus encoding on the agent's reader thread.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,7 +68,21 @@ pub struct ScaleReport {
     pub baseline_rss: u64,
     pub bytes_per_object: u64,
     pub export: ExportCycle,
-    pub churn: ChurnReport,
+    /// Objects the agent holds over all its tables (its `kube_state_otel.objects`).
+    pub objects_held: Option<u64>,
+    /// A bare `serde_json::Value` parse of every watched object, this thread's CPU.
+    pub floor: Floor,
+    /// Agent CPU from spawn until the first complete export.
+    pub initial_sync: InitialSync,
+    /// Agent CPU and bytes on the wire over `idle_exports` export intervals without changes.
+    pub idle: IdleExports,
+    pub idle_exports: u32,
+    /// The agent's `export.otlp.compression` during the run.
+    pub compression: Compression,
+    /// `None` when the churn phase was skipped (`--churn 0s`).
+    pub churn: Option<ChurnReport>,
+    /// The sharded run, with `--shards` above 1.
+    pub sharded: Option<ShardedReport>,
 }
 
 impl ScaleReport {
@@ -81,17 +95,34 @@ impl ScaleReport {
         self.peak_rss_initial as f64 / self.steady_rss.max(1) as f64
     }
 
-    /// Modifications per second the harness made during churn.
-    pub fn churn_rate(&self) -> f64 {
-        self.churn.modified as f64 / self.churn.duration.as_secs_f64().max(1e-9)
+    /// Initial sync CPU over the parse floor (issue 17's target: at most 2).
+    pub fn initial_sync_ratio(&self) -> f64 {
+        self.floor.ratio(self.initial_sync.cpu)
+    }
+
+    /// Idle CPU per export over the parse floor (issue 17's target: at most 0.25, uncompressed).
+    pub fn idle_ratio(&self) -> f64 {
+        self.floor.ratio(self.idle.cpu_per_export)
+    }
+
+    /// Uncompressed OTLP bytes per exported point.
+    pub fn bytes_per_point(&self) -> f64 {
+        self.export.encoded_bytes as f64 / self.export.points.max(1) as f64
     }
 }
 
-fn mib(bytes: u64) -> String {
+impl ChurnReport {
+    /// Modifications per second the harness made during churn.
+    pub fn rate(&self) -> f64 {
+        self.modified as f64 / self.duration.as_secs_f64().max(1e-9)
+    }
+}
+
+pub(super) fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-fn secs(d: Duration) -> String {
+pub(super) fn secs(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 
@@ -110,7 +141,6 @@ impl fmt::Display for ExportCycle {
 
 impl fmt::Display for ScaleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.churn;
         writeln!(
             f,
             "objects                {} CRs ({} B each) + {} nodes ({} B) + {} pods ({} B) = {}",
@@ -140,6 +170,8 @@ impl fmt::Display for ScaleReport {
         writeln!(f, "peak RSS incl. exports {}", mib(self.peak_rss_overall))?;
         writeln!(f, "RSS with 0 objects     {}", mib(self.baseline_rss))?;
         writeln!(f, "bytes per object       {}", self.bytes_per_object)?;
+        let held = self.objects_held.map_or_else(|| "?".to_string(), |n| n.to_string());
+        writeln!(f, "objects held           {held} (the agent's kube_state_otel.objects, all tables)")?;
         writeln!(f, "export cycle           {}", self.export)?;
         writeln!(
             f,
@@ -148,30 +180,73 @@ impl fmt::Display for ScaleReport {
         )?;
         writeln!(
             f,
+            "parse floor            {} (serde_json::Value, {} objects, best of {})",
+            secs(self.floor.cpu),
+            self.floor.objects,
+            self.floor.passes
+        )?;
+        writeln!(
+            f,
+            "initial sync CPU       {} = {:.2}x the floor (first complete export at {:.1} s, {} per-object points)",
+            secs(self.initial_sync.cpu),
+            self.initial_sync_ratio(),
+            self.initial_sync.at.as_secs_f64(),
+            self.initial_sync.series_points
+        )?;
+        writeln!(
+            f,
+            "idle CPU per export    {} = {:.2}x the floor (compression {}, over {} exports)",
+            secs(self.idle.cpu_per_export),
+            self.idle_ratio(),
+            self.compression.as_str(),
+            self.idle_exports
+        )?;
+        writeln!(
+            f,
+            "bytes per point        {:.1} OTLP uncompressed, {:.1} on the wire (compression {}, HTTP/2 and gRPC framing included)",
+            self.bytes_per_point(),
+            self.idle.wire_bytes_per_point,
+            self.compression.as_str()
+        )?;
+        match &self.churn {
+            Some(churn) => write_churn(f, churn)?,
+            None => writeln!(f, "churn                  skipped (--churn 0s)")?,
+        }
+        match &self.sharded {
+            Some(sharded) => write!(f, "{sharded}"),
+            None => {
+                write!(f, "shards                 1 (unsharded; --shards N runs N agents after this run)")
+            }
+        }
+    }
+}
+
+fn write_churn(f: &mut fmt::Formatter<'_>, c: &ChurnReport) -> fmt::Result {
+    writeln!(
+            f,
             "churn                  {} modifications in {} = {:.0}/s (target {}/s), agent CPU {} ({:.0}% of a core)",
             c.modified,
             secs(c.duration),
-            self.churn_rate(),
+            c.rate(),
             c.target_rate,
             secs(c.cpu),
             100.0 * c.cpu.as_secs_f64() / c.duration.as_secs_f64().max(1e-9)
         )?;
-        let caught_up = match c.caught_up_after {
-            Some(after) => format!("all counted by an export {} after the churn ended", secs(after)),
-            None => "NOT all counted before the timeout".to_string(),
-        };
-        writeln!(f, "churn events counted   {} ({caught_up})", c.counted)?;
-        writeln!(f, "churn exports          {}, longest gap {}", c.exports, secs(c.max_export_gap))?;
-        if let Some(slowest) = &c.slowest_cycle {
-            writeln!(f, "churn slowest export   {slowest}")?;
-        }
-        write!(
-            f,
-            "churn RSS              before {}, end {}, max {}, after {}",
-            mib(c.rss_before),
-            mib(c.rss_end),
-            mib(c.rss_max),
-            mib(c.rss_after)
-        )
+    let caught_up = match c.caught_up_after {
+        Some(after) => format!("all counted by an export {} after the churn ended", secs(after)),
+        None => "NOT all counted before the timeout".to_string(),
+    };
+    writeln!(f, "churn events counted   {} ({caught_up})", c.counted)?;
+    writeln!(f, "churn exports          {}, longest gap {}", c.exports, secs(c.max_export_gap))?;
+    if let Some(slowest) = &c.slowest_cycle {
+        writeln!(f, "churn slowest export   {slowest}")?;
     }
+    writeln!(
+        f,
+        "churn RSS              before {}, end {}, max {}, after {}",
+        mib(c.rss_before),
+        mib(c.rss_end),
+        mib(c.rss_max),
+        mib(c.rss_after)
+    )
 }
