@@ -39,6 +39,9 @@ async fn a_small_run_reports_every_figure() {
     assert!(report.bytes_per_point() > 0.0 && report.idle.wire_bytes_per_point > 0.0, "{text}");
     assert!(report.sharded.is_none(), "{text}");
 
+    let relist = report.relist;
+    assert!(relist.listed_after.is_some(), "every watch listed again after the compaction: {text}");
+    assert!(relist.rss_max >= relist.rss_before, "{text}");
     let churn = report.churn.as_ref().expect("a churn phase");
     assert!(churn.modified >= 100, "{text}");
     assert_eq!(churn.counted, churn.modified, "every modification is one watch event: {text}");

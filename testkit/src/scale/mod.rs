@@ -13,6 +13,7 @@ mod floor;
 mod measure;
 mod objects;
 mod process;
+mod relist;
 mod report;
 mod sharded;
 
@@ -25,6 +26,7 @@ pub use objects::{
     agent_config, agent_config_with, cluster, cluster_resource, node, pod, ConfigExtras, CRD_RESOURCE,
 };
 pub use process::{cpu_time, memory, Memory};
+pub use relist::RelistReport;
 pub use report::{ChurnReport, ExportCycle, ScaleReport};
 pub use sharded::{ShardReport, ShardedReport};
 
@@ -174,6 +176,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     drop(trace);
     let objects_held = measure::objects_held(&receiver);
     let idle = measure::idle_exports(&receiver, &mut agent, options.idle_exports, options.timeout).await?;
+    let relist = relist::relist(&server, &receiver, &mut agent, options).await?;
 
     let churn = if options.churn_duration.is_zero() {
         None
@@ -214,6 +217,7 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
         idle,
         idle_exports: options.idle_exports.max(1),
         compression: options.compression,
+        relist,
         churn,
         sharded,
     })

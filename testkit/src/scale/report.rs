@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Compression, Floor, IdleExports, InitialSync, ObjectSizes, ShardedReport};
+use super::{Compression, Floor, IdleExports, InitialSync, ObjectSizes, RelistReport, ShardedReport};
 
 /// One export: collection plus encoding on the agent's reader thread.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,6 +79,8 @@ pub struct ScaleReport {
     pub idle_exports: u32,
     /// The agent's `export.otlp.compression` during the run.
     pub compression: Compression,
+    /// Every watch listed again (the server's history compacted) while the points are held.
+    pub relist: RelistReport,
     /// `None` when the churn phase was skipped (`--churn 0s`).
     pub churn: Option<ChurnReport>,
     /// The sharded run, with `--shards` above 1.
@@ -207,6 +209,14 @@ impl fmt::Display for ScaleReport {
             self.bytes_per_point(),
             self.idle.wire_bytes_per_point,
             self.compression.as_str()
+        )?;
+        let listed = self.relist.listed_after.map_or_else(|| "not within the timeout".into(), secs);
+        writeln!(
+            f,
+            "relist RSS             before {}, peak {} ({:.2}x steady), every watch listed again after {listed}",
+            mib(self.relist.rss_before),
+            mib(self.relist.rss_max),
+            self.relist.rss_max as f64 / self.steady_rss.max(1) as f64
         )?;
         match &self.churn {
             Some(churn) => write_churn(f, churn)?,
