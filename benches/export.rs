@@ -2,7 +2,8 @@
 //! metrics plus the series tables encoded into OTLP requests, a chunk at a time, as the push
 //! does without a network), OTLP encoding of the tables alone, and the whole request a scrape or
 //! `render` takes, against the floor of `prost` encoding the same requests already built as OTLP
-//! structures.
+//! structures. Then an idle export of 20,000 custom resources against the parse floor of the
+//! same objects (`idle_export_20k_crs`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -13,8 +14,12 @@ use opentelemetry::KeyValue;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
 
+use kube_state_otel::collectors::crds::{compile_crds, extract};
+use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::export::{count_points, Envelope, ExportTimes, Exporter, OwnMetrics, Pusher, Snapshot};
 use kube_state_otel::series::{MetricId, MetricSpec, MetricsRegistry, Point, SeriesTable};
+use kube_state_otel_testkit::scale::{agent_config, cluster};
+use serde_json::Value;
 
 const POINTS: usize = 1_000_000;
 /// Objects with ten points each, like a custom resource's state, conditions and info metrics.
@@ -82,5 +87,88 @@ fn export(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, export);
+/// Custom resources in the idle-export comparison: the scale harness's KubeBlocks clusters with
+/// its five-metric config, about 13 points each.
+const OBJECTS: usize = 20_000;
+
+/// CPU time of this thread, in seconds.
+fn thread_cpu() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to write.
+    assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) }, 0);
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
+/// The least thread CPU time of 5 runs of `f`.
+fn best_cpu(mut f: impl FnMut()) -> f64 {
+    (0..5)
+        .map(|_| {
+            let start = thread_cpu();
+            f();
+            thread_cpu() - start
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// An export with nothing changed since the last one (the tables into encoded OTLP requests, no
+/// compression) against the parse floor: `serde_json::Value` parsing the same objects' JSON, as
+/// in benches/extraction.rs. Printed first: both as thread CPU (least of 5 passes) and their ratio.
+fn idle_export(c: &mut Criterion) {
+    let yaml = agent_config("", "http://127.0.0.1:4317", 8080, 10_000);
+    let config = load_str(&yaml, &Env::from_pairs::<&str, &str>([])).expect("scale config loads");
+    let resource = compile_crds(&config.config.collectors.crds).expect("scale config compiles").remove(0);
+    let objects: Vec<Vec<u8>> =
+        (0..OBJECTS).map(|i| serde_json::to_vec(&cluster(i, 0)).expect("serializable")).collect();
+    let registry = MetricsRegistry::new();
+    let table = registry.attach(Arc::new(SeriesTable::new("crds/clusters", resource.specs.clone())));
+    for (i, bytes) in objects.iter().enumerate() {
+        let value: Value = serde_json::from_slice(bytes).expect("valid JSON");
+        let extracted = extract(&resource, &value);
+        assert!(extracted.errors.is_empty(), "{:?}", extracted.errors);
+        table.replace(&format!("uid-{i}"), extracted.points);
+    }
+    let attributes = [("service.name".to_owned(), "kube-state-otel".to_owned())].into();
+    let envelope = Arc::new(Envelope::new(&attributes));
+    let times =
+        ExportTimes { start_unix_nano: 1_700_000_000_000_000_000, now_unix_nano: 1_700_000_030_000_000_000 };
+    let export = || {
+        let mut snapshot = Snapshot::new(&registry, None, envelope.clone(), times);
+        std::iter::from_fn(|| snapshot.next_request())
+            .map(|c| (c.points, c.bytes.len()))
+            .fold((0, 0), |(p, b), (cp, cb)| (p + cp, b + cb))
+    };
+    let parse = || {
+        for bytes in &objects {
+            black_box(serde_json::from_slice::<Value>(black_box(bytes)).expect("valid JSON"));
+        }
+    };
+    let (points, bytes) = export();
+    let json: usize = objects.iter().map(Vec::len).sum();
+    let export_cpu = best_cpu(|| {
+        black_box(export());
+    });
+    let parse_cpu = best_cpu(parse);
+    println!(
+        "idle export: {OBJECTS} objects ({:.0} B of JSON each), {points} points, {bytes} B of OTLP; \
+         thread CPU (least of 5): export {:.1} ms ({:.0} ns per point), parse floor {:.1} ms \
+         ({:.2} us per object); export / parse floor = {:.3}",
+        json as f64 / OBJECTS as f64,
+        export_cpu * 1e3,
+        export_cpu * 1e9 / points as f64,
+        parse_cpu * 1e3,
+        parse_cpu * 1e6 / OBJECTS as f64,
+        export_cpu / parse_cpu,
+    );
+
+    let mut group = c.benchmark_group("idle_export_20k_crs");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(OBJECTS as u64));
+    group.bench_function("otlp_encode_tables", |b| b.iter(|| black_box(export())));
+    group.bench_function("floor_serde_json_parse", |b| b.iter(parse));
+    group.finish();
+}
+
+criterion_group!(benches, export, idle_export);
 criterion_main!(benches);

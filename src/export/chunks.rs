@@ -2,15 +2,12 @@
 //!
 //! An export of a million points is built and sent a chunk at a time, so the agent never holds
 //! more than one chunk, and each request stays under the Collector's default 4 MiB gRPC message
-//! limit. Points are written once, directly as protobuf (`encode`).
-
-use std::collections::HashMap;
-
-use opentelemetry::KeyValue;
+//! limit. Points are written once, directly as protobuf (`encode`), their attributes copied as the
+//! tables keep them, already encoded.
 
 use super::encode::{self, EncodedMetric, Shape};
 use super::envelope::{Envelope, ExportTimes};
-use super::reader::{PointSink, TableReader};
+use super::reader::{MetricRef, PointSink, TableReader};
 use crate::series::{InstrumentKind, MetricSpec};
 
 /// Points per request: about 2 MiB encoded with typical attributes, half the Collector's
@@ -52,17 +49,21 @@ pub(super) fn next_chunk(
 struct Chunk {
     times: ExportTimes,
     metrics: Vec<(MetricSpec, Vec<u8>)>,
-    index: HashMap<String, usize>,
+    /// Where each metric of the read (by `MetricRef::index`) is in `metrics`, if it is yet.
+    slots: Vec<Option<usize>>,
     points: usize,
 }
 
 impl PointSink for Chunk {
-    fn push(&mut self, spec: &MetricSpec, value: f64, shared: &[KeyValue], rest: &[KeyValue]) {
-        let i = match self.index.get(&spec.name) {
-            Some(i) => *i,
+    fn push(&mut self, metric: MetricRef<'_>, value: f64, shared: &[u8], rest: &[u8]) {
+        if self.slots.len() <= metric.index {
+            self.slots.resize(metric.index + 1, None);
+        }
+        let i = match self.slots[metric.index] {
+            Some(i) => i,
             None => {
-                self.metrics.push((spec.clone(), Vec::new()));
-                self.index.insert(spec.name.clone(), self.metrics.len() - 1);
+                self.metrics.push((metric.spec.clone(), Vec::new()));
+                self.slots[metric.index] = Some(self.metrics.len() - 1);
                 self.metrics.len() - 1
             }
         };
@@ -78,7 +79,7 @@ impl PointSink for Chunk {
 
 impl Chunk {
     fn new(times: ExportTimes) -> Self {
-        Chunk { times, metrics: Vec::new(), index: HashMap::new(), points: 0 }
+        Chunk { times, metrics: Vec::new(), slots: Vec::new(), points: 0 }
     }
 
     fn encode(self, envelope: &Envelope) -> EncodedRequest {

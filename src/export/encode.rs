@@ -2,29 +2,16 @@
 //!
 //! `prost` needs owned messages (a `String` per attribute key and value) and computes nested
 //! lengths again at every level; at a million points that allocation and re-measuring is most of
-//! an export's CPU. Here each point is written once into its metric's buffer, and a chunk is
-//! framed into an `ExportMetricsServiceRequest` at the end. Field numbers are those of the
+//! an export's CPU. Here each point is written once into its metric's buffer (its attributes
+//! copied as the tables keep them, encoded when the point was written, see `series::encoded`; only
+//! the times and the value are new), and a chunk is framed into an `ExportMetricsServiceRequest`
+//! at the end. Field numbers are those of the
 //! OTLP protos (`opentelemetry/proto/metrics/v1/metrics.proto`, `common/v1/common.proto`).
 
-use opentelemetry::{KeyValue, Value};
-use opentelemetry_proto::tonic::common::v1::AnyValue;
-use prost::Message;
+use crate::series::encoded::{put_varint, varint_len};
 
 const LEN: u32 = 2;
 const VARINT: u32 = 0;
-const FIXED64: u32 = 1;
-
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
 
 fn put_tag(buf: &mut Vec<u8>, field: u32, wire: u32) {
     put_varint(buf, u64::from(field << 3 | wire));
@@ -57,70 +44,27 @@ fn put_str(buf: &mut Vec<u8>, field: u32, s: &str) {
     }
 }
 
-fn put_fixed64(buf: &mut Vec<u8>, field: u32, v: u64) {
-    put_tag(buf, field, FIXED64);
-    buf.extend_from_slice(&v.to_le_bytes());
-}
-
-/// An attribute value as `AnyValue` bytes: strings directly, anything else through prost.
-enum Encoded<'a> {
-    Str(&'a str),
-    Other(Vec<u8>),
-}
-
-impl Encoded<'_> {
-    fn of(value: &Value) -> Encoded<'_> {
-        match value {
-            Value::String(s) => Encoded::Str(s.as_str()),
-            other => Encoded::Other(AnyValue::from(other.clone()).encode_to_vec()),
-        }
-    }
-
-    /// Length of the `AnyValue` message.
-    fn len(&self) -> usize {
-        match self {
-            Encoded::Str(s) => field_len(s.len()),
-            Encoded::Other(bytes) => bytes.len(),
-        }
-    }
-
-    fn put(&self, buf: &mut Vec<u8>) {
-        match self {
-            // AnyValue.string_value = 1
-            Encoded::Str(s) => put_bytes(buf, 1, s.as_bytes()),
-            Encoded::Other(bytes) => buf.extend_from_slice(bytes),
-        }
-    }
-}
-
-fn key_value_len(kv: &KeyValue, value: &Encoded) -> usize {
-    str_field_len(kv.key.as_str()) + field_len(value.len())
-}
+/// `start_time_unix_nano = 2`, `time_unix_nano = 3`, `as_double = 4`: three fixed64 fields of
+/// a tag byte and 8 bytes each.
+const FIXED_LEN: usize = 3 * 9;
 
 /// Appends one `NumberDataPoint` (as field 1 of a `Gauge` or `Sum`) with a double value and the
-/// attributes `shared` then `rest`.
-pub fn put_point(buf: &mut Vec<u8>, shared: &[KeyValue], rest: &[KeyValue], times: (u64, u64), value: f64) {
-    let attributes: Vec<(&KeyValue, Encoded)> =
-        shared.iter().chain(rest).map(|kv| (kv, Encoded::of(&kv.value))).collect();
-    // start_time_unix_nano = 2, time_unix_nano = 3, as_double = 4: three fixed64 fields.
-    let mut len = 3 * 9;
-    for (kv, value) in &attributes {
-        len += field_len(key_value_len(kv, value));
-    }
-    put_tag(buf, 1, LEN);
+/// attributes `shared` then `rest`, both already encoded as `NumberDataPoint.attributes`
+/// fields (`series::encoded`): only the times and the value are written, the attributes copied.
+pub fn put_point(buf: &mut Vec<u8>, shared: &[u8], rest: &[u8], times: (u64, u64), value: f64) {
+    let len = FIXED_LEN + shared.len() + rest.len();
+    buf.reserve(1 + varint_len(len as u64) + len);
+    // Gauge.data_points = Sum.data_points = 1
+    buf.push(1 << 3 | LEN as u8);
     put_varint(buf, len as u64);
-    put_fixed64(buf, 2, times.0);
-    put_fixed64(buf, 3, times.1);
-    put_fixed64(buf, 4, value.to_bits());
-    for (kv, value) in &attributes {
-        // NumberDataPoint.attributes = 7; KeyValue.key = 1, KeyValue.value = 2
-        put_tag(buf, 7, LEN);
-        put_varint(buf, key_value_len(kv, value) as u64);
-        put_str(buf, 1, kv.key.as_str());
-        put_tag(buf, 2, LEN);
-        put_varint(buf, value.len() as u64);
-        value.put(buf);
+    let mut fixed = [0u8; FIXED_LEN];
+    for (i, (field, v)) in [(2u8, times.0), (3, times.1), (4, value.to_bits())].into_iter().enumerate() {
+        fixed[9 * i] = field << 3 | 1; // wire type 1: fixed64
+        fixed[9 * i + 1..9 * i + 9].copy_from_slice(&v.to_le_bytes());
     }
+    buf.extend_from_slice(&fixed);
+    buf.extend_from_slice(shared);
+    buf.extend_from_slice(rest);
 }
 
 /// How a metric's points are carried.
@@ -207,7 +151,7 @@ pub fn request(resource: &[u8], scope: &[u8], metrics: &[EncodedMetric]) -> Vec<
 mod tests {
     use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{
-        any_value, InstrumentationScope, KeyValue as ProtoKeyValue,
+        any_value, AnyValue, InstrumentationScope, KeyValue as ProtoKeyValue,
     };
     use opentelemetry_proto::tonic::metrics::v1::{
         metric::Data, number_data_point, AggregationTemporality, Gauge, Metric, NumberDataPoint,
@@ -216,6 +160,9 @@ mod tests {
     use opentelemetry_proto::tonic::resource::v1::Resource;
 
     use super::*;
+    use crate::series::encoded::encode;
+    use opentelemetry::KeyValue;
+    use prost::Message;
 
     fn proto_kv(key: &str, value: any_value::Value) -> ProtoKeyValue {
         ProtoKeyValue { key: key.into(), value: Some(AnyValue { value: Some(value) }), key_strindex: 0 }
@@ -227,8 +174,8 @@ mod tests {
         let shared = [KeyValue::new("name", long.clone()), KeyValue::new("n", 7_i64)];
         let rest = [KeyValue::new("phase", "Running"), KeyValue::new("ok", true)];
         let mut gauge_points = Vec::new();
-        put_point(&mut gauge_points, &shared, &rest, (1, 2), 0.5);
-        put_point(&mut gauge_points, &[], &rest[..1], (1, 2), -3.0);
+        put_point(&mut gauge_points, &encode(&shared), &encode(&rest), (1, 2), 0.5);
+        put_point(&mut gauge_points, &[], &encode(&rest[..1]), (1, 2), -3.0);
         let mut sum_points = Vec::new();
         put_point(&mut sum_points, &[], &[], (5, 6), 1e300);
         let resource = Resource {

@@ -1,41 +1,43 @@
 //! Series as OTLP messages, all in one request, for the consumers that want whole metrics: a
-//! `/metrics` scrape and `render`. Built directly from the tables (no encoding and decoding).
+//! `/metrics` scrape and `render`. Built from the tables; each point's attributes are decoded
+//! from the protobuf the tables keep them in.
 
-use std::collections::HashMap;
-
-use opentelemetry::KeyValue;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
     metric::Data, number_data_point, AggregationTemporality, Gauge, Metric, NumberDataPoint, Sum,
 };
+use prost::Message;
 
 use super::envelope::ExportTimes;
-use super::reader::PointSink;
+use super::reader::{MetricRef, PointSink};
 use crate::series::{InstrumentKind, MetricSpec};
 
 /// One OTLP metric per name, in the order their first points came.
 pub(super) struct WholeMetrics {
     times: ExportTimes,
     metrics: Vec<Metric>,
-    index: HashMap<String, usize>,
+    /// Where each metric of the read (by `MetricRef::index`) is in `metrics`, if it is yet.
+    slots: Vec<Option<usize>>,
     points: usize,
 }
 
 impl WholeMetrics {
     pub(super) fn new(times: ExportTimes) -> Self {
-        WholeMetrics { times, metrics: Vec::new(), index: HashMap::new(), points: 0 }
+        WholeMetrics { times, metrics: Vec::new(), slots: Vec::new(), points: 0 }
     }
 
     pub(super) fn into_metrics(self) -> Vec<Metric> {
         self.metrics
     }
 
-    fn metric(&mut self, spec: &MetricSpec) -> &mut Vec<NumberDataPoint> {
-        let i = match self.index.get(&spec.name) {
-            Some(i) => *i,
+    fn metric(&mut self, metric: MetricRef<'_>) -> &mut Vec<NumberDataPoint> {
+        if self.slots.len() <= metric.index {
+            self.slots.resize(metric.index + 1, None);
+        }
+        let i = match self.slots[metric.index] {
+            Some(i) => i,
             None => {
-                self.metrics.push(empty_metric(spec));
-                self.index.insert(spec.name.clone(), self.metrics.len() - 1);
+                self.metrics.push(empty_metric(metric.spec));
+                self.slots[metric.index] = Some(self.metrics.len() - 1);
                 self.metrics.len() - 1
             }
         };
@@ -48,15 +50,19 @@ impl WholeMetrics {
 }
 
 impl PointSink for WholeMetrics {
-    fn push(&mut self, spec: &MetricSpec, value: f64, shared: &[KeyValue], rest: &[KeyValue]) {
-        let point = NumberDataPoint {
-            attributes: shared.iter().chain(rest).map(proto_key_value).collect(),
+    fn push(&mut self, metric: MetricRef<'_>, value: f64, shared: &[u8], rest: &[u8]) {
+        let mut point = NumberDataPoint {
             start_time_unix_nano: self.times.start_unix_nano,
             time_unix_nano: self.times.now_unix_nano,
             value: Some(number_data_point::Value::AsDouble(value)),
             ..Default::default()
         };
-        self.metric(spec).push(point);
+        // The encoded attributes are `NumberDataPoint.attributes` fields: merged, they are the
+        // point's attributes, in order.
+        for part in [shared, rest] {
+            point.merge(part).expect("the tables keep valid encoded attributes");
+        }
+        self.metric(metric).push(point);
         self.points += 1;
     }
 
@@ -84,13 +90,5 @@ fn empty_metric(spec: &MetricSpec) -> Metric {
         unit: spec.unit.clone(),
         metadata: Vec::new(),
         data: Some(data),
-    }
-}
-
-fn proto_key_value(kv: &KeyValue) -> ProtoKeyValue {
-    ProtoKeyValue {
-        key: kv.key.as_str().to_owned(),
-        value: Some(AnyValue::from(kv.value.clone())),
-        ..Default::default()
     }
 }

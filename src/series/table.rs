@@ -1,12 +1,13 @@
 //! One collector's (or one resource's) points, keyed by object.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 
 use super::aggregates::DISTINCT_VALUE;
+use super::encoded;
 use super::rows::Rows;
 use super::spec::{Aggregation, MetricId, MetricSpec, Point};
 
@@ -118,15 +119,14 @@ impl SeriesTable {
     }
 
     /// Calls `visit(metric, value, shared, rest)` for the per-object points of each of `keys`
-    /// still held, under one short read lock; a point's attributes are `shared` then `rest`.
-    pub fn visit_rows(
-        &self,
-        keys: &[String],
-        mut visit: impl FnMut(MetricId, f64, &[KeyValue], &[KeyValue]),
-    ) {
+    /// still held, under one short read lock; a point's attributes are `shared` then `rest`,
+    /// both encoded as `NumberDataPoint.attributes` (see `encoded`).
+    pub fn visit_rows(&self, keys: &[String], mut visit: impl FnMut(MetricId, f64, &[u8], &[u8])) {
+        let per_object: Vec<bool> =
+            (0..self.specs.len()).map(|i| self.per_object(MetricId(i as u32))).collect();
         let rows = self.rows.read();
         for row in keys.iter().filter_map(|k| rows.map.get(k)) {
-            for p in row.points().iter().filter(|p| self.per_object(p.metric)) {
+            for p in row.points().iter().filter(|p| per_object[p.metric.0 as usize]) {
                 let (shared, rest) = row.parts(p);
                 visit(p.metric, p.value, shared, rest);
             }
@@ -142,25 +142,35 @@ impl SeriesTable {
     pub fn series_count(&self) -> usize {
         let rows = self.rows.read();
         let mut per_object = 0usize;
-        let mut summed: std::collections::HashSet<(MetricId, Vec<KeyValue>)> = Default::default();
+        let mut summed: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); self.specs.len()];
+        let mut attributes = Vec::new();
         for row in rows.map.values() {
             for p in row.points() {
                 if self.per_object(p.metric) {
                     per_object += 1;
-                } else {
-                    let mut attributes = row.attributes(p).into_owned();
-                    if attributes.last().is_some_and(|kv| kv.key.as_str() == DISTINCT_VALUE) {
-                        attributes.pop();
+                    continue;
+                }
+                let (shared, rest) = row.parts(p);
+                attributes.clear();
+                attributes.extend_from_slice(shared);
+                attributes.extend_from_slice(rest);
+                if let Some(last) = encoded::attributes(&attributes).last() {
+                    if last.key == DISTINCT_VALUE {
+                        attributes.truncate(attributes.len() - last.bytes.len());
                     }
-                    summed.insert((p.metric, attributes));
+                }
+                let set = &mut summed[p.metric.0 as usize];
+                if !set.contains(attributes.as_slice()) {
+                    set.insert(attributes.clone());
                 }
             }
         }
-        per_object + summed.len()
+        per_object + summed.iter().map(HashSet::len).sum::<usize>()
     }
 
     /// Calls `observe` for every series of `metric`. Summed metrics are combined across objects
-    /// first. Points are copied out under the read lock, which is held only for the copy.
+    /// first (grouped by their encoded attributes, decoded once per group). Points are copied out
+    /// under the read lock, which is held only for the copy.
     pub fn observe(&self, metric: MetricId, mut observe: impl FnMut(f64, &[KeyValue])) {
         let rows = self.rows.read();
         let points = rows.map.values().flat_map(|r| r.points().iter().map(move |p| (r, p)));
@@ -172,26 +182,34 @@ impl SeriesTable {
                 }
             }
             Aggregation::SumAcrossObjects => {
-                let mut sums: Vec<(Vec<KeyValue>, f64)> = Vec::new();
-                let mut index: HashMap<Vec<KeyValue>, usize> = HashMap::new();
+                let mut sums: Vec<(Vec<u8>, f64)> = Vec::new();
+                let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+                let mut attributes = Vec::new();
                 for (row, p) in points {
-                    let attributes = row.attributes(p);
-                    match index.get(&*attributes) {
+                    let (shared, rest) = row.parts(p);
+                    let attributes: &[u8] = if shared.is_empty() {
+                        rest
+                    } else {
+                        attributes.clear();
+                        attributes.extend_from_slice(shared);
+                        attributes.extend_from_slice(rest);
+                        &attributes
+                    };
+                    match index.get(attributes) {
                         Some(&i) => sums[i].1 += p.value,
                         None => {
                             index.insert(attributes.to_vec(), sums.len());
-                            sums.push((attributes.into_owned(), p.value));
+                            sums.push((attributes.to_vec(), p.value));
                         }
                     }
                 }
                 drop(rows);
                 for (attrs, value) in sums.into_iter().filter(|(_, v)| *v != 0.0) {
-                    observe(value, &attrs);
+                    observe(value, &encoded::decode(&attrs));
                 }
             }
             Aggregation::Reduce(reduction) => {
-                let inputs: Vec<_> =
-                    points.map(|(row, p)| (row.attributes(p).into_owned(), p.value)).collect();
+                let inputs: Vec<_> = points.map(|(row, p)| (row.attributes(p), p.value)).collect();
                 drop(rows);
                 for (attrs, value) in reduction.reduce(inputs) {
                     observe(value, &attrs);
