@@ -4,6 +4,7 @@
 //! the tables afresh, so a removed object's points are absent from the next export.
 
 mod aggregates;
+mod combined;
 pub mod encoded;
 mod registry;
 mod rows;

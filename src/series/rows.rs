@@ -92,6 +92,9 @@ impl Row {
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
     pub map: HashMap<String, Row>,
+    /// Moves on at every write (see `SeriesTable`), so what is computed from every row can be
+    /// kept until then.
+    pub generation: u64,
     pool: HashSet<Tail>,
     /// Pool size at which unreferenced entries are dropped next.
     sweep_at: usize,

@@ -7,6 +7,7 @@ use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 
 use super::aggregates::DISTINCT_VALUE;
+use super::combined::CombinedCache;
 use super::encoded;
 use super::rows::Rows;
 use super::spec::{Aggregation, MetricId, MetricSpec, Point};
@@ -22,6 +23,8 @@ pub struct SeriesTable {
     rows: RwLock<Rows>,
     /// Attributes added to every summed or aggregated point (a shard's number).
     aggregate_attributes: Vec<KeyValue>,
+    /// The series count and combined points, until the rows next change.
+    combined: CombinedCache,
 }
 
 impl SeriesTable {
@@ -33,6 +36,7 @@ impl SeriesTable {
             specs,
             rows: RwLock::new(Rows::default()),
             aggregate_attributes: Vec::new(),
+            combined: CombinedCache::default(),
         }
     }
 
@@ -85,9 +89,17 @@ impl SeriesTable {
         self.spec(metric).aggregation == Aggregation::PerObject
     }
 
+    /// The rows, to be written to: their generation moves on, so what was combined from them
+    /// is computed again.
+    fn written(&self) -> parking_lot::RwLockWriteGuard<'_, Rows> {
+        let mut rows = self.rows.write();
+        rows.generation += 1;
+        rows
+    }
+
     /// Sets all points of one object, replacing what it had. An empty list removes the object.
     pub fn replace(&self, key: &str, points: Vec<Point>) {
-        let mut rows = self.rows.write();
+        let mut rows = self.written();
         if points.is_empty() {
             rows.map.remove(key);
         } else {
@@ -97,16 +109,16 @@ impl SeriesTable {
 
     /// Removes one object's points.
     pub fn remove(&self, key: &str) {
-        self.rows.write().map.remove(key);
+        self.written().map.remove(key);
     }
 
     /// Keeps only the objects for which `keep` is true (after a relist).
     pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) {
-        self.rows.write().map.retain(|k, _| keep(k));
+        self.written().map.retain(|k, _| keep(k));
     }
 
     pub fn clear(&self) {
-        self.rows.write().map.clear();
+        self.written().map.clear();
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -141,6 +153,10 @@ impl SeriesTable {
     /// Number of series the table exports (summed metrics count once per attribute set).
     pub fn series_count(&self) -> usize {
         let rows = self.rows.read();
+        self.combined.series(rows.generation, || self.count_series(&rows))
+    }
+
+    fn count_series(&self, rows: &Rows) -> usize {
         let mut per_object = 0usize;
         let mut summed: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); self.specs.len()];
         let mut attributes = Vec::new();
@@ -173,14 +189,27 @@ impl SeriesTable {
     /// under the read lock, which is held only for the copy.
     pub fn observe(&self, metric: MetricId, mut observe: impl FnMut(f64, &[KeyValue])) {
         let rows = self.rows.read();
-        let points = rows.map.values().flat_map(|r| r.points().iter().map(move |p| (r, p)));
-        let points = points.filter(|(_, p)| p.metric == metric);
-        match self.spec(metric).aggregation {
-            Aggregation::PerObject => {
-                for (row, p) in points {
+        if self.per_object(metric) {
+            for row in rows.map.values() {
+                for p in row.points().iter().filter(|p| p.metric == metric) {
                     observe(p.value, &row.attributes(p));
                 }
             }
+            return;
+        }
+        let combined = self.combined.points(rows.generation, metric, || self.combine(&rows, metric));
+        drop(rows);
+        for (attributes, value) in combined.iter() {
+            observe(*value, attributes);
+        }
+    }
+
+    /// The points of a summed or aggregated `metric`, combined across `rows`.
+    fn combine(&self, rows: &Rows, metric: MetricId) -> Vec<(Vec<KeyValue>, f64)> {
+        let points = rows.map.values().flat_map(|r| r.points().iter().map(move |p| (r, p)));
+        let points = points.filter(|(_, p)| p.metric == metric);
+        match self.spec(metric).aggregation {
+            Aggregation::PerObject => points.map(|(row, p)| (row.attributes(p), p.value)).collect(),
             Aggregation::SumAcrossObjects => {
                 let mut sums: Vec<(Vec<u8>, f64)> = Vec::new();
                 let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -203,17 +232,13 @@ impl SeriesTable {
                         }
                     }
                 }
-                drop(rows);
-                for (attrs, value) in sums.into_iter().filter(|(_, v)| *v != 0.0) {
-                    observe(value, &encoded::decode(&attrs));
-                }
+                sums.into_iter()
+                    .filter(|(_, v)| *v != 0.0)
+                    .map(|(attrs, value)| (encoded::decode(&attrs), value))
+                    .collect()
             }
             Aggregation::Reduce(reduction) => {
-                let inputs: Vec<_> = points.map(|(row, p)| (row.attributes(p), p.value)).collect();
-                drop(rows);
-                for (attrs, value) in reduction.reduce(inputs) {
-                    observe(value, &attrs);
-                }
+                reduction.reduce(points.map(|(row, p)| (row.attributes(p), p.value)).collect())
             }
         }
     }
@@ -275,5 +300,29 @@ mod tests {
         assert_eq!(t.series_count(), 2);
         t.remove("u3");
         assert_eq!(collect(&t, count).len(), 1);
+    }
+
+    /// Combined points and the series count are kept between reads, and every kind of write
+    /// makes them computed again.
+    #[test]
+    fn combined_points_follow_every_write() {
+        let t = table();
+        let count = t.metric_id("a.count").unwrap();
+        let value = |v: &'static str| vec![KeyValue::new("value", v)];
+        let sums = |t: &SeriesTable| collect(t, count).into_iter().map(|(_, v)| v).sum::<f64>();
+        t.replace("u1", vec![Point::new(count, value("a"), 1.0)]);
+        assert_eq!((sums(&t), sums(&t), t.series_count()), (1.0, 1.0, 1));
+        t.replace("u2", vec![Point::new(count, value("b"), 1.0)]);
+        assert_eq!((sums(&t), t.series_count()), (2.0, 2));
+        t.replace("u2", vec![Point::new(count, value("a"), 1.0)]);
+        assert_eq!((sums(&t), t.series_count()), (2.0, 1));
+        t.remove("u1");
+        assert_eq!(sums(&t), 1.0);
+        t.retain(|_| false);
+        assert_eq!((sums(&t), t.series_count()), (0.0, 0));
+        t.replace("u3", vec![Point::new(count, value("c"), 1.0)]);
+        assert_eq!(sums(&t), 1.0);
+        t.clear();
+        assert_eq!((sums(&t), t.series_count()), (0.0, 0));
     }
 }
