@@ -6,9 +6,7 @@
 //! aggregation inputs (a counting global allocator: the table's live bytes with aggregations
 //! minus those without, over the number of objects).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,33 +15,14 @@ use kube_state_otel::collectors::crds::{compile_crds, extract, CompiledResource}
 use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::export::{Envelope, ExportTimes, Snapshot};
 use kube_state_otel::series::{MetricsRegistry, SeriesTable, TableHandle};
+use kube_state_otel_testkit::measure::{live_bytes, CountingAllocator};
 use serde_json::{json, Value};
 
 const OBJECTS: usize = 100_000;
 const NAMESPACES: usize = 500;
 
-/// Counts live heap bytes, so that what a table keeps is measured rather than estimated.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const RESOURCE: &str = r#"
 export:
@@ -107,14 +86,14 @@ fn object(i: usize) -> Value {
 /// time so that only what the table holds stays). The handle keeps the table attached.
 fn filled(resource: &CompiledResource) -> (MetricsRegistry, TableHandle, usize) {
     let registry = MetricsRegistry::new();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let table = registry.attach(Arc::new(SeriesTable::new("crds/app", resource.specs.clone())));
     for i in 0..OBJECTS {
         let extracted = extract(resource, &object(i));
         assert!(extracted.errors.is_empty(), "{:?}", extracted.errors);
         table.replace(&format!("uid-{i}"), extracted.points);
     }
-    let kept = (LIVE.load(Ordering::Relaxed) - before) as usize;
+    let kept = (live_bytes() - before) as usize;
     (registry, table, kept)
 }
 

@@ -19,6 +19,7 @@ use kube_state_otel::config::{load_str, Compression, Env};
 use kube_state_otel::export::compress::compress;
 use kube_state_otel::export::{Envelope, ExportTimes, Snapshot};
 use kube_state_otel::series::{MetricsRegistry, SeriesTable, TableHandle};
+use kube_state_otel_testkit::measure::{best_cpu, thread_cpu};
 use serde_json::{json, Value};
 
 const OBJECTS: usize = 5_000;
@@ -111,25 +112,6 @@ fn compress_all(requests: &[Bytes], compression: Compression, level: u32) -> usi
     requests.iter().map(|r| compress(compression, level, r).expect("compresses").len()).sum()
 }
 
-/// CPU time of this thread, in seconds.
-fn thread_cpu() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid timespec for the call to write.
-    assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) }, 0);
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
-}
-
-/// The least thread CPU time of 5 runs of `f`.
-fn best_cpu(mut f: impl FnMut()) -> f64 {
-    (0..5)
-        .map(|_| {
-            let start = thread_cpu();
-            f();
-            thread_cpu() - start
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn name(compression: Compression, level: u32) -> String {
     match compression {
         Compression::None => "none".into(),
@@ -146,7 +128,7 @@ fn compression(c: &mut Criterion) {
         requests.len(),
         raw as f64 / points as f64
     );
-    let encode_cpu = best_cpu(|| {
+    let encode_cpu = best_cpu(5, || {
         black_box(export(&registry));
     });
     println!(
@@ -158,7 +140,7 @@ fn compression(c: &mut Criterion) {
         let size = compress_all(&requests, compression, level);
         let cpu = match compression {
             Compression::None => 0.0,
-            _ => best_cpu(|| {
+            _ => best_cpu(5, || {
                 black_box(compress_all(&requests, compression, level));
             }),
         };

@@ -18,6 +18,7 @@ use kube_state_otel::collectors::crds::{compile_crds, extract};
 use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::export::{count_points, Envelope, ExportTimes, Exporter, OwnMetrics, Pusher, Snapshot};
 use kube_state_otel::series::{MetricId, MetricSpec, MetricsRegistry, Point, SeriesTable};
+use kube_state_otel_testkit::measure::{best_cpu, thread_cpu};
 use kube_state_otel_testkit::scale::{agent_config, cluster};
 use serde_json::Value;
 
@@ -91,25 +92,6 @@ fn export(c: &mut Criterion) {
 /// its five-metric config, about 13 points each.
 const OBJECTS: usize = 20_000;
 
-/// CPU time of this thread, in seconds.
-fn thread_cpu() -> f64 {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid timespec for the call to write.
-    assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) }, 0);
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
-}
-
-/// The least thread CPU time of 5 runs of `f`.
-fn best_cpu(mut f: impl FnMut()) -> f64 {
-    (0..5)
-        .map(|_| {
-            let start = thread_cpu();
-            f();
-            thread_cpu() - start
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 /// An export with nothing changed since the last one (the tables into encoded OTLP requests, no
 /// compression) against the parse floor: `serde_json::Value` parsing the same objects' JSON, as
 /// in benches/extraction.rs. Printed first: both as thread CPU (least of 5 passes) and their ratio.
@@ -144,10 +126,10 @@ fn idle_export(c: &mut Criterion) {
     };
     let (points, bytes) = export();
     let json: usize = objects.iter().map(Vec::len).sum();
-    let export_cpu = best_cpu(|| {
+    let export_cpu = best_cpu(5, || {
         black_box(export());
     });
-    let parse_cpu = best_cpu(parse);
+    let parse_cpu = best_cpu(5, parse);
     println!(
         "idle export: {OBJECTS} objects ({:.0} B of JSON each), {points} points, {bytes} B of OTLP; \
          thread CPU (least of 5): export {:.1} ms ({:.0} ns per point), parse floor {:.1} ms \

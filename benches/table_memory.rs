@@ -5,41 +5,20 @@
 //! dropped in turn, so only what the table keeps is counted). Criterion then times rewriting one
 //! object (`SeriesTable::replace` of its extracted points, the points cloned outside the timing).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kube_state_otel::collectors::crds::{compile_crds, extract, CompiledResource};
 use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::series::{MetricsRegistry, SeriesTable};
+use kube_state_otel_testkit::measure::{live_bytes, CountingAllocator};
 use kube_state_otel_testkit::scale::{agent_config, cluster};
 
 const OBJECTS: usize = 20_000;
 
-/// Counts live heap bytes, so that what a table keeps is measured rather than estimated.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn resource() -> CompiledResource {
     let yaml = agent_config("", "http://127.0.0.1:4317", 8080, 10_000);
@@ -50,7 +29,7 @@ fn resource() -> CompiledResource {
 fn table_memory(c: &mut Criterion) {
     let resource = resource();
     let registry = MetricsRegistry::new();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let table = registry.attach(Arc::new(SeriesTable::new("crds/clusters", resource.specs.clone())));
     let mut points = 0;
     for i in 0..OBJECTS {
@@ -59,7 +38,7 @@ fn table_memory(c: &mut Criterion) {
         points += extracted.points.len();
         table.replace(&format!("uid-{i}"), extracted.points);
     }
-    let kept = (LIVE.load(Ordering::Relaxed) - before) as usize;
+    let kept = (live_bytes() - before) as usize;
     println!(
         "table heap: {OBJECTS} objects, {points} points written, {kept} B kept = {:.1} B per object, \
          {:.1} B per point written",

@@ -37,7 +37,7 @@ struct Cursor {
     specs: Vec<MetricSpec>,
     /// The read's number of each of `specs`.
     indices: Vec<usize>,
-    keys: Option<Vec<String>>,
+    keys: Option<Vec<Arc<str>>>,
     next_key: usize,
 }
 

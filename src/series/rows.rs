@@ -91,7 +91,9 @@ impl Row {
 /// The rows of a table and the pool their points' attribute tails are interned in.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
-    pub map: HashMap<String, Row>,
+    /// Keyed by shared text, so an export's snapshot of the keys copies no string; hashed with
+    /// foldhash (an export looks every key up again).
+    pub map: HashMap<Arc<str>, Row, foldhash::fast::RandomState>,
     /// Moves on at every write (see `SeriesTable`), so what is computed from every row can be
     /// kept until then.
     pub generation: u64,
@@ -133,7 +135,7 @@ impl Rows {
         match self.map.get_mut(key) {
             Some(slot) => *slot = row,
             None => {
-                self.map.insert(key.to_owned(), row);
+                self.map.insert(Arc::from(key), row);
             }
         }
         self.sweep_if_grown();

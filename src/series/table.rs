@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
@@ -126,18 +127,18 @@ impl SeriesTable {
     }
 
     /// The keys currently held.
-    pub fn keys(&self) -> Vec<String> {
+    pub fn keys(&self) -> Vec<Arc<str>> {
         self.rows.read().map.keys().cloned().collect()
     }
 
     /// Calls `visit(metric, value, shared, rest)` for the per-object points of each of `keys`
     /// still held, under one short read lock; a point's attributes are `shared` then `rest`,
     /// both encoded as `NumberDataPoint.attributes` (see `encoded`).
-    pub fn visit_rows(&self, keys: &[String], mut visit: impl FnMut(MetricId, f64, &[u8], &[u8])) {
+    pub fn visit_rows(&self, keys: &[Arc<str>], mut visit: impl FnMut(MetricId, f64, &[u8], &[u8])) {
         let per_object: Vec<bool> =
             (0..self.specs.len()).map(|i| self.per_object(MetricId(i as u32))).collect();
         let rows = self.rows.read();
-        for row in keys.iter().filter_map(|k| rows.map.get(k)) {
+        for row in keys.iter().filter_map(|k| rows.map.get(&**k)) {
             for p in row.points().iter().filter(|p| per_object[p.metric.0 as usize]) {
                 let (shared, rest) = row.parts(p);
                 visit(p.metric, p.value, shared, rest);

@@ -3,6 +3,7 @@
 pub mod arbitrary;
 mod counted_io;
 pub mod fake_apiserver;
+pub mod measure;
 pub mod otlp_receiver;
 pub mod scale;
 

@@ -4,13 +4,7 @@
 
 use std::time::Duration;
 
-/// CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`).
-pub fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
+pub use crate::measure::thread_cpu;
 
 /// The least thread CPU time of `passes` passes parsing every object of `objects` into a
 /// `serde_json::Value`, one by one. `objects` are the objects' JSON as the server serves them.
