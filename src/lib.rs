@@ -10,6 +10,7 @@ pub mod config_parts;
 pub mod export;
 pub mod exposition;
 pub mod kubernetes;
+pub mod malloc;
 pub mod objects;
 pub mod runtime;
 pub mod series;

@@ -6,7 +6,6 @@ mod election;
 pub mod health;
 mod lease_client;
 mod logging;
-mod malloc;
 mod metrics_auth;
 mod metrics_tls;
 mod observed;
@@ -15,7 +14,7 @@ mod reload;
 mod shutdown;
 mod supervisor;
 
+pub use crate::malloc::limit_malloc_arenas;
 pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
 pub use logging::{init as init_logging, Logging};
-pub use malloc::limit_malloc_arenas;
 pub use shutdown::on_signal;

@@ -97,6 +97,7 @@ impl ResourceEvents {
                 self.forget_unlisted(stream, listed);
                 if self.is_synced() {
                     self.table.mark_listed();
+                    crate::malloc::release_free_memory();
                 }
             }
         }
