@@ -19,7 +19,7 @@ use kube_state_otel::config::{load_str, Compression, Env};
 use kube_state_otel::export::compress::compress;
 use kube_state_otel::export::{Envelope, ExportTimes, Snapshot};
 use kube_state_otel::series::{MetricsRegistry, SeriesTable, TableHandle};
-use kube_state_otel_testkit::measure::{best_cpu, thread_cpu};
+use kube_state_otel_testkit::measure::best_cpu;
 use serde_json::{json, Value};
 
 const OBJECTS: usize = 5_000;

@@ -18,7 +18,7 @@ use kube_state_otel::collectors::crds::{compile_crds, extract};
 use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::export::{count_points, Envelope, ExportTimes, Exporter, OwnMetrics, Pusher, Snapshot};
 use kube_state_otel::series::{MetricId, MetricSpec, MetricsRegistry, Point, SeriesTable};
-use kube_state_otel_testkit::measure::{best_cpu, thread_cpu};
+use kube_state_otel_testkit::measure::best_cpu;
 use kube_state_otel_testkit::scale::{agent_config, cluster};
 use serde_json::Value;
 
