@@ -209,8 +209,7 @@ impl<'n> Visitor<'_> for MemberName<'n> {
 
 /// Decodes one object from `text` keeping only `keep`, as the watch does (benches, tests).
 pub fn decode_watched(text: &str, keep: &Arc<Needed>) -> serde_json::Result<WatchedObject> {
-    let _restore = Restore(KEEP.with(|slot| slot.replace(Some(keep.clone()))));
-    serde_json::from_str(text)
+    keeping(keep, || serde_json::from_str(text))
 }
 
 /// A stream whose polls decode [`WatchedObject`]s keeping only `keep`.
@@ -229,9 +228,16 @@ impl<S: Stream + Unpin> Stream for Pruning<S> {
     type Item = S::Item;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        let _restore = Restore(KEEP.with(|slot| slot.replace(Some(self.keep.clone()))));
-        self.inner.poll_next_unpin(cx)
+        let keep = self.keep.clone();
+        keeping(&keep, || self.inner.poll_next_unpin(cx))
     }
+}
+
+/// Runs `f` with decoding on this thread keeping only `keep`, then puts back what was set before
+/// (even if `f` panics).
+fn keeping<T>(keep: &Arc<Needed>, f: impl FnOnce() -> T) -> T {
+    let _restore = Restore(KEEP.with(|slot| slot.replace(Some(keep.clone()))));
+    f()
 }
 
 /// Puts back the setting that was there before a poll, even if the poll panics.
