@@ -56,7 +56,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    kube_state_otel::runtime::limit_malloc_arenas();
+    kube_state_otel::runtime::tune_malloc();
     let cli = Cli::parse();
     let env = Env::from_process();
     match cli.command.unwrap_or(Command::Run) {

@@ -1,16 +1,40 @@
-//! glibc malloc tuning, and giving freed memory back. glibc gives each thread that allocates concurrently its own arena (up
-//! to 8 per core), and memory freed into one arena is not reused by another: the initial list,
-//! decoded on the runtime's worker threads, left about 20 MB more resident at 100k objects than
-//! with two arenas (docs/performance.md). `MALLOC_ARENA_MAX` in the environment still wins.
+//! glibc malloc tuning, and giving freed memory back.
+//!
+//! - Arenas: glibc gives each thread that allocates concurrently its own arena (up to 8 per
+//!   core), and memory freed into one arena is not reused by another: the initial list, decoded
+//!   on the runtime's worker threads, left about 20 MB more resident at 100k objects than with
+//!   two arenas (docs/performance.md).
+//! - Large blocks: glibc serves a block above `M_MMAP_THRESHOLD` (128 KiB) with its own mapping,
+//!   but once such a block is freed it raises the threshold to that block's size (up to 32 MiB),
+//!   and from then on serves blocks that large from the arenas, where they stay resident among
+//!   smaller ones. An export's requests are a few MiB each: after the first export they were
+//!   kept in the arenas, 330 bytes per object at 20,000 custom resources (docs/performance.md).
+//!   Setting the thresholds turns that adjustment off.
+//!
+//! The `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` environment
+//! variables still win.
 
-/// Limits glibc to two malloc arenas unless `MALLOC_ARENA_MAX` is set. Call before any thread
-/// starts.
-pub fn limit_malloc_arenas() {
+/// Above this a block gets its own mapping, returned to the system when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
+/// Tunes glibc malloc: two arenas, fixed mapping and trim thresholds, unless the environment
+/// sets them. Call before any thread starts.
+pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    {
+        let unset = |name: &str| std::env::var_os(name).is_none();
         // SAFETY: mallopt only changes allocator parameters; called before other threads exist.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            if unset("MALLOC_ARENA_MAX") {
+                libc::mallopt(libc::M_ARENA_MAX, 2);
+            }
+            if unset("MALLOC_MMAP_THRESHOLD_") {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            }
+            if unset("MALLOC_TRIM_THRESHOLD_") {
+                libc::mallopt(libc::M_TRIM_THRESHOLD, MMAP_THRESHOLD);
+            }
         }
     }
 }

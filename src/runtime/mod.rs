@@ -14,7 +14,7 @@ mod reload;
 mod shutdown;
 mod supervisor;
 
-pub use crate::malloc::limit_malloc_arenas;
+pub use crate::malloc::tune_malloc;
 pub use agent::{run, run_watching, RunError, SHUTDOWN_DEADLINE};
 pub use logging::{init as init_logging, Logging};
 pub use shutdown::on_signal;
