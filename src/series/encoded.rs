@@ -103,9 +103,8 @@ pub fn put_attributes(buf: &mut Vec<u8>, attributes: &[KeyValue]) {
     for kv in attributes {
         let key = kv.key.as_str();
         let value = Encoded::of(&kv.value);
-        let key_len = if key.is_empty() { 0 } else { field_len(key.len()) };
         buf.push(ATTRIBUTE_TAG);
-        put_varint(buf, (key_len + field_len(value.len())) as u64);
+        put_varint(buf, key_value_len(key, &value) as u64);
         if !key.is_empty() {
             put_bytes(buf, 1, key.as_bytes());
         }
@@ -113,6 +112,17 @@ pub fn put_attributes(buf: &mut Vec<u8>, attributes: &[KeyValue]) {
         put_varint(buf, value.len() as u64);
         value.put(buf);
     }
+}
+
+/// Length of one `KeyValue` message.
+fn key_value_len(key: &str, value: &Encoded) -> usize {
+    let key_len = if key.is_empty() { 0 } else { field_len(key.len()) };
+    key_len + field_len(value.len())
+}
+
+/// How many bytes [`put_attributes`] writes for `attributes`.
+pub fn encoded_len(attributes: &[KeyValue]) -> usize {
+    attributes.iter().map(|kv| field_len(key_value_len(kv.key.as_str(), &Encoded::of(&kv.value)))).sum()
 }
 
 /// `attributes` encoded by [`put_attributes`].
@@ -338,6 +348,7 @@ mod tests {
     fn read_back_as_written() {
         let attributes = samples();
         let bytes = encode(&attributes);
+        assert_eq!(bytes.len(), encoded_len(&attributes));
         assert_eq!(decode(&bytes), attributes);
         let read: Vec<_> = super::attributes(&bytes).collect();
         assert_eq!(read[0].key, "name");

@@ -17,26 +17,75 @@ use opentelemetry::KeyValue;
 use super::encoded;
 use super::spec::{MetricId, Point};
 
-/// One object's points.
+/// One object's points: their values, and a reference to what they are apart from their values
+/// (their [`Shape`]), which objects with the same metrics and attribute tails share.
 #[derive(Debug)]
 pub(crate) struct Row {
-    /// The encoded attributes every per-object point of the object starts with.
-    shared: Box<[u8]>,
-    points: Box<[StoredPoint]>,
+    shape: Shape,
+    /// The points' values (8 bytes each, little-endian, in the shape's order), then the encoded
+    /// attributes every per-object point of the object starts with: one allocation per object.
+    data: Box<[u8]>,
 }
 
-#[derive(Debug)]
-pub(crate) struct StoredPoint {
+/// One point of a row, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PointRef<'a> {
     pub metric: MetricId,
-    /// Whether the point's attributes start with its row's shared ones.
-    with_shared: bool,
     pub value: f64,
-    /// The rest of its encoded attributes (all of them when `with_shared` is false).
+    /// The point's encoded attributes in two parts: the row's shared ones (empty when the point
+    /// does not start with them), then the rest.
+    pub shared: &'a [u8],
+    pub rest: &'a [u8],
+}
+
+impl PointRef<'_> {
+    /// The point's attributes as `KeyValue`s (decoded: the slow path).
+    pub fn attributes(&self) -> Vec<KeyValue> {
+        let mut attributes = encoded::decode(self.shared);
+        attributes.extend(encoded::decode(self.rest));
+        attributes
+    }
+}
+
+/// A point apart from its value: its metric, whether its attributes start with the row's
+/// shared ones, and the rest of them.
+#[derive(Debug, Clone)]
+struct Slot {
+    metric: MetricId,
+    with_shared: bool,
     rest: Tail,
 }
 
-/// Interned encoded attributes behind one thin pointer (a point is 24 bytes, not 32), equal and
-/// hashed by their bytes.
+/// Tails are interned, so two slots are the same when they point at the same tail.
+impl PartialEq for Slot {
+    fn eq(&self, other: &Self) -> bool {
+        self.metric == other.metric
+            && self.with_shared == other.with_shared
+            && Arc::ptr_eq(&self.rest.0, &other.rest.0)
+    }
+}
+
+impl Eq for Slot {}
+
+impl Hash for Slot {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.metric.0.hash(state);
+        self.with_shared.hash(state);
+        Arc::as_ptr(&self.rest.0).hash(state);
+    }
+}
+
+/// The slots of a row, interned per table behind one thin pointer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Shape(Arc<Box<[Slot]>>);
+
+impl Borrow<[Slot]> for Shape {
+    fn borrow(&self) -> &[Slot] {
+        &self.0
+    }
+}
+
+/// Interned encoded attributes behind one thin pointer, equal and hashed by their bytes.
 #[derive(Debug, Clone)]
 struct Tail(Arc<Box<[u8]>>);
 
@@ -60,35 +109,28 @@ impl Hash for Tail {
     }
 }
 
+/// Bytes of one stored value.
+const VALUE: usize = std::mem::size_of::<f64>();
+
 impl Row {
-    pub fn points(&self) -> &[StoredPoint] {
-        &self.points
-    }
-
-    /// A point's encoded attributes in two parts, shared then the rest.
-    pub fn parts<'a>(&'a self, point: &'a StoredPoint) -> (&'a [u8], &'a [u8]) {
-        if point.with_shared {
-            (&self.shared, &point.rest.0)
-        } else {
-            (&[], &point.rest.0)
-        }
-    }
-
-    /// A point's attributes as `KeyValue`s (decoded: the slow path).
-    pub fn attributes(&self, point: &StoredPoint) -> Vec<KeyValue> {
-        let (shared, rest) = self.parts(point);
-        let mut attributes = encoded::decode(shared);
-        attributes.extend(encoded::decode(rest));
-        attributes
+    /// The points, in the order they were stored.
+    pub fn points(&self) -> impl Iterator<Item = PointRef<'_>> + '_ {
+        let (values, shared) = self.data.split_at(VALUE * self.shape.0.len());
+        self.shape.0.iter().zip(values.chunks_exact(VALUE)).map(move |(slot, value)| PointRef {
+            metric: slot.metric,
+            value: f64::from_le_bytes(value.try_into().expect("8 bytes")),
+            shared: if slot.with_shared { shared } else { &[] },
+            rest: &slot.rest.0,
+        })
     }
 
     /// The points as collectors produced them.
     pub fn to_points(&self) -> Vec<Point> {
-        self.points.iter().map(|p| Point::new(p.metric, self.attributes(p), p.value)).collect()
+        self.points().map(|p| Point::new(p.metric, p.attributes(), p.value)).collect()
     }
 }
 
-/// The rows of a table and the pool their points' attribute tails are interned in.
+/// The rows of a table and the pools their shapes and attribute tails are interned in.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
     /// Keyed by shared text, so an export's snapshot of the keys copies no string; hashed with
@@ -97,11 +139,13 @@ pub(crate) struct Rows {
     /// Moves on at every write (see `SeriesTable`), so what is computed from every row can be
     /// kept until then.
     pub generation: u64,
-    pool: HashSet<Tail>,
-    /// Pool size at which unreferenced entries are dropped next.
+    tails: HashSet<Tail>,
+    shapes: HashSet<Shape>,
+    /// Pool size (tails and shapes) at which unreferenced entries are dropped next.
     sweep_at: usize,
-    /// Scratch space for encoding a tail before it is looked up in the pool.
+    /// Scratch space for encoding a tail, and for a row's slots, before they are looked up.
     scratch: Vec<u8>,
+    slots: Vec<Slot>,
 }
 
 /// The longest prefix of attributes common to every point in `points` selected by `include`.
@@ -119,19 +163,20 @@ impl Rows {
     /// Stores `points` as `key`'s row; `per_object` tells the points whose attributes start with
     /// the object's own (summed points usually do not).
     pub fn insert(&mut self, key: &str, points: Vec<Point>, per_object: impl Fn(&Point) -> bool) {
-        let shared_attributes = shared_prefix(&points, &per_object);
-        let shared: Box<[u8]> = encoded::encode(shared_attributes).into();
-        let stored = points
-            .iter()
-            .map(|p| {
-                let with_shared =
-                    !shared_attributes.is_empty() && p.attributes.starts_with(shared_attributes);
-                let rest =
-                    if with_shared { &p.attributes[shared_attributes.len()..] } else { &p.attributes[..] };
-                StoredPoint { metric: p.metric, with_shared, value: p.value, rest: self.intern(rest) }
-            })
-            .collect();
-        let row = Row { shared, points: stored };
+        let shared = shared_prefix(&points, &per_object);
+        let mut data = Vec::with_capacity(VALUE * points.len() + encoded::encoded_len(shared));
+        let mut slots = std::mem::take(&mut self.slots);
+        for p in &points {
+            let with_shared = !shared.is_empty() && p.attributes.starts_with(shared);
+            let rest = if with_shared { &p.attributes[shared.len()..] } else { &p.attributes[..] };
+            data.extend_from_slice(&p.value.to_le_bytes());
+            slots.push(Slot { metric: p.metric, with_shared, rest: self.intern(rest) });
+        }
+        encoded::put_attributes(&mut data, shared);
+        let shape = self.shape(&slots);
+        slots.clear();
+        self.slots = slots;
+        let row = Row { shape, data: data.into_boxed_slice() };
         match self.map.get_mut(key) {
             Some(slot) => *slot = row,
             None => {
@@ -145,22 +190,33 @@ impl Rows {
     fn intern(&mut self, attributes: &[KeyValue]) -> Tail {
         self.scratch.clear();
         encoded::put_attributes(&mut self.scratch, attributes);
-        if let Some(known) = self.pool.get(self.scratch.as_slice()) {
+        if let Some(known) = self.tails.get(self.scratch.as_slice()) {
             return known.clone();
         }
         let new = Tail(Arc::new(self.scratch.as_slice().into()));
-        self.pool.insert(new.clone());
+        self.tails.insert(new.clone());
         new
     }
 
-    /// Drops interned tails no point uses any more, once the pool has doubled since the last
-    /// sweep (amortized constant time per insert).
+    /// The shape of `slots`, shared with every other row with the same.
+    fn shape(&mut self, slots: &[Slot]) -> Shape {
+        if let Some(known) = self.shapes.get(slots) {
+            return known.clone();
+        }
+        let new = Shape(Arc::new(slots.into()));
+        self.shapes.insert(new.clone());
+        new
+    }
+
+    /// Drops interned shapes and tails no row uses any more, once the pools have doubled since
+    /// the last sweep (amortized constant time per insert).
     fn sweep_if_grown(&mut self) {
-        if self.pool.len() < self.sweep_at {
+        if self.tails.len() + self.shapes.len() < self.sweep_at {
             return;
         }
-        self.pool.retain(|tail| Arc::strong_count(&tail.0) > 1);
-        self.sweep_at = (2 * self.pool.len()).max(1024);
+        self.shapes.retain(|shape| Arc::strong_count(&shape.0) > 1);
+        self.tails.retain(|tail| Arc::strong_count(&tail.0) > 1);
+        self.sweep_at = (2 * (self.tails.len() + self.shapes.len())).max(1024);
     }
 }
 
@@ -187,14 +243,27 @@ mod tests {
         assert_eq!(rows.map["u1"].to_points(), object("x"));
         assert_eq!(rows.map["u2"].to_points(), object("y"));
         let shared = encoded::encode(&[KeyValue::new("name", "x"), KeyValue::new("ns", "a")]);
-        assert_eq!(&*rows.map["u1"].shared, shared.as_slice());
-        let (a, b) = (&rows.map["u1"].points[0].rest, &rows.map["u2"].points[0].rest);
-        assert!(Arc::ptr_eq(&a.0, &b.0), "phase=Running is stored once");
-        assert_eq!(rows.pool.len(), 2, "[phase=Running], [phase=Failed]");
-        let summed = &rows.map["u1"].points[2];
-        assert_eq!(rows.map["u1"].parts(summed).0, &[] as &[u8]);
-        assert!(Arc::ptr_eq(&summed.rest.0, &rows.map["u1"].points[0].rest.0), "the same tail, once");
-        assert_eq!(std::mem::size_of::<StoredPoint>(), 24);
+        let first: Vec<_> = rows.map["u1"].points().collect();
+        assert_eq!(first[0].shared, shared.as_slice());
+        assert_eq!(first[2].shared, &[] as &[u8], "a summed point does not start with them");
+        assert_eq!(first[2].rest.as_ptr(), first[0].rest.as_ptr(), "the same tail, once");
+        assert_eq!(rows.tails.len(), 2, "[phase=Running], [phase=Failed]");
+        assert!(Arc::ptr_eq(&rows.map["u1"].shape.0, &rows.map["u2"].shape.0), "one shape for both");
+        assert_eq!(rows.shapes.len(), 1);
+        assert_eq!(std::mem::size_of::<Row>(), 24);
+        assert_eq!(std::mem::size_of::<Slot>(), 16);
+    }
+
+    #[test]
+    fn rows_with_other_tails_or_metrics_have_other_shapes() {
+        let mut rows = Rows::default();
+        rows.insert("a", vec![point(0, &[("phase", "Running")], 1.0)], |_| false);
+        rows.insert("b", vec![point(0, &[("phase", "Failed")], 1.0)], |_| false);
+        rows.insert("c", vec![point(1, &[("phase", "Running")], 1.0)], |_| false);
+        rows.insert("d", vec![point(0, &[("phase", "Running")], 7.0)], |_| false);
+        assert_eq!(rows.shapes.len(), 3, "a and d differ only in their value");
+        assert_eq!(rows.map["d"].to_points(), vec![point(0, &[("phase", "Running")], 7.0)]);
+        assert_eq!(rows.map["c"].to_points(), vec![point(1, &[("phase", "Running")], 1.0)]);
     }
 
     #[test]
@@ -206,6 +275,7 @@ mod tests {
                 false
             });
         }
-        assert!(rows.pool.len() < 2100, "{} tails kept for one row", rows.pool.len());
+        assert!(rows.tails.len() + rows.shapes.len() < 2100, "{} tails kept for one row", rows.tails.len());
+        assert_eq!(rows.map["only"].to_points()[0].attributes, vec![KeyValue::new("k", "v4999")]);
     }
 }

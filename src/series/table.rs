@@ -139,9 +139,8 @@ impl SeriesTable {
             (0..self.specs.len()).map(|i| self.per_object(MetricId(i as u32))).collect();
         let rows = self.rows.read();
         for row in keys.iter().filter_map(|k| rows.map.get(&**k)) {
-            for p in row.points().iter().filter(|p| per_object[p.metric.0 as usize]) {
-                let (shared, rest) = row.parts(p);
-                visit(p.metric, p.value, shared, rest);
+            for p in row.points().filter(|p| per_object[p.metric.0 as usize]) {
+                visit(p.metric, p.value, p.shared, p.rest);
             }
         }
     }
@@ -167,10 +166,9 @@ impl SeriesTable {
                     per_object += 1;
                     continue;
                 }
-                let (shared, rest) = row.parts(p);
                 attributes.clear();
-                attributes.extend_from_slice(shared);
-                attributes.extend_from_slice(rest);
+                attributes.extend_from_slice(p.shared);
+                attributes.extend_from_slice(p.rest);
                 if let Some(last) = encoded::attributes(&attributes).last() {
                     if last.key == DISTINCT_VALUE {
                         attributes.truncate(attributes.len() - last.bytes.len());
@@ -192,8 +190,8 @@ impl SeriesTable {
         let rows = self.rows.read();
         if self.per_object(metric) {
             for row in rows.map.values() {
-                for p in row.points().iter().filter(|p| p.metric == metric) {
-                    observe(p.value, &row.attributes(p));
+                for p in row.points().filter(|p| p.metric == metric) {
+                    observe(p.value, &p.attributes());
                 }
             }
             return;
@@ -207,22 +205,20 @@ impl SeriesTable {
 
     /// The points of a summed or aggregated `metric`, combined across `rows`.
     fn combine(&self, rows: &Rows, metric: MetricId) -> Vec<(Vec<KeyValue>, f64)> {
-        let points = rows.map.values().flat_map(|r| r.points().iter().map(move |p| (r, p)));
-        let points = points.filter(|(_, p)| p.metric == metric);
+        let points = rows.map.values().flat_map(|r| r.points()).filter(|p| p.metric == metric);
         match self.spec(metric).aggregation {
-            Aggregation::PerObject => points.map(|(row, p)| (row.attributes(p), p.value)).collect(),
+            Aggregation::PerObject => points.map(|p| (p.attributes(), p.value)).collect(),
             Aggregation::SumAcrossObjects => {
                 let mut sums: Vec<(Vec<u8>, f64)> = Vec::new();
                 let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
                 let mut attributes = Vec::new();
-                for (row, p) in points {
-                    let (shared, rest) = row.parts(p);
-                    let attributes: &[u8] = if shared.is_empty() {
-                        rest
+                for p in points {
+                    let attributes: &[u8] = if p.shared.is_empty() {
+                        p.rest
                     } else {
                         attributes.clear();
-                        attributes.extend_from_slice(shared);
-                        attributes.extend_from_slice(rest);
+                        attributes.extend_from_slice(p.shared);
+                        attributes.extend_from_slice(p.rest);
                         &attributes
                     };
                     match index.get(attributes) {
@@ -239,7 +235,7 @@ impl SeriesTable {
                     .collect()
             }
             Aggregation::Reduce(reduction) => {
-                reduction.reduce(points.map(|(row, p)| (row.attributes(p), p.value)).collect())
+                reduction.reduce(points.map(|p| (p.attributes(), p.value)).collect())
             }
         }
     }
