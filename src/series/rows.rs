@@ -163,6 +163,18 @@ impl Rows {
     /// Stores `points` as `key`'s row; `per_object` tells the points whose attributes start with
     /// the object's own (summed points usually do not).
     pub fn insert(&mut self, key: &str, points: Vec<Point>, per_object: impl Fn(&Point) -> bool) {
+        self.insert_keyed(key, || Arc::from(key), points, per_object)
+    }
+
+    /// [`Rows::insert`], keeping the row under `shared_key()` when the key is new (text the caller
+    /// already holds, so an object's key is stored once).
+    pub fn insert_keyed(
+        &mut self,
+        key: &str,
+        shared_key: impl FnOnce() -> Arc<str>,
+        points: Vec<Point>,
+        per_object: impl Fn(&Point) -> bool,
+    ) {
         let shared = shared_prefix(&points, &per_object);
         let mut data = Vec::with_capacity(VALUE * points.len() + encoded::encoded_len(shared));
         let mut slots = std::mem::take(&mut self.slots);
@@ -180,7 +192,7 @@ impl Rows {
         match self.map.get_mut(key) {
             Some(slot) => *slot = row,
             None => {
-                self.map.insert(Arc::from(key), row);
+                self.map.insert(shared_key(), row);
             }
         }
         self.sweep_if_grown();

@@ -108,6 +108,17 @@ impl SeriesTable {
         }
     }
 
+    /// [`SeriesTable::replace`] with the key as shared text: a new row keeps this text instead
+    /// of a copy.
+    pub fn replace_shared(&self, key: &Arc<str>, points: Vec<Point>) {
+        let mut rows = self.written();
+        if points.is_empty() {
+            rows.map.remove(&**key);
+        } else {
+            rows.insert_keyed(key, || key.clone(), points, |p| self.per_object(p.metric));
+        }
+    }
+
     /// Removes one object's points.
     pub fn remove(&self, key: &str) {
         self.written().map.remove(key);
@@ -281,6 +292,17 @@ mod tests {
         t.retain(|k| k != "u1");
         assert!(collect(&t, phase).is_empty());
         assert_eq!(t.object_count(), 0);
+    }
+
+    #[test]
+    fn a_shared_key_is_kept_not_copied() {
+        let t = table();
+        let phase = t.metric_id("a.phase").unwrap();
+        let key: Arc<str> = Arc::from("u1");
+        t.replace_shared(&key, vec![Point::new(phase, vec![KeyValue::new("name", "x")], 1.0)]);
+        assert!(Arc::ptr_eq(&t.keys()[0], &key));
+        t.replace_shared(&key, Vec::new());
+        assert_eq!(t.object_count(), 0, "no points removes the object");
     }
 
     #[test]

@@ -19,8 +19,10 @@ pub struct SeriesLimits {
 }
 
 /// What became of one object's points.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Admitted {
+    /// The object's key, as the admission keeps it (for the table to keep the same text).
+    pub key: Arc<str>,
     pub points: Vec<Point>,
     /// Points beyond `maxSeriesPerObject` or `maxSeries`.
     pub dropped: usize,
@@ -57,7 +59,8 @@ impl Admission {
         let collisions =
             self.owners.admit(key, &mut points, |m| per_object.get(m.0 as usize).copied().unwrap_or(true));
         self.total += points.len();
-        Admitted { points, dropped, collisions }
+        let key = self.owners.shared_key(key).unwrap_or_else(|| Arc::from(key));
+        Admitted { key, points, dropped, collisions }
     }
 
     /// Forgets the points of `key` (a deleted object).
@@ -120,6 +123,16 @@ mod tests {
         a.retain(|k| k == "u3");
         assert_eq!(a.total(), 2);
         assert!(a.admit("u1", points("a", 3)).collisions.is_empty());
+    }
+
+    /// The key handed to the table is the text the admission keeps, the same at every write.
+    #[test]
+    fn an_object_keeps_one_key() {
+        let mut a = admission(3, 100);
+        let first = a.admit("u1", points("a", 2)).key;
+        let again = a.admit("u1", points("a", 3)).key;
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(&*a.admit("u2", Vec::new()).key, "u2", "an object without points still has its key");
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl SeriesOwners {
         Some(key)
     }
 
+    /// The text `key` is kept as, while it holds points.
+    pub fn shared_key(&self, key: &str) -> Option<Arc<str>> {
+        self.held.get_key_value(key).map(|(key, _)| key.clone())
+    }
+
     /// The number of points `key` holds (0 when none).
     pub fn points_of(&self, key: &str) -> usize {
         self.held.get(key).map_or(0, |held| held.points)

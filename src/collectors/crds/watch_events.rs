@@ -133,7 +133,7 @@ impl ResourceEvents {
         }
         let admitted = self.admission.admit(&key, extracted.points);
         self.report_admission(&admitted, &key, now);
-        self.table.replace(&key, admitted.points);
+        self.table.replace_shared(&admitted.key, admitted.points);
         if let Some(owned) = &mut self.streams[stream].owned {
             owned.insert(key);
         }
