@@ -2,8 +2,11 @@
 //!
 //! - Arenas: glibc gives each thread that allocates concurrently its own arena (up to 8 per
 //!   core), and memory freed into one arena is not reused by another: the initial list, decoded
-//!   on the runtime's worker threads, left about 20 MB more resident at 100k objects than with
-//!   two arenas (docs/performance.md).
+//!   on the runtime's worker threads, leaves each arena holding its own share of the decode's
+//!   freed memory among the tables' rows. One arena kept 180 bytes per object less than two at
+//!   20,000 custom resources (and two about 20 MB less than the default at 100k objects), for
+//!   no CPU the harness could tell apart: most small blocks come from glibc's per-thread caches,
+//!   which take no arena lock (docs/performance.md).
 //! - Large blocks: glibc serves a block above `M_MMAP_THRESHOLD` (128 KiB) with its own mapping,
 //!   but once such a block is freed it raises the threshold to that block's size (up to 32 MiB),
 //!   and from then on serves blocks that large from the arenas, where they stay resident among
@@ -18,7 +21,7 @@
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
 
-/// Tunes glibc malloc: two arenas, fixed mapping and trim thresholds, unless the environment
+/// Tunes glibc malloc: one arena, fixed mapping and trim thresholds, unless the environment
 /// sets them. Call before any thread starts.
 pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -27,7 +30,7 @@ pub fn tune_malloc() {
         // SAFETY: mallopt only changes allocator parameters; called before other threads exist.
         unsafe {
             if unset("MALLOC_ARENA_MAX") {
-                libc::mallopt(libc::M_ARENA_MAX, 2);
+                libc::mallopt(libc::M_ARENA_MAX, 1);
             }
             if unset("MALLOC_MMAP_THRESHOLD_") {
                 libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
