@@ -133,14 +133,15 @@ impl Row {
 /// The rows of a table and the pools their shapes and attribute tails are interned in.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
-    /// Keyed by shared text, so an export's snapshot of the keys copies no string; hashed with
-    /// foldhash (an export looks every key up again).
+    /// Keyed by shared text, so an export's snapshot of the keys copies no string. This map and
+    /// the pools are hashed with foldhash: an export looks every key up again, and every write
+    /// looks up each of its points' tails.
     pub map: HashMap<Arc<str>, Row, foldhash::fast::RandomState>,
     /// Moves on at every write (see `SeriesTable`), so what is computed from every row can be
     /// kept until then.
     pub generation: u64,
-    tails: HashSet<Tail>,
-    shapes: HashSet<Shape>,
+    tails: HashSet<Tail, foldhash::fast::RandomState>,
+    shapes: HashSet<Shape, foldhash::fast::RandomState>,
     /// Pool size (tails and shapes) at which unreferenced entries are dropped next.
     sweep_at: usize,
     /// Scratch space for encoding a tail, and for a row's slots, before they are looked up.

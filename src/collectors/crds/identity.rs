@@ -41,8 +41,8 @@ struct Held {
 pub struct SeriesOwners {
     /// Whether series are checked at all (see the module).
     checked: bool,
-    owners: HashMap<u64, Arc<str>>,
-    held: HashMap<Arc<str>, Held>,
+    owners: HashMap<u64, Arc<str>, foldhash::fast::RandomState>,
+    held: HashMap<Arc<str>, Held, foldhash::fast::RandomState>,
 }
 
 /// Whether attributes read by `labels` tell every object of a watch apart: its UID, or its name

@@ -23,7 +23,7 @@ pub enum Needed {
     All,
     /// Of an object, only these members (each with what to keep of it); of a list, every
     /// element kept the same way; a scalar as it is.
-    Members(HashMap<String, Needed>),
+    Members(HashMap<String, Needed, foldhash::fast::RandomState>),
 }
 
 /// Members every watched object keeps: what the watch itself reads (the key, the namespace
@@ -40,7 +40,7 @@ const ALWAYS: [&[&str]; 6] = [
 impl Needed {
     /// Nothing yet.
     pub fn nothing() -> Needed {
-        Needed::Members(HashMap::new())
+        Needed::Members(HashMap::default())
     }
 
     /// What the watch of `resource` must decode of each object.
