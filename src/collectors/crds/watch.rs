@@ -18,7 +18,7 @@ use super::plan::CompiledResource;
 use super::watch_discovery::{resolve, DiscoveryError};
 use super::watch_events::ResourceEvents;
 use super::watch_limits::DISCOVERY;
-use super::watched::{Pruning, WatchedObject};
+use super::watched::{Keeping, Pruning, WatchedObject};
 use crate::backoff::Attempts;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
@@ -43,7 +43,7 @@ pub async fn watch_resource(
         ResourceEvents::new(resource.clone(), table, ctx.self_metrics.clone(), apis.len(), ctx.shard);
     let mut synced = Some(synced);
     let config = watch_config(&resource);
-    let keep = Arc::new(Needed::of_resource(&resource));
+    let keep = Keeping { needed: Arc::new(Needed::of_resource(&resource)), shard: ctx.shard };
     let mut gate = resource.discovery.gate.clone();
     tokio::select! {
         _ = ctx.cancel.cancelled() => return,
@@ -155,7 +155,7 @@ fn watch_config(resource: &CompiledResource) -> watcher::Config {
 
 /// Every namespace's watch in one stream, each event tagged with its stream's index, decoding
 /// only what `keep` says.
-fn merged(apis: &[Api<WatchedObject>], config: &watcher::Config, keep: &Arc<Needed>) -> Events {
+fn merged(apis: &[Api<WatchedObject>], config: &watcher::Config, keep: &Keeping) -> Events {
     let streams = apis.iter().enumerate().map(|(i, api)| {
         backed_off(watcher(api.clone(), config.clone())).map(move |event| (i, event)).boxed()
     });

@@ -28,10 +28,20 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::needed::Needed;
+use crate::collectors::shared::shard::Shard;
 
 thread_local! {
     /// What the decoding on this thread keeps, while a [`Pruning`] stream is polled.
-    static KEEP: RefCell<Option<Arc<Needed>>> = const { RefCell::new(None) };
+    static KEEP: RefCell<Option<Keeping>> = const { RefCell::new(None) };
+}
+
+/// What a watch decodes of each object.
+#[derive(Debug, Clone)]
+pub struct Keeping {
+    pub needed: Arc<Needed>,
+    /// A sharded agent's shard: another shard's object is decoded only as far as its metadata
+    /// (which tells its UID, so its shard); the rest of it is skipped like an unneeded member.
+    pub shard: Option<Shard>,
 }
 
 /// One listed or watched custom resource: the members its resource reads, and the metadata the
@@ -94,10 +104,12 @@ impl Resource for WatchedObject {
 
 impl<'de> Deserialize<'de> for WatchedObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let keep = KEEP.with(|keep| keep.borrow().clone());
-        let object = match keep.as_deref() {
-            None | Some(Needed::All) => Value::deserialize(deserializer)?,
-            Some(needed) => Keep(needed).deserialize(deserializer)?,
+        let Some(Keeping { needed, shard }) = KEEP.with(|keep| keep.borrow().clone()) else {
+            return Ok(WatchedObject::from_value(Value::deserialize(deserializer)?));
+        };
+        let object = match (&*needed, shard) {
+            (Needed::All, None) => Value::deserialize(deserializer)?,
+            (needed, shard) => deserializer.deserialize_any(KeepVisitor { needed, shard })?,
         };
         Ok(WatchedObject::from_value(object))
     }
@@ -112,12 +124,22 @@ impl<'de> DeserializeSeed<'de> for Keep<'_> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
         match self.0 {
             Needed::All => Value::deserialize(deserializer),
-            needed => deserializer.deserialize_any(KeepVisitor(needed)),
+            needed => deserializer.deserialize_any(KeepVisitor { needed, shard: None }),
         }
     }
 }
 
-struct KeepVisitor<'n>(&'n Needed);
+struct KeepVisitor<'n> {
+    needed: &'n Needed,
+    /// Set for an object's top level only (see [`Keeping::shard`]).
+    shard: Option<Shard>,
+}
+
+/// Whether the object with `metadata` (as decoded) is `shard`'s; one without a UID is kept, as
+/// the watch keeps it.
+fn owns(shard: Shard, metadata: &Value) -> bool {
+    metadata.get("uid").and_then(Value::as_str).is_none_or(|uid| shard.owns(uid))
+}
 
 impl<'de> Visitor<'de> for KeepVisitor<'_> {
     type Value = Value;
@@ -128,13 +150,17 @@ impl<'de> Visitor<'de> for KeepVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut kept = Map::new();
-        while let Some(found) = map.next_key_seed(MemberName(self.0))? {
+        let mut foreign = false;
+        while let Some(found) = map.next_key_seed(MemberName(self.needed))? {
             match found {
-                Some((name, needed)) => {
+                Some((name, needed)) if !foreign => {
                     let value = map.next_value_seed(Keep(needed))?;
+                    if let (Some(shard), "metadata") = (self.shard, name.as_str()) {
+                        foreign = !owns(shard, &value);
+                    }
                     kept.insert(name, value);
                 }
-                None => {
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -144,7 +170,7 @@ impl<'de> Visitor<'de> for KeepVisitor<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut kept = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(element) = seq.next_element_seed(Keep(self.0))? {
+        while let Some(element) = seq.next_element_seed(Keep(self.needed))? {
             kept.push(element);
         }
         Ok(Value::Array(kept))
@@ -209,17 +235,17 @@ impl<'n> Visitor<'_> for MemberName<'n> {
 
 /// Decodes one object from `text` keeping only `keep`, as the watch does (benches, tests).
 pub fn decode_watched(text: &str, keep: &Arc<Needed>) -> serde_json::Result<WatchedObject> {
-    keeping(keep, || serde_json::from_str(text))
+    keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))
 }
 
 /// A stream whose polls decode [`WatchedObject`]s keeping only `keep`.
 pub struct Pruning<S> {
     inner: S,
-    keep: Arc<Needed>,
+    keep: Keeping,
 }
 
 impl<S> Pruning<S> {
-    pub fn new(inner: S, keep: Arc<Needed>) -> Self {
+    pub fn new(inner: S, keep: Keeping) -> Self {
         Pruning { inner, keep }
     }
 }
@@ -235,13 +261,13 @@ impl<S: Stream + Unpin> Stream for Pruning<S> {
 
 /// Runs `f` with decoding on this thread keeping only `keep`, then puts back what was set before
 /// (even if `f` panics).
-fn keeping<T>(keep: &Arc<Needed>, f: impl FnOnce() -> T) -> T {
+fn keeping<T>(keep: &Keeping, f: impl FnOnce() -> T) -> T {
     let _restore = Restore(KEEP.with(|slot| slot.replace(Some(keep.clone()))));
     f()
 }
 
 /// Puts back the setting that was there before a poll, even if the poll panics.
-struct Restore(Option<Arc<Needed>>);
+struct Restore(Option<Keeping>);
 
 impl Drop for Restore {
     fn drop(&mut self) {
@@ -263,12 +289,43 @@ mod tests {
         keep.add_path(&super::super::path::Path::compile("status.phase").unwrap());
         let text = r#"{"metadata": {"uid": "u"}, "spec": {"x": 1}, "status": {"phase": "Up", "y": 2}}"#;
         let decoding = stream::iter([text, text]).map(serde_json::from_str::<WatchedObject>);
-        let mut pruned = Pruning::new(decoding, Arc::new(keep));
+        let mut pruned = Pruning::new(decoding, Keeping { needed: Arc::new(keep), shard: None });
         let first = pruned.next().await.unwrap().unwrap();
         assert_eq!(first.object, json!({"status": {"phase": "Up"}}));
         assert_eq!(first.metadata.uid, None, "metadata is not needed by this `keep`");
         let outside: WatchedObject = serde_json::from_str(text).unwrap();
         assert_eq!(outside.object["spec"]["x"], 1, "outside a poll the object is whole");
         assert_eq!(outside.metadata.uid.as_deref(), Some("u"));
+    }
+
+    /// A sharded watch decodes another shard's object only as far as its metadata, with the
+    /// needed members or the whole object alike.
+    #[tokio::test]
+    async fn another_shards_object_is_decoded_up_to_its_metadata() {
+        let shard = Shard { index: 0, total: 2 };
+        let uid = |owned: bool| (0..).map(|i| format!("uid-{i}")).find(|u| shard.owns(u) == owned).unwrap();
+        let text = |uid: &str| {
+            format!(
+                r#"{{"kind": "K", "metadata": {{"uid": "{uid}", "name": "n"}}, "spec": {{"x": 1}}, "status": {{"phase": "Up"}}}}"#
+            )
+        };
+        let (mine, theirs) = (text(&uid(true)), text(&uid(false)));
+        let mut status = Needed::nothing();
+        for path in ["status.phase", "metadata.uid", "kind"] {
+            status.add_path(&super::super::path::Path::compile(path).unwrap());
+        }
+        for needed in [status, Needed::All] {
+            let whole = needed == Needed::All;
+            let keep = Keeping { needed: Arc::new(needed), shard: Some(shard) };
+            let decoding = stream::iter([mine.clone(), theirs.clone()])
+                .map(|t| serde_json::from_str::<WatchedObject>(&t));
+            let decoded: Vec<_> = Pruning::new(decoding, keep).map(Result::unwrap).collect().await;
+            assert_eq!(decoded[0].object["status"]["phase"], "Up", "whole: {whole}");
+            assert_eq!(decoded[0].object.get("spec").is_some(), whole);
+            assert_eq!(decoded[1].metadata.uid, Some(uid(false)), "its metadata is read");
+            assert_eq!(decoded[1].object["kind"], "K", "members before the metadata are kept");
+            assert_eq!(decoded[1].object.get("status"), None, "whole: {whole}");
+            assert_eq!(decoded[1].object.get("spec"), None, "whole: {whole}");
+        }
     }
 }
