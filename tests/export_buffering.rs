@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kube_state_otel::config::{OtlpConfig, OtlpProtocol};
+use kube_state_otel::config::{Compression, OtlpConfig, OtlpProtocol};
 use kube_state_otel::export::Exporter;
 use kube_state_otel::series::{MetricSpec, Point};
 use kube_state_otel_testkit::otlp_receiver::{points, OtlpReceiver};
@@ -18,11 +18,11 @@ struct Setup {
     _table: kube_state_otel::series::TableHandle,
 }
 
-async fn setup(protocol: OtlpProtocol, max_batches: usize) -> Setup {
+async fn setup(protocol: OtlpProtocol, compression: Compression, max_batches: usize) -> Setup {
     let receiver = OtlpReceiver::start().await;
     let endpoint =
         if protocol == OtlpProtocol::Grpc { receiver.grpc_endpoint() } else { receiver.http_endpoint() };
-    let otlp = OtlpConfig { endpoint, protocol, ..OtlpConfig::default() };
+    let otlp = OtlpConfig { endpoint, protocol, compression, ..OtlpConfig::default() };
     let exporter = support::exporter(&otlp, &[], max_batches);
     let registry = exporter.registry();
     let table = registry.table("t", vec![MetricSpec::gauge("interval.number", "1", "which export interval")]);
@@ -54,8 +54,8 @@ fn delivered(receiver: &OtlpReceiver) -> Vec<(f64, u64)> {
         .collect()
 }
 
-async fn refuse_then_accept(protocol: OtlpProtocol) {
-    let s = setup(protocol, 10).await;
+async fn refuse_then_accept(protocol: OtlpProtocol, compression: Compression) {
+    let s = setup(protocol, compression, 10).await;
     interval(&s, 1).await;
     s.receiver.set_refuse(true);
     for n in 2..=4 {
@@ -79,17 +79,23 @@ async fn refuse_then_accept(protocol: OtlpProtocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_keeps_exports_while_refused_and_delivers_them_in_order() {
-    refuse_then_accept(OtlpProtocol::Grpc).await;
+    refuse_then_accept(OtlpProtocol::Grpc, Compression::default()).await;
+}
+
+/// Uncompressed gRPC requests are sent as they were framed, the same bytes again on a retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uncompressed_grpc_keeps_exports_while_refused_and_delivers_them_in_order() {
+    refuse_then_accept(OtlpProtocol::Grpc, Compression::None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_keeps_exports_while_refused_and_delivers_them_in_order() {
-    refuse_then_accept(OtlpProtocol::HttpProtobuf).await;
+    refuse_then_accept(OtlpProtocol::HttpProtobuf, Compression::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_buffer_drops_the_oldest_and_counts_it() {
-    let s = setup(OtlpProtocol::Grpc, 2).await;
+    let s = setup(OtlpProtocol::Grpc, Compression::default(), 2).await;
     s.receiver.set_refuse(true);
     for n in 1..=5 {
         interval(&s, n).await;

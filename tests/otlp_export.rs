@@ -1,5 +1,5 @@
-//! The export pipeline against the OTLP test receiver: both protocols, headers, gzip and zstd
-//! (over HTTP at a chosen level too), resource attributes, more points than the SDK's default cardinality limit, and vanishing series.
+//! The export pipeline against the OTLP test receiver: both protocols, headers, uncompressed, gzip
+//! and zstd (over HTTP at a chosen level too), resource attributes, more points than the SDK's default cardinality limit, and vanishing series.
 
 use std::time::Duration;
 
@@ -79,6 +79,11 @@ async fn http_protobuf_with_gzip_exports_more_than_the_default_cardinality_limit
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_protobuf_without_compression() {
     export_once(OtlpProtocol::HttpProtobuf, Compression::None, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_without_compression() {
+    export_once(OtlpProtocol::Grpc, Compression::None, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

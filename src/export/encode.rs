@@ -5,8 +5,8 @@
 //! an export's CPU. Here each point is written once into its metric's buffer (its attributes
 //! copied as the tables keep them, encoded when the point was written, see `series::encoded`; only
 //! the times and the value are new), and a chunk is framed into an `ExportMetricsServiceRequest`
-//! at the end. Field numbers are those of the
-//! OTLP protos (`opentelemetry/proto/metrics/v1/metrics.proto`, `common/v1/common.proto`).
+//! at the end, in a buffer sized up front from the lengths of its parts. Field numbers are those
+//! of the OTLP protos (`opentelemetry/proto/metrics/v1/metrics.proto`, `common/v1/common.proto`).
 
 use crate::series::encoded::{put_varint, varint_len};
 
@@ -123,27 +123,56 @@ impl EncodedMetric<'_> {
     }
 }
 
-/// An `ExportMetricsServiceRequest` with one resource (`resource`: an encoded `Resource`) and
-/// one scope (`scope`: an encoded `InstrumentationScope`) carrying `metrics`.
-pub fn request(resource: &[u8], scope: &[u8], metrics: &[EncodedMetric]) -> Vec<u8> {
+/// The lengths of an `ExportMetricsServiceRequest` with one resource and one scope: the whole
+/// request and the two messages nested in it, each needed before its body is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestLen {
+    pub request: usize,
+    resource_metrics: usize,
+    scope_metrics: usize,
+}
+
+/// Lengths of the request [`put_request`] writes with these arguments.
+pub fn request_len(resource: &[u8], scope: &[u8], metrics: &[EncodedMetric]) -> RequestLen {
     let metrics_len: usize = metrics.iter().map(|m| field_len(m.len())).sum();
-    let scope_metrics_len = field_len(scope.len()) + metrics_len;
-    let resource_metrics_len = field_len(resource.len()) + field_len(scope_metrics_len);
-    let mut buf = Vec::with_capacity(field_len(resource_metrics_len));
+    let scope_metrics = field_len(scope.len()) + metrics_len;
+    let resource_metrics = field_len(resource.len()) + field_len(scope_metrics);
+    RequestLen { request: field_len(resource_metrics), resource_metrics, scope_metrics }
+}
+
+/// Appends an `ExportMetricsServiceRequest` with one resource (`resource`: an encoded
+/// `Resource`) and one scope (`scope`: an encoded `InstrumentationScope`) carrying `metrics`;
+/// `len` is [`request_len`] of the same arguments. The caller sizes `buf`, so it never grows.
+pub fn put_request(
+    buf: &mut Vec<u8>,
+    len: RequestLen,
+    resource: &[u8],
+    scope: &[u8],
+    metrics: &[EncodedMetric],
+) {
     // ExportMetricsServiceRequest.resource_metrics = 1
-    put_tag(&mut buf, 1, LEN);
-    put_varint(&mut buf, resource_metrics_len as u64);
+    put_tag(buf, 1, LEN);
+    put_varint(buf, len.resource_metrics as u64);
     // ResourceMetrics.resource = 1, .scope_metrics = 2
-    put_bytes(&mut buf, 1, resource);
-    put_tag(&mut buf, 2, LEN);
-    put_varint(&mut buf, scope_metrics_len as u64);
+    put_bytes(buf, 1, resource);
+    put_tag(buf, 2, LEN);
+    put_varint(buf, len.scope_metrics as u64);
     // ScopeMetrics.scope = 1, .metrics = 2
-    put_bytes(&mut buf, 1, scope);
+    put_bytes(buf, 1, scope);
     for metric in metrics {
-        put_tag(&mut buf, 2, LEN);
-        put_varint(&mut buf, metric.len() as u64);
-        metric.put(&mut buf);
+        put_tag(buf, 2, LEN);
+        put_varint(buf, metric.len() as u64);
+        metric.put(buf);
     }
+}
+
+/// The whole request in a buffer of its own, checked to be as long as [`request_len`] says.
+#[cfg(test)]
+pub fn request(resource: &[u8], scope: &[u8], metrics: &[EncodedMetric]) -> Vec<u8> {
+    let len = request_len(resource, scope, metrics);
+    let mut buf = Vec::with_capacity(len.request);
+    put_request(&mut buf, len, resource, scope, metrics);
+    assert_eq!(buf.len(), len.request, "as long as announced");
     buf
 }
 

@@ -11,6 +11,7 @@ mod encode;
 mod encode_properties;
 mod envelope;
 mod exporter;
+mod frame;
 mod own_metrics;
 mod push;
 mod reader;
@@ -19,12 +20,14 @@ mod snapshot;
 #[cfg(test)]
 mod snapshot_tests;
 mod transport;
+mod unary;
 mod whole;
 
-pub use chunks::{EncodedRequest, MAX_POINTS_PER_REQUEST};
+pub use chunks::MAX_POINTS_PER_REQUEST;
 pub use cycle::CycleTime;
 pub use envelope::{unix_nano, Envelope, ExportTimes};
 pub use exporter::{ExportError, Exporter};
+pub use frame::EncodedRequest;
 pub use own_metrics::{CollectError, OwnMetrics};
 pub use push::{ExportStats, Pusher};
 pub use snapshot::{count_points, Snapshot};

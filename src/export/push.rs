@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use super::chunks::EncodedRequest;
 use super::cycle::{Cycle, CycleClock};
+use super::frame::EncodedRequest;
 use super::snapshot::Snapshot;
 use super::transport::{Transport, TransportError};
 use crate::backoff::Backoff;
@@ -155,7 +155,7 @@ impl Pusher {
                 queue.front().and_then(|b| b.front().cloned())
             };
             let Some(next) = next else { return Ok(()) };
-            match transport.send(next.bytes, timeout).await {
+            match transport.send(&next, timeout).await {
                 Ok(()) => {
                     if let Some(front) = self.shared.queue.lock().front_mut() {
                         front.pop_front();

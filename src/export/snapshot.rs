@@ -9,8 +9,9 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{ResourceMetrics, ScopeMetrics};
 use prost::Message;
 
-use super::chunks::{next_chunk, EncodedRequest, MAX_POINTS_PER_REQUEST};
+use super::chunks::{Chunks, MAX_POINTS_PER_REQUEST};
 use super::envelope::{Envelope, ExportTimes};
+use super::frame::EncodedRequest;
 use super::reader::TableReader;
 use super::whole::WholeMetrics;
 use crate::series::MetricsRegistry;
@@ -20,6 +21,8 @@ pub struct Snapshot {
     /// The agent's own metrics; `None` where there are none (`render`).
     own: Option<ExportMetricsServiceRequest>,
     series: TableReader,
+    /// The buffers the series are encoded in, kept from one request to the next.
+    chunks: Chunks,
     times: ExportTimes,
     envelope: Arc<Envelope>,
     max_points: usize,
@@ -36,6 +39,7 @@ impl Snapshot {
         Snapshot {
             own,
             series: TableReader::new(registry),
+            chunks: Chunks::new(times),
             times,
             envelope,
             max_points: MAX_POINTS_PER_REQUEST,
@@ -49,16 +53,13 @@ impl Snapshot {
     }
 
     /// The next request to send, `None` when all was taken. The agent's own metrics travel
-    /// with the first series chunk, so a small export is one request and every request with
-    /// the self-metrics also has series.
+    /// with the first series chunk (written in front of it: protobuf appends the repeated
+    /// `resource_metrics` of concatenated requests), so a small export is one request and every
+    /// request with the self-metrics also has series.
     pub fn next_request(&mut self) -> Option<EncodedRequest> {
-        let chunk = next_chunk(&mut self.series, self.times, &self.envelope, self.max_points);
-        let Some(own) = self.own.take() else { return chunk };
-        let own = EncodedRequest { points: count_points(&own), bytes: own.encode_to_vec().into() };
-        Some(match chunk {
-            Some(chunk) => own.joined(&chunk),
-            None => own,
-        })
+        let own = self.own.take().map(|own| (own.encode_to_vec(), count_points(&own)));
+        let preamble = own.as_ref().map(|(bytes, points)| (&bytes[..], *points));
+        self.chunks.next(&mut self.series, &self.envelope, self.max_points, preamble)
     }
 
     /// Whether every request has been taken.

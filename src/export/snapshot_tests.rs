@@ -14,6 +14,7 @@ use crate::series::{MetricId, MetricSpec, MetricsRegistry, Point, TableHandle};
 
 const TIMES: ExportTimes = ExportTimes { start_unix_nano: 10, now_unix_nano: 20 };
 
+/// Names of one width, so chunks of as many rows are as long.
 fn registry_with_rows(rows: usize) -> (MetricsRegistry, TableHandle) {
     let registry = MetricsRegistry::new();
     let specs = vec![
@@ -23,7 +24,7 @@ fn registry_with_rows(rows: usize) -> (MetricsRegistry, TableHandle) {
     ];
     let table = registry.table("t", specs);
     for i in 0..rows {
-        let name = KeyValue::new("name", format!("o{i}"));
+        let name = KeyValue::new("name", format!("o{i:04}"));
         table.replace(
             &format!("uid-{i}"),
             vec![
@@ -79,6 +80,23 @@ fn chunks_are_bounded_and_carry_every_point_once() {
     assert_eq!(points_of(&all, "t.phase"), 2000);
     assert_eq!(points_of(&all, "t.restarts"), 1000);
     assert_eq!(points_of(&all, "t.by_phase"), 1, "summed across objects");
+}
+
+/// An export's requests are written in one buffer, each in the last one's once that was
+/// delivered (dropped), never in one still held.
+#[test]
+fn a_delivered_requests_buffer_carries_the_next_one() {
+    let (registry, _table) = registry_with_rows(1000);
+    let mut snapshot = snapshot(&registry).with_max_points(700);
+    let held = snapshot.next_request().unwrap();
+    let second = snapshot.next_request().unwrap();
+    assert_ne!(second.bytes.as_ptr(), held.bytes.as_ptr(), "the first is still held");
+    let delivered = second.bytes.as_ptr();
+    let second = decoded(second);
+    let third = snapshot.next_request().unwrap();
+    assert_eq!(third.bytes.as_ptr(), delivered, "the second was dropped");
+    assert_eq!(points_of(&second, "t.phase") + points_of(&decoded(third), "t.phase"), 2 * 2 * 256);
+    assert!(!decoded(held).is_empty());
 }
 
 #[test]

@@ -1,15 +1,16 @@
 //! Sending one OTLP metrics request over gRPC or HTTP/protobuf, with headers, gzip or zstd, a
 //! deadline and TLS (CA, client certificate, or plaintext when `insecure`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
-use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder};
-use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use super::compress::{compress, content_encoding};
+use super::frame::EncodedRequest;
+use super::unary::{self, CallError};
 use crate::config::{Compression, OtlpConfig, OtlpProtocol};
 
 /// Why a transport could not be built or a request was not accepted.
@@ -32,9 +33,11 @@ pub enum TransportError {
 pub enum Transport {
     Grpc {
         channel: Channel,
-        /// tonic compresses at the algorithm's default level (gzip 6, zstd 3).
+        /// tonic compresses at the algorithm's default level (gzip 6, zstd 3); uncompressed
+        /// requests are sent as they are framed (`unary`).
         encoding: Option<CompressionEncoding>,
-        headers: Vec<(MetadataKey<tonic::metadata::Ascii>, MetadataValue<tonic::metadata::Ascii>)>,
+        /// The configured headers, checked as gRPC ASCII metadata.
+        headers: http::HeaderMap,
     },
     Http {
         client: reqwest::Client,
@@ -56,36 +59,26 @@ impl Transport {
     }
 
     /// Sends one encoded `ExportMetricsServiceRequest`; `Ok` only when the Collector accepted it.
-    pub async fn send(&self, request: Bytes, timeout: Duration) -> Result<(), TransportError> {
+    pub async fn send(&self, request: &EncodedRequest, timeout: Duration) -> Result<(), TransportError> {
         let sending = async {
             match self {
                 Transport::Grpc { channel, encoding, headers } => {
-                    let mut req = tonic::Request::new(request);
-                    for (k, v) in headers {
-                        req.metadata_mut().insert(k.clone(), v.clone());
-                    }
-                    let status = |s: tonic::Status| {
-                        TransportError::Send(format!("gRPC status {:?}: {}", s.code(), s.message()))
-                    };
-                    let mut client = tonic::client::Grpc::new(channel.clone());
-                    if let Some(encoding) = *encoding {
-                        client = client.send_compressed(encoding).accept_compressed(encoding);
-                    }
-                    client.ready().await.map_err(|e| TransportError::Send(error_chain(&e)))?;
-                    let response =
-                        client.unary(req, EXPORT_PATH.clone(), EncodedCodec).await.map_err(status)?;
-                    match response.into_inner().partial_success {
-                        Some(p) if p.rejected_data_points > 0 => {
-                            tracing::warn!(rejected = p.rejected_data_points, message = %p.error_message, "Collector rejected some points");
-                            Ok(())
+                    let response = unary::export(channel, *encoding, headers, request).await;
+                    let response = response.map_err(|e| match e {
+                        CallError::Channel(e) => TransportError::Send(error_chain(&e)),
+                        CallError::Status(s) => {
+                            TransportError::Send(format!("gRPC status {:?}: {}", s.code(), s.message()))
                         }
-                        _ => Ok(()),
+                    })?;
+                    if let Some(p) = response.partial_success.filter(|p| p.rejected_data_points > 0) {
+                        tracing::warn!(rejected = p.rejected_data_points, message = %p.error_message, "Collector rejected some points");
                     }
+                    Ok(())
                 }
                 Transport::Http { client, url, headers, compression, level } => {
                     let body = match compression {
-                        Compression::None => request,
-                        _ => compress(*compression, *level, &request)
+                        Compression::None => request.bytes.clone(),
+                        _ => compress(*compression, *level, &request.bytes)
                             .map_err(|e| TransportError::Send(e.to_string()))?
                             .into(),
                     };
@@ -112,41 +105,6 @@ impl Transport {
             }
         };
         tokio::time::timeout(timeout, sending).await.map_err(|_| TransportError::Timeout(timeout))?
-    }
-}
-
-/// The OTLP metrics service's Export method.
-static EXPORT_PATH: http::uri::PathAndQuery =
-    http::uri::PathAndQuery::from_static("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export");
-
-/// Sends requests already encoded (so a retry resends the same bytes, and nothing is copied)
-/// and decodes the response with prost.
-struct EncodedCodec;
-
-struct BytesEncoder;
-
-impl Encoder for BytesEncoder {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Codec for EncodedCodec {
-    type Encode = Bytes;
-    type Decode = ExportMetricsServiceResponse;
-    type Encoder = BytesEncoder;
-    type Decoder = tonic_prost::ProstDecoder<ExportMetricsServiceResponse>;
-
-    fn encoder(&mut self) -> BytesEncoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        tonic_prost::ProstDecoder::default()
     }
 }
 
@@ -179,14 +137,25 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         Compression::Gzip => Some(CompressionEncoding::Gzip),
         Compression::Zstd => Some(CompressionEncoding::Zstd),
     };
-    let mut headers = Vec::new();
-    for (k, v) in &config.headers {
-        let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
-            .map_err(|e| bad(format!("header {k}: {e}")))?;
-        let value = MetadataValue::try_from(v.as_str()).map_err(|e| bad(format!("header {k}: {e}")))?;
-        headers.push((key, value));
-    }
+    let headers = grpc_headers(&config.headers).map_err(bad)?;
     Ok(Transport::Grpc { channel, encoding, headers })
+}
+
+/// The configured headers as gRPC ASCII metadata, less those gRPC itself sets (which tonic's
+/// client would leave out of a request's metadata anyway).
+fn grpc_headers(headers: &BTreeMap<String, String>) -> Result<http::HeaderMap, String> {
+    const RESERVED: [&str; 6] =
+        ["te", "user-agent", "content-type", "grpc-message", "grpc-message-type", "grpc-status"];
+    let mut metadata = MetadataMap::new();
+    for (k, v) in headers {
+        let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
+            .map_err(|e| format!("header {k}: {e}"))?;
+        let value = MetadataValue::try_from(v.as_str()).map_err(|e| format!("header {k}: {e}"))?;
+        if !RESERVED.contains(&key.as_str()) {
+            metadata.insert(key, value);
+        }
+    }
+    Ok(metadata.into_headers())
 }
 
 fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportError> {
@@ -234,4 +203,22 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_headers_are_lowercase_ascii_metadata_less_what_grpc_sets() {
+        let configured = [("X-Tenant", "team-a"), ("Content-Type", "text/plain"), ("user-agent", "me")];
+        let headers =
+            grpc_headers(&configured.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap();
+        let got: Vec<(&str, &[u8])> = headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
+        assert_eq!(got, [("x-tenant", &b"team-a"[..])]);
+        for bad in [("x-key-bin", "a"), ("x-tenant", "a\nb")] {
+            let err = grpc_headers(&[(bad.0.to_string(), bad.1.to_string())].into()).unwrap_err();
+            assert!(err.starts_with(&format!("header {}", bad.0)), "{err}");
+        }
+    }
 }
