@@ -1,5 +1,5 @@
 //! The export pipeline against the OTLP test receiver: both protocols, headers, uncompressed, gzip
-//! and zstd (over HTTP at a chosen level too), resource attributes, more points than the SDK's default cardinality limit, and vanishing series.
+//! and zstd (at a chosen level too), resource attributes, more points than the SDK's default cardinality limit, and vanishing series.
 
 use std::time::Duration;
 
@@ -94,6 +94,14 @@ async fn grpc_with_zstd() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_protobuf_with_zstd() {
     export_once(OtlpProtocol::HttpProtobuf, Compression::Zstd, None).await;
+}
+
+/// The agent compresses gRPC requests itself, so any level goes over gRPC too (the receiver
+/// answers compressed, as the Collector does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_with_zstd_and_gzip_at_chosen_levels() {
+    export_once(OtlpProtocol::Grpc, Compression::Zstd, Some(19)).await;
+    export_once(OtlpProtocol::Grpc, Compression::Gzip, Some(1)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,9 +78,8 @@ pub struct OtlpConfig {
     /// `none`, `gzip` or `zstd`.
     #[serde(default)]
     pub compression: Compression,
-    /// Level of `compression` (gzip 1–9, zstd 1–19); absent: the algorithm's default (gzip 6,
-    /// zstd 3). Over gRPC the transport compresses at that default only, so another level needs
-    /// `http/protobuf`.
+    /// Level of `compression` (gzip 1–9, zstd 1–19), over both protocols; absent: the
+    /// algorithm's default (gzip 6, zstd 3).
     #[serde(default)]
     pub compression_level: Option<u32>,
     /// TLS for `https` endpoints.

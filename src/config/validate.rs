@@ -116,14 +116,6 @@ fn validate_compression_level(otlp: &OtlpConfig, issues: &mut ConfigIssues) {
             path,
             format!("{level} is not a {name} level; expected {} to {}", levels.start(), levels.end()),
         );
-    } else if otlp.protocol == OtlpProtocol::Grpc && level != otlp.compression.default_level() {
-        issues.push(
-            path,
-            format!(
-                "gRPC compresses {name} at level {} only; use that level or protocol: http/protobuf",
-                otlp.compression.default_level()
-            ),
-        );
     }
 }
 

@@ -14,18 +14,34 @@ pub fn content_encoding(compression: Compression) -> Option<&'static str> {
 
 /// `data` compressed with `compression` at `level` (ignored for `None`, which copies).
 pub fn compress(compression: Compression, level: u32, data: &[u8]) -> std::io::Result<Vec<u8>> {
+    compress_after(Vec::with_capacity(data.len() / 4), compression, level, data)
+}
+
+/// `out` followed by `data` compressed with `compression` at `level` (a gRPC message writes
+/// its prefix first, so the compressed bytes need no copy behind it).
+pub fn compress_after(
+    mut out: Vec<u8>,
+    compression: Compression,
+    level: u32,
+    data: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
     match compression {
-        Compression::None => Ok(data.to_vec()),
+        Compression::None => {
+            out.extend_from_slice(data);
+            Ok(out)
+        }
         Compression::Gzip => {
-            use std::io::Write;
-            let mut encoder = flate2::write::GzEncoder::new(
-                Vec::with_capacity(data.len() / 4),
-                flate2::Compression::new(level),
-            );
+            let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::new(level));
             encoder.write_all(data)?;
             encoder.finish()
         }
-        Compression::Zstd => zstd::bulk::compress(data, level as i32),
+        Compression::Zstd => {
+            let mut encoder = zstd::stream::Encoder::new(out, level as i32)?;
+            encoder.set_pledged_src_size(Some(data.len() as u64))?;
+            encoder.write_all(data)?;
+            encoder.finish()
+        }
     }
 }
 
@@ -57,6 +73,25 @@ mod tests {
             let packed = compress(Compression::Zstd, level, &data).unwrap();
             assert!(packed.len() < data.len() / 3, "level {level}: {}", packed.len());
             assert_eq!(zstd::decode_all(&packed[..]).unwrap(), data, "level {level}");
+        }
+    }
+
+    #[test]
+    fn compressed_after_a_prefix_reads_back_as_the_data() {
+        let data = sample();
+        for compression in [Compression::Gzip, Compression::Zstd] {
+            let level = compression.default_level();
+            let out = compress_after(b"head".to_vec(), compression, level, &data).unwrap();
+            assert_eq!(&out[..4], b"head");
+            let mut back = Vec::new();
+            match compression {
+                Compression::Gzip => {
+                    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&out[4..]), &mut back)
+                        .unwrap();
+                }
+                _ => back = zstd::decode_all(&out[4..]).unwrap(),
+            }
+            assert_eq!(back, data, "{compression:?}");
         }
     }
 

@@ -3,9 +3,13 @@
 //! A gRPC message travels behind a 5-byte prefix (a compressed flag and the length, big-endian).
 //! The request is written once, with that prefix reserved in front of it, so an uncompressed
 //! gRPC send hands this very buffer to HTTP/2 (`unary`) and HTTP/protobuf posts the slice after
-//! the prefix, neither copying it; only compression reads it again.
+//! the prefix, neither copying it; only compression reads it again, writing the compressed
+//! message straight behind a prefix of its own.
 
 use bytes::Bytes;
+
+use super::compress::compress_after;
+use crate::config::Compression;
 
 /// Length of the gRPC message prefix.
 const GRPC_PREFIX: usize = 5;
@@ -49,6 +53,16 @@ impl EncodedRequest {
         self.framed.then_some(&self.buffer)
     }
 
+    /// The request as one gRPC message compressed with `compression` at `level`, prefix
+    /// included.
+    pub fn compressed_grpc_frame(&self, compression: Compression, level: u32) -> std::io::Result<Bytes> {
+        let mut frame = compress_after(vec![1, 0, 0, 0, 0], compression, level, &self.bytes)?;
+        let len = u32::try_from(frame.len() - GRPC_PREFIX)
+            .map_err(|_| std::io::Error::other("the compressed request is too long for one gRPC message"))?;
+        frame[1..GRPC_PREFIX].copy_from_slice(&len.to_be_bytes());
+        Ok(frame.into())
+    }
+
     /// The request's buffer, emptied, to write the next request of the export in (its pages are
     /// already mapped), unless something still holds the request: the queue, because it was
     /// not delivered, or the transport.
@@ -90,6 +104,17 @@ mod tests {
         let second = EncodedRequest::write(buffer, 2, 1, |buf| buf.extend_from_slice(b"ab"));
         assert_eq!(second.grpc_frame().unwrap()[..], *b"\0\0\0\0\x02ab");
         assert_eq!(second.bytes[..], *b"ab");
+    }
+
+    #[test]
+    fn a_compressed_frame_is_flagged_and_holds_the_compressed_request() {
+        let request = EncodedRequest::write(Vec::new(), 4000, 1, |buf| buf.resize(buf.len() + 4000, 9));
+        let frame = request.compressed_grpc_frame(Compression::Zstd, 3).unwrap();
+        assert_eq!(frame[0], 1, "compressed");
+        let len = u32::from_be_bytes(frame[1..GRPC_PREFIX].try_into().unwrap()) as usize;
+        assert_eq!(len, frame.len() - GRPC_PREFIX);
+        assert!(len < 100, "{len} bytes for 4000 nines");
+        assert_eq!(zstd::decode_all(&frame[GRPC_PREFIX..]).unwrap(), request.bytes[..]);
     }
 
     #[test]

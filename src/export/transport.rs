@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
@@ -33,9 +32,10 @@ pub enum TransportError {
 pub enum Transport {
     Grpc {
         channel: Channel,
-        /// tonic compresses at the algorithm's default level (gzip 6, zstd 3); uncompressed
-        /// requests are sent as they are framed (`unary`).
-        encoding: Option<CompressionEncoding>,
+        /// Requests are compressed straight into their gRPC frame, or sent as they are framed
+        /// when uncompressed (`unary`).
+        compression: Compression,
+        level: u32,
         /// The configured headers, checked as gRPC ASCII metadata.
         headers: http::HeaderMap,
     },
@@ -62,8 +62,8 @@ impl Transport {
     pub async fn send(&self, request: &EncodedRequest, timeout: Duration) -> Result<(), TransportError> {
         let sending = async {
             match self {
-                Transport::Grpc { channel, encoding, headers } => {
-                    let response = unary::export(channel, *encoding, headers, request).await;
+                Transport::Grpc { channel, compression, level, headers } => {
+                    let response = unary::export(channel, *compression, *level, headers, request).await;
                     let response = response.map_err(|e| match e {
                         CallError::Channel(e) => TransportError::Send(error_chain(&e)),
                         CallError::Status(s) => {
@@ -132,13 +132,9 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         endpoint = endpoint.tls_config(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
     }
     let channel = endpoint.connect_lazy();
-    let encoding = match config.compression {
-        Compression::None => None,
-        Compression::Gzip => Some(CompressionEncoding::Gzip),
-        Compression::Zstd => Some(CompressionEncoding::Zstd),
-    };
     let headers = grpc_headers(&config.headers).map_err(bad)?;
-    Ok(Transport::Grpc { channel, encoding, headers })
+    let (compression, level) = (config.compression, config.effective_compression_level());
+    Ok(Transport::Grpc { channel, compression, level, headers })
 }
 
 /// The configured headers as gRPC ASCII metadata, less those gRPC itself sets (which tonic's

@@ -2,30 +2,35 @@
 //!
 //! tonic's client encodes each message into a buffer of its own, behind the 5-byte gRPC prefix,
 //! which for an encoded request is a copy of every byte (and a fresh multi-MiB buffer to fault
-//! in) per request. An uncompressed request is written with that prefix already in front of it
-//! (`EncodedRequest::grpc_frame`), so it is sent as it is: the request body is that one buffer,
+//! in) per request, before compressing that copy. An uncompressed request is written with that
+//! prefix already in front of it (`EncodedRequest::grpc_frame`), so it is sent as it is; a
+//! compressed one is compressed straight behind a prefix of its own
+//! (`EncodedRequest::compressed_grpc_frame`). Either way the request body is that one buffer,
 //! through the same channel (origin, user agent, deadline) with the headers tonic's client sets
-//! for an uncompressed call, and the response is read by tonic's decoder, which also turns a
-//! `grpc-status` in the trailers, or an HTTP status without one, into an error. A compressed
-//! request goes through tonic's client, which compresses it.
+//! (`grpc-encoding` and `grpc-accept-encoding` when compressed), and the response is read by
+//! tonic's decoder, which decompresses it and turns a `grpc-status` in the trailers, or an HTTP
+//! status without one, into an error.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{BufMut, Bytes};
+use bytes::Bytes;
 use http::header::{CONTENT_TYPE, TE};
-use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, Uri, Version};
 use http_body::{Body, Frame};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
-use tonic::codec::{Codec, CompressionEncoding, EncodeBuf, Encoder, Streaming};
-use tonic::metadata::MetadataMap;
+use tonic::codec::{CompressionEncoding, Streaming};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tower::Service;
 
+use super::compress::content_encoding;
 use super::frame::EncodedRequest;
+use crate::config::Compression;
+
+const GRPC_ENCODING: &str = "grpc-encoding";
+const GRPC_ACCEPT_ENCODING: &str = "grpc-accept-encoding";
 
 /// Why a call failed: the channel could not carry it, or the server answered with an error.
 #[derive(Debug)]
@@ -37,23 +42,32 @@ pub(super) enum CallError {
 /// The OTLP metrics service's Export method.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
-/// Sends `request` with `headers`, compressed with `encoding` if any, and returns the response.
+/// Sends `request` with `headers`, compressed with `compression` at `level`, and returns the
+/// response.
 pub(super) async fn export(
     channel: &Channel,
-    encoding: Option<CompressionEncoding>,
+    compression: Compression,
+    level: u32,
     headers: &HeaderMap,
     request: &EncodedRequest,
 ) -> Result<ExportMetricsServiceResponse, CallError> {
-    match (encoding, request.grpc_frame()) {
-        (None, Some(frame)) => framed(channel, headers, frame.clone()).await,
-        _ => through_tonic(channel, encoding, headers, request.bytes.clone()).await,
-    }
+    let frame = match compression {
+        Compression::None => request.grpc_frame().cloned().ok_or_else(|| {
+            CallError::Status(Status::resource_exhausted("the request is too long for one gRPC message"))
+        })?,
+        _ => request
+            .compressed_grpc_frame(compression, level)
+            .map_err(|e| CallError::Status(Status::internal(format!("compressing the request: {e}"))))?,
+    };
+    framed(channel, headers, content_encoding(compression), frame).await
 }
 
-/// Sends `frame` (one uncompressed gRPC message, prefix included) as the request body.
+/// Sends `frame` (one gRPC message, prefix included, compressed with `encoding` if any) as the
+/// request body.
 async fn framed(
     channel: &Channel,
     headers: &HeaderMap,
+    encoding: Option<&'static str>,
     frame: Bytes,
 ) -> Result<ExportMetricsServiceResponse, CallError> {
     let mut request = http::Request::new(tonic::body::Body::new(OneBuffer(Some(frame))));
@@ -63,6 +77,11 @@ async fn framed(
     request.headers_mut().extend(headers.clone());
     request.headers_mut().insert(TE, HeaderValue::from_static("trailers"));
     request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    if let Some(encoding) = encoding {
+        let value = HeaderValue::from_static(encoding);
+        request.headers_mut().insert(GRPC_ENCODING, value.clone());
+        request.headers_mut().insert(GRPC_ACCEPT_ENCODING, value);
+    }
     let mut channel = channel.clone();
     std::future::poll_fn(|cx| channel.poll_ready(cx)).await.map_err(CallError::Channel)?;
     let response = channel.call(request).await.map_err(CallError::Channel)?;
@@ -80,8 +99,9 @@ where
     if let Some(status) = Status::from_header_map(response.headers()) {
         return Err(if status.code() == Code::Ok { missing() } else { status });
     }
+    let encoding = response_encoding(response.headers())?;
     let status = response.status();
-    let mut body = Streaming::new_response(decoder(), response.into_body(), status, None, None);
+    let mut body = Streaming::new_response(decoder(), response.into_body(), status, encoding, None);
     let message = body.message().await?.ok_or_else(missing)?;
     body.trailers().await?;
     Ok(message)
@@ -91,54 +111,17 @@ fn decoder() -> tonic_prost::ProstDecoder<ExportMetricsServiceResponse> {
     tonic_prost::ProstDecoder::default()
 }
 
-/// Sends `request` (encoded, without the prefix) through tonic's client, which compresses it
-/// with `encoding`.
-async fn through_tonic(
-    channel: &Channel,
-    encoding: Option<CompressionEncoding>,
-    headers: &HeaderMap,
-    request: Bytes,
-) -> Result<ExportMetricsServiceResponse, CallError> {
-    let mut req = tonic::Request::new(request);
-    *req.metadata_mut() = MetadataMap::from_headers(headers.clone());
-    let mut client = tonic::client::Grpc::new(channel.clone());
-    if let Some(encoding) = encoding {
-        client = client.send_compressed(encoding).accept_compressed(encoding);
-    }
-    client.ready().await.map_err(CallError::Channel)?;
-    let path = PathAndQuery::from_static(EXPORT_PATH);
-    let response = client.unary(req, path, EncodedCodec).await.map_err(CallError::Status)?;
-    Ok(response.into_inner())
-}
-
-/// Sends requests already encoded, so a retry resends the same bytes, and decodes the response
-/// with prost.
-struct EncodedCodec;
-
-struct BytesEncoder;
-
-impl Encoder for BytesEncoder {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Codec for EncodedCodec {
-    type Encode = Bytes;
-    type Decode = ExportMetricsServiceResponse;
-    type Encoder = BytesEncoder;
-    type Decoder = tonic_prost::ProstDecoder<ExportMetricsServiceResponse>;
-
-    fn encoder(&mut self) -> BytesEncoder {
-        BytesEncoder
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        decoder()
+/// The compression of a response's message, from its `grpc-encoding` (a Collector answers in the
+/// encoding of the request).
+fn response_encoding(headers: &HeaderMap) -> Result<Option<CompressionEncoding>, Status> {
+    match headers.get(GRPC_ENCODING).map(HeaderValue::as_bytes) {
+        None | Some(b"identity") => Ok(None),
+        Some(b"gzip") => Ok(Some(CompressionEncoding::Gzip)),
+        Some(b"zstd") => Ok(Some(CompressionEncoding::Zstd)),
+        Some(other) => Err(Status::unimplemented(format!(
+            "the response is compressed with {:?}, which is not supported",
+            String::from_utf8_lossy(other)
+        ))),
     }
 }
 
@@ -229,6 +212,26 @@ mod tests {
                 .await;
         let status = only.unwrap_err();
         assert_eq!((status.code(), status.message()), (Code::ResourceExhausted, "full"));
+    }
+
+    /// A Collector answers in the encoding of the request.
+    #[tokio::test]
+    async fn a_compressed_answer_is_decompressed() {
+        let answer = ExportMetricsServiceResponse {
+            partial_success: Some(ExportMetricsPartialSuccess {
+                rejected_data_points: 1,
+                error_message: "x".into(),
+            }),
+        };
+        let packed = zstd::encode_all(&answer.encode_to_vec()[..], 3).unwrap();
+        let mut framed = vec![1];
+        framed.extend_from_slice(&(packed.len() as u32).to_be_bytes());
+        framed.extend_from_slice(&packed);
+        let frames = vec![Frame::data(framed.into()), trailers("0", "")];
+        let got = read_response(response(200, &[GRPC, ("grpc-encoding", "zstd")], frames)).await;
+        assert_eq!(got.unwrap(), answer);
+        let odd = read_response(response(200, &[GRPC, ("grpc-encoding", "br")], vec![])).await;
+        assert_eq!(odd.unwrap_err().code(), Code::Unimplemented);
     }
 
     #[tokio::test]

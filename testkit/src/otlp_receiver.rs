@@ -89,7 +89,8 @@ impl OtlpReceiver {
     }
 
     /// Like [`OtlpReceiver::start`], keeping only the metrics `keep` accepts (all if `None`).
-    /// gRPC requests of any size are accepted.
+    /// gRPC requests of any size are accepted; a compressed request is answered compressed the
+    /// same way, as the Collector (grpc-go) answers.
     pub async fn start_with(keep: Option<MetricFilter>) -> Self {
         let state = Arc::new(State { keep, ..State::default() });
         let stop = CancellationToken::new();
@@ -98,6 +99,8 @@ impl OtlpReceiver {
         let service = MetricsServiceServer::new(GrpcService(state.clone()))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
             .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Zstd)
             .max_decoding_message_size(usize::MAX);
         let traces = TraceServiceServer::new(GrpcService(state.clone()))
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
