@@ -254,7 +254,7 @@ fn memory_kept_per_pod() {
             &table,
         );
     }
-    let pods: Vec<k8s_openapi::api::core::v1::Pod> = (0..20_000)
+    let pods: Vec<kube_state_otel::collectors::nodes::WatchedPod> = (0..20_000)
         .map(|i| {
             let node = format!("node-{}", i % 100);
             let mut p = pod(&format!("pod-{i}"), Some(&node), "Running", "100m", "128Mi");

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use opentelemetry::KeyValue;
 
 use super::config::NodesConfig;
 use super::metrics::*;
+use super::watched_node::{NodeSystemInfo, WatchedNode};
 use crate::collectors::shared::quantity::{to_milli, to_units};
 use crate::series::Point;
 
@@ -60,7 +60,7 @@ fn with(base: &[KeyValue], extra: impl IntoIterator<Item = KeyValue>) -> Vec<Key
 }
 
 /// The node's points; `None` for a node without name or uid.
-pub fn node_points(node: &Node, config: &NodesConfig) -> Option<NodeExtract> {
+pub fn node_points(node: &WatchedNode, config: &NodesConfig) -> Option<NodeExtract> {
     let name = node.metadata.name.clone()?;
     let uid = node.metadata.uid.clone()?;
     let base = node_attributes(&name, &uid);
@@ -129,11 +129,9 @@ fn push_resources(
 }
 
 /// Roles come from `node-role.kubernetes.io/<role>` labels, sorted and comma-joined.
-fn info_attributes(node: &Node) -> Vec<KeyValue> {
+fn info_attributes(node: &WatchedNode) -> Vec<KeyValue> {
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
-    let text = |f: fn(&k8s_openapi::api::core::v1::NodeSystemInfo) -> &String| {
-        info.map(|i| f(i).clone()).unwrap_or_default()
-    };
+    let text = |f: fn(&NodeSystemInfo) -> &String| info.map(|i| f(i).clone()).unwrap_or_default();
     let mut roles: Vec<&str> = node
         .metadata
         .labels

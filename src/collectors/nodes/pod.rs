@@ -1,10 +1,6 @@
 //! A pod reduced on arrival to what the node figures need; the Pod itself is never kept.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::{Container, Pod};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-
+use super::watched_pod::{Container, Resources, WatchedPod};
 use crate::collectors::shared::quantity::{to_milli, to_units};
 
 /// Pod phase; the index orders the per-phase arrays.
@@ -60,11 +56,12 @@ pub struct Amounts {
 }
 
 impl Amounts {
-    fn of(list: Option<&BTreeMap<String, Quantity>>) -> Amounts {
-        let get = |name: &str| list.and_then(|l| l.get(name)).map(|q| q.0.as_str());
+    fn of(list: Option<&Resources>) -> Amounts {
+        let cpu = list.and_then(|l| l.cpu.as_ref()).map(|q| q.0.as_str());
+        let memory = list.and_then(|l| l.memory.as_ref()).map(|q| q.0.as_str());
         Amounts {
-            cpu_milli: get("cpu").and_then(to_milli).unwrap_or(0),
-            memory: get("memory").and_then(to_units).unwrap_or(0),
+            cpu_milli: cpu.and_then(to_milli).unwrap_or(0),
+            memory: memory.and_then(to_units).unwrap_or(0),
         }
     }
 
@@ -88,18 +85,19 @@ pub struct PodFacts {
 }
 
 /// The pod's uid and facts; `None` for a pod without uid.
-pub fn reduce_pod(pod: &Pod) -> Option<(String, PodFacts)> {
+pub fn reduce_pod(pod: &WatchedPod) -> Option<(String, PodFacts)> {
     let uid = pod.metadata.uid.clone()?;
     let spec = pod.spec.as_ref();
     let node = spec.and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()).map(Box::from);
     let phase = Phase::parse(pod.status.as_ref().and_then(|s| s.phase.as_deref()));
     let (requests, limits) = match spec {
         Some(spec) => {
+            let containers = spec.containers.as_deref().unwrap_or_default();
             let init = spec.init_containers.as_deref().unwrap_or_default();
             let overhead = spec.overhead.as_ref();
             (
-                effective(&spec.containers, init, requests_of).add(Amounts::of(overhead)),
-                with_limit_overhead(effective(&spec.containers, init, limits_of), overhead),
+                effective(containers, init, requests_of).add(Amounts::of(overhead)),
+                with_limit_overhead(effective(containers, init, limits_of), overhead),
             )
         }
         None => Default::default(),
@@ -107,11 +105,11 @@ pub fn reduce_pod(pod: &Pod) -> Option<(String, PodFacts)> {
     Some((uid, PodFacts { node, phase, requests, limits }))
 }
 
-fn requests_of(c: &Container) -> Option<&BTreeMap<String, Quantity>> {
+fn requests_of(c: &Container) -> Option<&Resources> {
     c.resources.as_ref().and_then(|r| r.requests.as_ref())
 }
 
-fn limits_of(c: &Container) -> Option<&BTreeMap<String, Quantity>> {
+fn limits_of(c: &Container) -> Option<&Resources> {
     c.resources.as_ref().and_then(|r| r.limits.as_ref())
 }
 
@@ -120,7 +118,7 @@ fn limits_of(c: &Container) -> Option<&BTreeMap<String, Quantity>> {
 fn effective<'a>(
     containers: &'a [Container],
     init: &'a [Container],
-    amounts: impl Fn(&'a Container) -> Option<&'a BTreeMap<String, Quantity>>,
+    amounts: impl Fn(&'a Container) -> Option<&'a Resources>,
 ) -> Amounts {
     let mut sidecars = Amounts::default();
     let mut init_peak = Amounts::default();
@@ -137,7 +135,7 @@ fn effective<'a>(
 }
 
 /// Limits get the overhead only where a limit is set, as the scheduler counts them.
-fn with_limit_overhead(limits: Amounts, overhead: Option<&BTreeMap<String, Quantity>>) -> Amounts {
+fn with_limit_overhead(limits: Amounts, overhead: Option<&Resources>) -> Amounts {
     let overhead = Amounts::of(overhead);
     let add = |limit: i64, extra: i64| if limit > 0 { limit + extra } else { 0 };
     Amounts {

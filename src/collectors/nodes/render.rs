@@ -1,11 +1,12 @@
 //! Offline use (`render`): the same state fed from Node and Pod objects read from files.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
 use serde_json::Value;
 
 use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::state::NodesState;
+use super::watched_node::WatchedNode as Node;
+use super::watched_pod::WatchedPod as Pod;
 use crate::series::{MetricsRegistry, TableHandle};
 
 /// Builds the nodes table from `objects` (kind `Node` and `Pod`; others are ignored), as the

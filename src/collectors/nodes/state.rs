@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::watcher::Event;
 use opentelemetry::KeyValue;
 
@@ -16,6 +15,8 @@ use super::config::NodesConfig;
 use super::metrics::*;
 use super::node::{node_attributes, node_points, Readiness};
 use super::pod::{reduce_pod, Amounts, Phase, PodFacts};
+use super::watched_node::WatchedNode as Node;
+use super::watched_pod::WatchedPod as Pod;
 use crate::collectors::relist::{Change, Relist};
 use crate::series::{Point, SeriesTable};
 

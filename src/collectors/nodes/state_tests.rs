@@ -1,6 +1,7 @@
 //! Table-driven tests of the pure steps: node points, pod reduction and the running totals.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use super::watched_node::WatchedNode as Node;
+use super::watched_pod::WatchedPod as Pod;
 use kube::runtime::watcher::Event;
 use serde_json::{json, Value};
 

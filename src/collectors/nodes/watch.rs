@@ -1,7 +1,6 @@
 //! The watch loop: nodes and pods, one task, one state.
 
 use futures::{stream, StreamExt};
-use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::runtime::watcher::{self, watcher, Event};
 
 use kube::Api;
@@ -9,6 +8,8 @@ use kube::Api;
 use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::state::NodesState;
+use super::watched_node::WatchedNode as Node;
+use super::watched_pod::WatchedPod as Pod;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
 use crate::telemetry::WatchEventKind;
