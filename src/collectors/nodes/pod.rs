@@ -65,8 +65,13 @@ impl Amounts {
         }
     }
 
+    /// Saturating: a pod asking for more than an `i64` holds in all gets the most it holds,
+    /// never an overflow.
     fn add(self, other: Amounts) -> Amounts {
-        Amounts { cpu_milli: self.cpu_milli + other.cpu_milli, memory: self.memory + other.memory }
+        Amounts {
+            cpu_milli: self.cpu_milli.saturating_add(other.cpu_milli),
+            memory: self.memory.saturating_add(other.memory),
+        }
     }
 
     fn max(self, other: Amounts) -> Amounts {

@@ -36,13 +36,16 @@ struct PodTotals {
 }
 
 impl PodTotals {
+    /// Adds (`sign` 1) or removes (`sign` -1) a pod. The sums wrap rather than overflow, so
+    /// removing a pod always takes back exactly what adding it put in, whatever its amounts.
     fn apply(&mut self, pod: &PodFacts, sign: i64) {
         self.phases[pod.phase.index()] += sign;
         if !pod.phase.is_terminated() {
-            self.requests.cpu_milli += sign * pod.requests.cpu_milli;
-            self.requests.memory += sign * pod.requests.memory;
-            self.limits.cpu_milli += sign * pod.limits.cpu_milli;
-            self.limits.memory += sign * pod.limits.memory;
+            let add = |total: &mut i64, amount: i64| *total = total.wrapping_add(sign.wrapping_mul(amount));
+            add(&mut self.requests.cpu_milli, pod.requests.cpu_milli);
+            add(&mut self.requests.memory, pod.requests.memory);
+            add(&mut self.limits.cpu_milli, pod.limits.cpu_milli);
+            add(&mut self.limits.memory, pod.limits.memory);
         }
     }
 

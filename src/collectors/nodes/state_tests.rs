@@ -225,3 +225,33 @@ fn a_node_recreated_under_its_name_takes_the_new_uid() {
     assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "true"))), Some(0.0));
     assert_eq!(value_of(&cluster, NodeMetric::ClusterNodes, Some(("ready", "false"))), Some(1.0));
 }
+
+/// Amounts beyond what an `i64` holds neither panic nor leave anything behind: a pod's sum
+/// saturates, and a node's totals take back exactly what a pod added.
+#[test]
+fn enormous_amounts_saturate_and_leave_the_totals_exact() {
+    let huge = pod("h", Some("n1"), "Running", "1", "8E");
+    let mut two = huge.clone();
+    two["spec"]["containers"][1]["resources"]["requests"]["memory"] = json!("8E");
+    let (_, facts) = reduce_pod(&serde_json::from_value(two.clone()).unwrap()).unwrap();
+    assert_eq!(facts.requests.memory, i64::MAX, "8E + 8E saturates");
+
+    let table = SeriesTable::new("nodes", NodeMetric::specs());
+    let mut state = NodesState::new(NodesConfig::default());
+    state.apply_node(&serde_json::from_value(node("n1", "u1", "True")).unwrap(), &table);
+    apply_pod(&mut state, &table, two);
+    apply_pod(&mut state, &table, pod("small", Some("n1"), "Running", "1", "1Gi"));
+    apply_pod(&mut state, &table, huge.clone());
+    apply_pod(&mut state, &table, pod("h", Some("n1"), "Succeeded", "1", "8E"));
+    apply_pod(
+        &mut state,
+        &table,
+        json!({"metadata": {"uid": "h"}, "spec": {"nodeName": "n2"}, "status": {"phase": "Failed"}}),
+    );
+    let row = table.points_of("pods/n1");
+    assert_eq!(
+        value_of(&row, NodeMetric::MemoryRequest, None),
+        Some((1u64 << 30) as f64),
+        "only the small pod is left"
+    );
+}
