@@ -255,3 +255,38 @@ fn enormous_amounts_saturate_and_leave_the_totals_exact() {
         "only the small pod is left"
     );
 }
+
+/// A state deferring the first pod list writes the rows pods change once, when that list
+/// completes, and then holds what a state writing at every pod holds; node events still write
+/// at once, and after the first list pods write at once again.
+#[test]
+fn the_first_pod_list_writes_its_rows_once_at_its_end() {
+    let events = |state: &mut NodesState, table: &SeriesTable| {
+        state.node_event(Event::Init, table);
+        state.node_event(Event::InitApply(serde_json::from_value(node("n1", "u1", "True")).unwrap()), table);
+        state.node_event(Event::InitDone, table);
+        state.pod_event(Event::Init, table);
+        for (uid, phase) in [("a", "Running"), ("b", "Pending"), ("c", "Succeeded")] {
+            let pod = pod(uid, Some("n1"), phase, "1", "1Gi");
+            state.pod_event(Event::InitApply(serde_json::from_value(pod).unwrap()), table);
+        }
+    };
+    let (eager, deferred) =
+        (SeriesTable::new("nodes", NodeMetric::specs()), SeriesTable::new("nodes", NodeMetric::specs()));
+    let mut at_once = NodesState::new(NodesConfig::default());
+    let mut once = NodesState::new(NodesConfig::default()).deferring_first_pod_list();
+    events(&mut at_once, &eager);
+    events(&mut once, &deferred);
+    let running = |t: &SeriesTable, key: &str| {
+        value_of(&t.points_of(key), NodeMetric::PodCount, Some(("k8s.pod.status.phase", "Running")))
+    };
+    assert_eq!(running(&eager, "pods/n1"), Some(1.0));
+    assert_eq!(running(&deferred, "pods/n1"), Some(0.0), "written by the node event, before any pod");
+    at_once.pod_event(Event::InitDone, &eager);
+    once.pod_event(Event::InitDone, &deferred);
+    for key in ["pods/n1", "cluster", "node/n1"] {
+        assert_eq!(deferred.points_of(key), eager.points_of(key), "{key}");
+    }
+    apply_pod(&mut once, &deferred, pod("d", Some("n1"), "Running", "1", "1Gi"));
+    assert_eq!(running(&deferred, "pods/n1"), Some(2.0), "after the first list, at once");
+}

@@ -31,7 +31,7 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
         return;
     };
     let table = ctx.registry.table_after_list(ctx.name.clone(), NodeMetric::specs());
-    let mut state = NodesState::new(config);
+    let mut state = NodesState::new(config).deferring_first_pod_list();
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
     let nodes = backed_off(watcher(Api::<Node>::all(client.clone()), watch_config.clone())).map(Update::Node);
     let pods = backed_off(watcher(Api::<Pod>::all(client), watch_config)).map(Update::Pod);
