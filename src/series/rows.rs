@@ -161,14 +161,15 @@ fn shared_prefix<'a>(points: &'a [Point], include: &impl Fn(&Point) -> bool) -> 
 }
 
 impl Rows {
-    /// Stores `points` as `key`'s row; `per_object` tells the points whose attributes start with
-    /// the object's own (summed points usually do not).
+    /// [`Rows::insert_keyed`] with a copy of `key` (tests).
+    #[cfg(test)]
     pub fn insert(&mut self, key: &str, points: Vec<Point>, per_object: impl Fn(&Point) -> bool) {
         self.insert_keyed(key, || Arc::from(key), points, per_object)
     }
 
-    /// [`Rows::insert`], keeping the row under `shared_key()` when the key is new (text the caller
-    /// already holds, so an object's key is stored once).
+    /// Stores `points` as `key`'s row, kept under `shared_key()` when the key is new (text the
+    /// caller may already hold, so an object's key is stored once); `per_object` tells the points
+    /// whose attributes start with the object's own (summed points usually do not).
     pub fn insert_keyed(
         &mut self,
         key: &str,

@@ -100,22 +100,22 @@ impl SeriesTable {
 
     /// Sets all points of one object, replacing what it had. An empty list removes the object.
     pub fn replace(&self, key: &str, points: Vec<Point>) {
-        let mut rows = self.written();
-        if points.is_empty() {
-            rows.map.remove(key);
-        } else {
-            rows.insert(key, points, |p| self.per_object(p.metric));
-        }
+        self.replace_keyed(key, || Arc::from(key), points);
     }
 
     /// [`SeriesTable::replace`] with the key as shared text: a new row keeps this text instead
     /// of a copy.
     pub fn replace_shared(&self, key: &Arc<str>, points: Vec<Point>) {
+        self.replace_keyed(key, || key.clone(), points);
+    }
+
+    /// Both of the above: a new row is kept under `shared_key()`.
+    fn replace_keyed(&self, key: &str, shared_key: impl FnOnce() -> Arc<str>, points: Vec<Point>) {
         let mut rows = self.written();
         if points.is_empty() {
-            rows.map.remove(&**key);
+            rows.map.remove(key);
         } else {
-            rows.insert_keyed(key, || key.clone(), points, |p| self.per_object(p.metric));
+            rows.insert_keyed(key, shared_key, points, |p| self.per_object(p.metric));
         }
     }
 
