@@ -5,11 +5,7 @@ mod counted_io;
 pub mod fake_apiserver;
 pub mod measure;
 pub mod otlp_receiver;
+mod ports;
 pub mod scale;
 
-/// A loopback port that was free a moment ago, for a listener a test starts (the agent's
-/// health or metrics server, a scraper). Released before returning, so a race is possible but
-/// rare; servers the harness runs itself bind port 0 instead.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use ports::{free_port, try_free_port};

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -77,10 +78,30 @@ impl Scraper {
         })
     }
 
+    /// Starts `name` on a free port and waits until it listens. A server that finds its port
+    /// taken after all (someone bound it between the check and the server's own bind) exits at
+    /// once; it is started again on another port, a few times, before the test gives up.
     fn start(
         name: &'static str,
         config_text: String,
         args: impl Fn(&PathBuf, &PathBuf, u16) -> Vec<String>,
+    ) -> Scraper {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let scraper = Scraper::spawn(name, &config_text, &args);
+            match scraper.wait_listening() {
+                Ok(scraper) => return scraper,
+                Err(log) if attempts < 5 && log.contains("address already in use") => continue,
+                Err(log) => panic!("{name} did not start listening:\n{log}"),
+            }
+        }
+    }
+
+    fn spawn(
+        name: &'static str,
+        config_text: &str,
+        args: &impl Fn(&PathBuf, &PathBuf, u16) -> Vec<String>,
     ) -> Scraper {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("scrape.yml");
@@ -95,6 +116,24 @@ impl Scraper {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({e}); install the Debian package `{name}`"));
         Scraper { name, child, port, dir }
+    }
+
+    /// This scraper once its port accepts connections while it runs, or its log once it exited
+    /// (or after 60 s).
+    fn wait_listening(mut self) -> Result<Scraper, String> {
+        let until = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("exited ({status})\n{}", self.log()));
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && matches!(self.child.try_wait(), Ok(None))
+            {
+                return Ok(self);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("not listening on port {} after 60 s\n{}", self.port, self.log()))
     }
 
     /// The server's own output so far, for failure messages.

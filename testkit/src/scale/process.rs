@@ -153,11 +153,9 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
 }
 
-/// A loopback port free right now.
+/// A loopback port free right now (see [`crate::try_free_port`]).
 pub fn free_port() -> Result<u16, ScaleError> {
-    let listener =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| ScaleError::Agent(format!("bind: {e}")))?;
-    Ok(listener.local_addr().map_err(|e| ScaleError::Agent(e.to_string()))?.port())
+    crate::try_free_port().map_err(ScaleError::Agent)
 }
 
 #[cfg(test)]
