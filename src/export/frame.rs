@@ -8,8 +8,7 @@
 
 use bytes::Bytes;
 
-use super::compress::compress_after;
-use crate::config::Compression;
+use super::compress::Compressor;
 
 /// Length of the gRPC message prefix.
 const GRPC_PREFIX: usize = 5;
@@ -53,10 +52,9 @@ impl EncodedRequest {
         self.framed.then_some(&self.buffer)
     }
 
-    /// The request as one gRPC message compressed with `compression` at `level`, prefix
-    /// included.
-    pub fn compressed_grpc_frame(&self, compression: Compression, level: u32) -> std::io::Result<Bytes> {
-        let mut frame = compress_after(vec![1, 0, 0, 0, 0], compression, level, &self.bytes)?;
+    /// The request as one gRPC message compressed by `compressor`, prefix included.
+    pub fn compressed_grpc_frame(&self, compressor: &Compressor) -> std::io::Result<Bytes> {
+        let mut frame = compressor.compress_after(vec![1, 0, 0, 0, 0], &self.bytes)?;
         let len = u32::try_from(frame.len() - GRPC_PREFIX)
             .map_err(|_| std::io::Error::other("the compressed request is too long for one gRPC message"))?;
         frame[1..GRPC_PREFIX].copy_from_slice(&len.to_be_bytes());
@@ -109,7 +107,8 @@ mod tests {
     #[test]
     fn a_compressed_frame_is_flagged_and_holds_the_compressed_request() {
         let request = EncodedRequest::write(Vec::new(), 4000, 1, |buf| buf.resize(buf.len() + 4000, 9));
-        let frame = request.compressed_grpc_frame(Compression::Zstd, 3).unwrap();
+        let frame =
+            request.compressed_grpc_frame(&Compressor::new(crate::config::Compression::Zstd, 3)).unwrap();
         assert_eq!(frame[0], 1, "compressed");
         let len = u32::from_be_bytes(frame[1..GRPC_PREFIX].try_into().unwrap()) as usize;
         assert_eq!(len, frame.len() - GRPC_PREFIX);

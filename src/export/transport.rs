@@ -2,12 +2,13 @@
 //! deadline and TLS (CA, client certificate, or plaintext when `insecure`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-use super::compress::{compress, content_encoding};
+use super::compress::{content_encoding, Compressor};
 use super::frame::EncodedRequest;
 use super::unary::{self, CallError};
 use crate::config::{Compression, OtlpConfig, OtlpProtocol};
@@ -34,8 +35,7 @@ pub enum Transport {
         channel: Channel,
         /// Requests are compressed straight into their gRPC frame, or sent as they are framed
         /// when uncompressed (`unary`).
-        compression: Compression,
-        level: u32,
+        compressor: Arc<Compressor>,
         /// The configured headers, checked as gRPC ASCII metadata.
         headers: http::HeaderMap,
     },
@@ -43,8 +43,7 @@ pub enum Transport {
         client: reqwest::Client,
         url: String,
         headers: reqwest::header::HeaderMap,
-        compression: Compression,
-        level: u32,
+        compressor: Arc<Compressor>,
     },
 }
 
@@ -62,8 +61,8 @@ impl Transport {
     pub async fn send(&self, request: &EncodedRequest, timeout: Duration) -> Result<(), TransportError> {
         let sending = async {
             match self {
-                Transport::Grpc { channel, compression, level, headers } => {
-                    let response = unary::export(channel, *compression, *level, headers, request).await;
+                Transport::Grpc { channel, compressor, headers } => {
+                    let response = unary::export(channel, compressor, headers, request).await;
                     let response = response.map_err(|e| match e {
                         CallError::Channel(e) => TransportError::Send(error_chain(&e)),
                         CallError::Status(s) => {
@@ -75,10 +74,11 @@ impl Transport {
                     }
                     Ok(())
                 }
-                Transport::Http { client, url, headers, compression, level } => {
-                    let body = match compression {
+                Transport::Http { client, url, headers, compressor } => {
+                    let body = match compressor.compression() {
                         Compression::None => request.bytes.clone(),
-                        _ => compress(*compression, *level, &request.bytes)
+                        _ => compressor
+                            .compress(&request.bytes)
                             .map_err(|e| TransportError::Send(e.to_string()))?
                             .into(),
                     };
@@ -86,7 +86,7 @@ impl Transport {
                         .post(url)
                         .headers(headers.clone())
                         .header("content-type", "application/x-protobuf");
-                    if let Some(encoding) = content_encoding(*compression) {
+                    if let Some(encoding) = content_encoding(compressor.compression()) {
                         req = req.header("content-encoding", encoding);
                     }
                     let response =
@@ -133,8 +133,7 @@ fn grpc(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
     }
     let channel = endpoint.connect_lazy();
     let headers = grpc_headers(&config.headers).map_err(bad)?;
-    let (compression, level) = (config.compression, config.effective_compression_level());
-    Ok(Transport::Grpc { channel, compression, level, headers })
+    Ok(Transport::Grpc { channel, compressor: compressor(config), headers })
 }
 
 /// The configured headers as gRPC ASCII metadata, less those gRPC itself sets (which tonic's
@@ -181,13 +180,12 @@ fn http(config: &OtlpConfig, timeout: Duration) -> Result<Transport, TransportEr
         headers.insert(name, value);
     }
     let url = format!("{}/v1/metrics", config.endpoint.trim_end_matches('/'));
-    Ok(Transport::Http {
-        client,
-        url,
-        headers,
-        compression: config.compression,
-        level: config.effective_compression_level(),
-    })
+    Ok(Transport::Http { client, url, headers, compressor: compressor(config) })
+}
+
+/// The configured compression, its context kept for the transport's lifetime.
+fn compressor(config: &OtlpConfig) -> Arc<Compressor> {
+    Arc::new(Compressor::new(config.compression, config.effective_compression_level()))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -25,7 +25,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tower::Service;
 
-use super::compress::content_encoding;
+use super::compress::{content_encoding, Compressor};
 use super::frame::EncodedRequest;
 use crate::config::Compression;
 
@@ -42,24 +42,23 @@ pub(super) enum CallError {
 /// The OTLP metrics service's Export method.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
-/// Sends `request` with `headers`, compressed with `compression` at `level`, and returns the
+/// Sends `request` with `headers`, compressed by `compressor`, and returns the
 /// response.
 pub(super) async fn export(
     channel: &Channel,
-    compression: Compression,
-    level: u32,
+    compressor: &Compressor,
     headers: &HeaderMap,
     request: &EncodedRequest,
 ) -> Result<ExportMetricsServiceResponse, CallError> {
-    let frame = match compression {
+    let frame = match compressor.compression() {
         Compression::None => request.grpc_frame().cloned().ok_or_else(|| {
             CallError::Status(Status::resource_exhausted("the request is too long for one gRPC message"))
         })?,
         _ => request
-            .compressed_grpc_frame(compression, level)
+            .compressed_grpc_frame(compressor)
             .map_err(|e| CallError::Status(Status::internal(format!("compressing the request: {e}"))))?,
     };
-    framed(channel, headers, content_encoding(compression), frame).await
+    framed(channel, headers, content_encoding(compressor.compression()), frame).await
 }
 
 /// Sends `frame` (one gRPC message, prefix included, compressed with `encoding` if any) as the
