@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -112,24 +111,20 @@ pub struct Cluster {
     tls: Option<ServerTls>,
 }
 
-fn free_port() -> (u16, TcpListener) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    (listener.local_addr().unwrap().port(), listener)
-}
-
 impl Cluster {
     /// Starts `size` members and waits until they have a leader.
     pub async fn start(size: usize, options: Options) -> Cluster {
         let scheme = if options.tls.is_some() { "https" } else { "http" };
-        // Ports are picked by binding port 0; the listeners are held until all are chosen so
-        // parallel tests do not get the same ones.
-        let ports: Vec<_> = (0..size * 2).map(|_| free_port()).collect();
-        let token = format!("t{}-{}", std::process::id(), ports[0].0);
-        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[2 * i + 1].0);
+        // The test kit's ports: below the kernel's ephemeral range, where a port released here is
+        // not handed to the next outgoing connection, and never the same twice in a row in this
+        // process, so parallel tests do not get the same ones.
+        let ports: Vec<u16> = (0..size * 2).map(|_| kube_state_otel_testkit::free_port()).collect();
+        let token = format!("t{}-{}", std::process::id(), ports[0]);
+        let peer = |i: usize| format!("http://127.0.0.1:{}", ports[2 * i + 1]);
         let initial: Vec<String> = (0..size).map(|i| format!("m{i}={}", peer(i))).collect();
         let mut members = Vec::new();
         for i in 0..size {
-            let client_url = format!("{scheme}://127.0.0.1:{}", ports[2 * i].0);
+            let client_url = format!("{scheme}://127.0.0.1:{}", ports[2 * i]);
             let dir = tempfile::tempdir().unwrap();
             let mut args: Vec<String> = [
                 "--name",
@@ -175,7 +170,6 @@ impl Cluster {
             }
             members.push(Member { name: format!("m{i}"), client_url, args, dir, child: None });
         }
-        drop(ports);
         for member in &mut members {
             member.spawn();
         }
