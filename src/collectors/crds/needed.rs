@@ -1,9 +1,9 @@
 //! The parts of an object one resource reads, so that its watch decodes only those.
 //!
 //! Every path a resource's metrics, labels and fields read is known once compiled. The watch
-//! decodes each listed or watched object into a `serde_json::Value` holding only the members on
-//! those paths ([`super::watched`]); everything else is skipped by the parser without being
-//! built. Lists are transparent: a path through `conditions[type=Ready]` keeps every element,
+//! keeps of each listed or watched object only the members on those paths ([`super::watched`],
+//! as JSON text until the object is applied); everything else is skipped by the parser without
+//! being built. Lists are transparent: a path through `conditions[type=Ready]` keeps every element,
 //! each with the members the rest of the path (and the filter's field) needs. Where a path ends
 //! the whole value is kept (of a `conditions` list, each condition's type, status and reason),
 //! so extraction sees exactly what it would see in the full object.

@@ -125,8 +125,10 @@ impl ResourceEvents {
             self.admission.forget(&key);
             return;
         }
-        let mut extracted = extract(&self.resource, &object.object);
+        let value = object.object();
         drop(object);
+        let mut extracted = extract(&self.resource, &value);
+        drop(value);
         tag_points(&mut extracted.points, &self.resource.discovery.type_attributes);
         for error in &extracted.errors {
             self.report(error, &key, now);

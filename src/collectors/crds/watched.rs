@@ -5,7 +5,8 @@
 //! `DynamicObject` meant a full `serde_json::Value` of every object, a typed `ObjectMeta` and then
 //! a conversion back to one JSON value for extraction — about 1.6 times a plain parse, for
 //! objects of which a handful of paths are read. Here the parse skips (without building) every
-//! member no path enters.
+//! member no path enters, and copies the rest as JSON text ([`super::kept_json`]), which is read
+//! into a value when the object is applied.
 //!
 //! serde gives a `Deserialize` impl no argument, and kube decodes inside the poll of the watch
 //! stream, on the polling thread. So [`Pruning`] sets what to keep in a thread-local for the
@@ -14,7 +15,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -23,10 +23,11 @@ use futures::{Stream, StreamExt};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::{ApiResource, DynamicResourceScope};
 use kube::Resource;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::Deserializer;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::kept_json::copy_object;
 use super::needed::Needed;
 use crate::collectors::shared::shard::Shard;
 
@@ -46,26 +47,37 @@ pub struct Keeping {
 
 /// One listed or watched custom resource: the members its resource reads, and the metadata the
 /// watch needs (name, namespace, UID, resource version).
+///
+/// The members are held as compact JSON text, one block per object, and built into a value
+/// only when the object is applied ([`WatchedObject::object`]). kube decodes a whole list page
+/// (500 objects) before the first of them is applied: held as values, a page was some 40,000
+/// small blocks alive at once, and glibc's allocator spent about as much again as the decode
+/// itself on them. Built one at a time, each object's blocks are freed before the next is
+/// built, and come back from the allocator's per-thread cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchedObject {
     pub metadata: ObjectMeta,
-    /// The object with only the needed members.
-    pub object: Value,
+    /// The object with only the needed members, as JSON.
+    kept: Box<[u8]>,
 }
 
 impl WatchedObject {
-    /// `object` kept whole (tests, and decoding outside a [`Pruning`] stream).
+    /// `object` kept whole (tests).
     pub fn from_value(object: Value) -> Self {
-        let metadata = object.get("metadata");
-        let text = |name: &str| metadata.and_then(|m| m.get(name)).and_then(Value::as_str).map(str::to_owned);
-        let metadata = ObjectMeta {
-            name: text("name"),
-            namespace: text("namespace"),
-            uid: text("uid"),
-            resource_version: text("resourceVersion"),
-            ..ObjectMeta::default()
-        };
-        WatchedObject { metadata, object }
+        let metadata = object.get("metadata").map(metadata_of).unwrap_or_default();
+        let kept = serde_json::to_vec(&object).expect("a JSON value serializes").into_boxed_slice();
+        WatchedObject { metadata, kept }
+    }
+
+    /// The object with only the needed members.
+    pub fn object(&self) -> Value {
+        // The text was written by the copy from text the parser read; reading it back cannot
+        // fail short of a bug, and then the object is seen as empty rather than taking the
+        // watch down.
+        serde_json::from_slice(&self.kept).unwrap_or_else(|error| {
+            tracing::error!(%error, "a held object did not read back; treated as empty");
+            Value::Null
+        })
     }
 }
 
@@ -104,138 +116,46 @@ impl Resource for WatchedObject {
 
 impl<'de> Deserialize<'de> for WatchedObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Some(Keeping { needed, shard }) = KEEP.with(|keep| keep.borrow().clone()) else {
-            return Ok(WatchedObject::from_value(Value::deserialize(deserializer)?));
+        let keeping = KEEP.with(|keep| keep.borrow().clone());
+        let (needed, shard) = match &keeping {
+            Some(Keeping { needed, shard }) => (&**needed, *shard),
+            None => (&Needed::All, None),
         };
-        let object = match (&*needed, shard) {
-            (Needed::All, None) => Value::deserialize(deserializer)?,
-            (needed, shard) => deserializer.deserialize_any(KeepVisitor { needed, shard })?,
-        };
-        Ok(WatchedObject::from_value(object))
+        // Room for what a pruned object usually keeps; grown when more is kept.
+        let mut kept = Vec::with_capacity(512);
+        let copied = copy_object(deserializer, needed, shard, &mut kept)?;
+        let metadata = copied.metadata.as_ref().map(metadata_of).unwrap_or_default();
+        Ok(WatchedObject { metadata, kept: kept.into_boxed_slice() })
     }
 }
 
-/// Decodes a value keeping what `Needed` says.
-struct Keep<'n>(&'n Needed);
-
-impl<'de> DeserializeSeed<'de> for Keep<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        match self.0 {
-            Needed::All => Value::deserialize(deserializer),
-            needed => deserializer.deserialize_any(KeepVisitor { needed, shard: None }),
-        }
-    }
-}
-
-struct KeepVisitor<'n> {
-    needed: &'n Needed,
-    /// Set for an object's top level only (see [`Keeping::shard`]).
-    shard: Option<Shard>,
-}
-
-/// Whether the object with `metadata` (as decoded) is `shard`'s; one without a UID is kept, as
-/// the watch keeps it.
-fn owns(shard: Shard, metadata: &Value) -> bool {
-    metadata.get("uid").and_then(Value::as_str).is_none_or(|uid| shard.owns(uid))
-}
-
-impl<'de> Visitor<'de> for KeepVisitor<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut kept = Map::new();
-        let mut foreign = false;
-        while let Some(found) = map.next_key_seed(MemberName(self.needed))? {
-            match found {
-                Some((name, needed)) if !foreign => {
-                    let value = map.next_value_seed(Keep(needed))?;
-                    if let (Some(shard), "metadata") = (self.shard, name.as_str()) {
-                        foreign = !owns(shard, &value);
-                    }
-                    kept.insert(name, value);
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Value::Object(kept))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut kept = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(element) = seq.next_element_seed(Keep(self.needed))? {
-            kept.push(element);
-        }
-        Ok(Value::Array(kept))
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-}
-
-/// A member's name, with what to keep of its value when it is kept; the name is copied only
-/// then.
-struct MemberName<'n>(&'n Needed);
-
-impl<'de, 'n> DeserializeSeed<'de> for MemberName<'n> {
-    type Value = Option<(String, &'n Needed)>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'n> Visitor<'_> for MemberName<'n> {
-    type Value = Option<(String, &'n Needed)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a member name")
-    }
-
-    fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(self.0.member(name).map(|needed| (name.to_owned(), needed)))
+/// What the watch reads of an object's `metadata` member.
+fn metadata_of(metadata: &Value) -> ObjectMeta {
+    let text = |name: &str| metadata.get(name).and_then(Value::as_str).map(str::to_owned);
+    ObjectMeta {
+        name: text("name"),
+        namespace: text("namespace"),
+        uid: text("uid"),
+        resource_version: text("resourceVersion"),
+        ..ObjectMeta::default()
     }
 }
 
 /// Decodes one object from `text` keeping only `keep`, as the watch does (benches, tests).
 pub fn decode_watched(text: &str, keep: &Arc<Needed>) -> serde_json::Result<WatchedObject> {
     keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))
+}
+
+/// Decodes a list page (`{"items": [...]}`) keeping only `keep`, as kube's watcher does with
+/// each page it lists: every object of the page is decoded before the first is applied
+/// (benches, tests).
+pub fn decode_watched_list(text: &str, keep: &Arc<Needed>) -> serde_json::Result<Vec<WatchedObject>> {
+    #[derive(Deserialize)]
+    struct Page {
+        items: Vec<WatchedObject>,
+    }
+    let page: Page = keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))?;
+    Ok(page.items)
 }
 
 /// A stream whose polls decode [`WatchedObject`]s keeping only `keep`.
@@ -291,11 +211,30 @@ mod tests {
         let decoding = stream::iter([text, text]).map(serde_json::from_str::<WatchedObject>);
         let mut pruned = Pruning::new(decoding, Keeping { needed: Arc::new(keep), shard: None });
         let first = pruned.next().await.unwrap().unwrap();
-        assert_eq!(first.object, json!({"status": {"phase": "Up"}}));
+        assert_eq!(first.object(), json!({"status": {"phase": "Up"}}));
         assert_eq!(first.metadata.uid, None, "metadata is not needed by this `keep`");
         let outside: WatchedObject = serde_json::from_str(text).unwrap();
-        assert_eq!(outside.object["spec"]["x"], 1, "outside a poll the object is whole");
+        assert_eq!(outside.object()["spec"]["x"], 1, "outside a poll the object is whole");
         assert_eq!(outside.metadata.uid.as_deref(), Some("u"));
+    }
+
+    /// A page decodes to the objects decoding each alone gives, in order.
+    #[test]
+    fn a_list_page_decodes_like_its_objects_one_by_one() {
+        let mut keep = Needed::nothing();
+        for path in ["status.phase", "metadata.uid"] {
+            keep.add_path(&super::super::path::Path::compile(path).unwrap());
+        }
+        let keep = Arc::new(keep);
+        let objects: Vec<String> = (0..3)
+            .map(|i| format!(r#"{{"metadata": {{"name": "n{i}", "uid": "u{i}"}}, "status": {{"phase": "P{i}", "x": [1]}}}}"#))
+            .collect();
+        let page = format!(r#"{{"kind": "List", "items": [{}], "metadata": {{}}}}"#, objects.join(","));
+        let listed = decode_watched_list(&page, &keep).unwrap();
+        let alone: Vec<_> = objects.iter().map(|o| decode_watched(o, &keep).unwrap()).collect();
+        assert_eq!(listed, alone);
+        assert_eq!(listed[2].object(), json!({"metadata": {"uid": "u2"}, "status": {"phase": "P2"}}));
+        assert_eq!(listed[2].metadata.uid.as_deref(), Some("u2"), "the watch's metadata is read");
     }
 
     /// A sharded watch decodes another shard's object only as far as its metadata, with the
@@ -320,12 +259,12 @@ mod tests {
             let decoding = stream::iter([mine.clone(), theirs.clone()])
                 .map(|t| serde_json::from_str::<WatchedObject>(&t));
             let decoded: Vec<_> = Pruning::new(decoding, keep).map(Result::unwrap).collect().await;
-            assert_eq!(decoded[0].object["status"]["phase"], "Up", "whole: {whole}");
-            assert_eq!(decoded[0].object.get("spec").is_some(), whole);
+            assert_eq!(decoded[0].object()["status"]["phase"], "Up", "whole: {whole}");
+            assert_eq!(decoded[0].object().get("spec").is_some(), whole);
             assert_eq!(decoded[1].metadata.uid, Some(uid(false)), "its metadata is read");
-            assert_eq!(decoded[1].object["kind"], "K", "members before the metadata are kept");
-            assert_eq!(decoded[1].object.get("status"), None, "whole: {whole}");
-            assert_eq!(decoded[1].object.get("spec"), None, "whole: {whole}");
+            assert_eq!(decoded[1].object()["kind"], "K", "members before the metadata are kept");
+            assert_eq!(decoded[1].object().get("status"), None, "whole: {whole}");
+            assert_eq!(decoded[1].object().get("spec"), None, "whole: {whole}");
         }
     }
 }
