@@ -13,6 +13,12 @@
 //!   smaller ones. An export's requests are a few MiB each: after the first export they were
 //!   kept in the arenas, 330 bytes per object at 20,000 custom resources (docs/performance.md).
 //!   Setting the thresholds turns that adjustment off.
+//! - Lists: while a watch lists its objects, blocks up to 32 MiB come from the heap instead
+//!   ([`Listing`]). A list page (500 objects, 1–2 MB) is read into buffers by hyper, collected
+//!   and copied twice by kube, each copy a fresh mapping at 128 KiB: their page faults were
+//!   about a tenth of the initial sync. From the heap, the next page reuses the freed blocks.
+//!   When the last list in progress completes, the threshold goes back and the free memory is
+//!   given back ([`release_free_memory`]).
 //!
 //! The `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` environment
 //! variables still win.
@@ -20,6 +26,60 @@
 /// Above this a block gets its own mapping, returned to the system when freed.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+
+/// The mapping threshold while a list is in progress: glibc's largest.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const LISTING_MMAP_THRESHOLD: libc::c_int = 32 * 1024 * 1024;
+
+/// Lists in progress, across all watches.
+static LISTS: parking_lot::Mutex<usize> = parking_lot::Mutex::new(0);
+
+/// Held while one watch lists its objects (see the module): the first to begin raises the
+/// mapping threshold, the last to end puts it back and gives the free memory back.
+#[derive(Debug)]
+pub struct Listing(());
+
+impl Listing {
+    pub fn begin() -> Listing {
+        let mut lists = LISTS.lock();
+        *lists += 1;
+        if *lists == 1 {
+            set_mmap_threshold(true);
+        }
+        Listing(())
+    }
+
+    /// Lists in progress now (tests).
+    pub fn in_progress() -> usize {
+        *LISTS.lock()
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        // Under the lock, so a list beginning meanwhile sets the threshold after this one.
+        let mut lists = LISTS.lock();
+        *lists -= 1;
+        if *lists == 0 {
+            set_mmap_threshold(false);
+            release_free_memory();
+        }
+    }
+}
+
+/// Sets glibc's mapping threshold for listing or not, unless the environment sets it.
+fn set_mmap_threshold(listing: bool) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        let threshold = if listing { LISTING_MMAP_THRESHOLD } else { MMAP_THRESHOLD };
+        // SAFETY: mallopt only changes an allocator parameter, under the allocator's own lock.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, threshold);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = listing;
+}
 
 /// Tunes glibc malloc: one arena, fixed mapping and trim thresholds, unless the environment
 /// sets them. Call before any thread starts.

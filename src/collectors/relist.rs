@@ -11,6 +11,8 @@ use std::collections::HashSet;
 
 use kube::runtime::watcher::Event;
 
+use crate::malloc::Listing;
+
 /// What the caller does with one watcher event.
 #[derive(Debug, PartialEq)]
 pub enum Change<K> {
@@ -52,12 +54,14 @@ pub struct Relist<K> {
     /// Keys listed since the last `Init`.
     listing: HashSet<String>,
     listed: bool,
+    /// Held from `Init` to `InitDone`: the allocator set up for a list ([`Listing`]).
+    memory: Option<Listing>,
 }
 
 impl<K> Relist<K> {
     /// Bookkeeping for objects held under `key`.
     pub fn new(key: fn(&K) -> Option<String>) -> Self {
-        Relist { key, listing: HashSet::new(), listed: false }
+        Relist { key, listing: HashSet::new(), listed: false, memory: None }
     }
 
     /// Whether the first list is complete (it stays so across later relists).
@@ -70,6 +74,8 @@ impl<K> Relist<K> {
         match event {
             Event::Init => {
                 self.listing = HashSet::new();
+                // A list restarted before it completed still holds its own.
+                self.memory.get_or_insert_with(Listing::begin);
                 Change::RelistStarted
             }
             Event::InitApply(object) => {
@@ -80,6 +86,7 @@ impl<K> Relist<K> {
             }
             Event::InitDone => {
                 self.listed = true;
+                self.memory = None;
                 // Taken rather than cleared: the buffer's memory goes with the list.
                 Change::Listed(Listed(std::mem::take(&mut self.listing)))
             }
@@ -128,6 +135,29 @@ mod tests {
         assert!(first.contains("a") && !first.contains("b"));
         assert_eq!(first.vanished(&held), ["b"]);
         assert_eq!(first.into_keys(), HashSet::from(["a".to_string(), "c".to_string()]));
+    }
+
+    /// A stream holds one allocator setting from its list's start to its end, however often
+    /// the list restarts, and gives it back when it completes or the stream goes away. (The
+    /// count is global, so other tests' lists may be in it too: only this test's share is
+    /// compared, by the difference its own events make.)
+    #[test]
+    fn a_list_in_progress_holds_the_listing_memory_setting_once() {
+        let mut relist = relist();
+        assert!(relist.memory.is_none());
+        relist.apply(Event::Init);
+        assert!(relist.memory.is_some());
+        relist.apply(Event::InitApply("a"));
+        relist.apply(Event::Init);
+        assert!(relist.memory.is_some(), "a restarted list keeps the one it holds");
+        relist.apply(Event::InitDone);
+        assert!(relist.memory.is_none(), "a complete list gives it back");
+        relist.apply(Event::Apply("b"));
+        assert!(relist.memory.is_none(), "watch events hold none");
+        relist.apply(Event::Init);
+        let held = relist.memory.is_some();
+        drop(relist);
+        assert!(held, "a relist holds one again until the stream goes away");
     }
 
     #[test]
