@@ -35,7 +35,9 @@ const LISTING_MMAP_THRESHOLD: libc::c_int = 32 * 1024 * 1024;
 static LISTS: parking_lot::Mutex<usize> = parking_lot::Mutex::new(0);
 
 /// Held while one watch lists its objects (see the module): the first to begin raises the
-/// mapping threshold, the last to end puts it back and gives the free memory back.
+/// mapping threshold, the last to end puts it back and gives the free memory back. A watch
+/// that fails lets go until it lists again, so a list that keeps failing does not keep the
+/// threshold up.
 #[derive(Debug)]
 pub struct Listing(());
 

@@ -69,6 +69,13 @@ impl<K> Relist<K> {
         self.listed
     }
 
+    /// The watch failed: a list in progress does not go on until the watcher lists again (after
+    /// its backoff, or never while the failure lasts, say a resource the agent may not list),
+    /// so its allocator setting is given back now; the next `Init` takes it again.
+    pub fn interrupted(&mut self) {
+        self.memory = None;
+    }
+
     /// Records `event` and says what to do with it.
     pub fn apply(&mut self, event: Event<K>) -> Change<K> {
         match event {
@@ -155,9 +162,13 @@ mod tests {
         relist.apply(Event::Apply("b"));
         assert!(relist.memory.is_none(), "watch events hold none");
         relist.apply(Event::Init);
+        assert!(relist.memory.is_some(), "a relist holds one again");
+        relist.interrupted();
+        assert!(relist.memory.is_none(), "a failed watch gives it back while it backs off");
+        relist.apply(Event::Init);
         let held = relist.memory.is_some();
         drop(relist);
-        assert!(held, "a relist holds one again until the stream goes away");
+        assert!(held, "the list begun again holds one until the stream goes away");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub async fn watch_resource(
             match next {
                 Some((i, Ok(event))) => events.handle(i, event, Instant::now()),
                 Some((i, Err(error))) => {
-                    events.error();
+                    events.error(i);
                     tracing::warn!(resource = %resource.name, stream = i, %error, "watch error; retrying");
                 }
                 None => break,

@@ -75,8 +75,9 @@ impl ResourceEvents {
     }
 
     /// Counts a stream error (the watcher itself retries with backoff).
-    pub fn error(&self) {
+    pub fn error(&mut self, stream: usize) {
         self.count(WatchEventKind::Error);
+        self.streams[stream].relist.interrupted();
     }
 
     /// Applies one event of stream `stream`; `now` paces the error logs.

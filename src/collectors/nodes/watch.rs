@@ -57,8 +57,14 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
                 state.pod_event(event, &table);
                 recovered(&ctx, "pods", &mut pods_failing);
             }
-            Update::Node(Err(e)) => report(&ctx, "nodes", &e, &mut nodes_failing),
-            Update::Pod(Err(e)) => report(&ctx, "pods", &e, &mut pods_failing),
+            Update::Node(Err(e)) => {
+                state.node_watch_failed();
+                report(&ctx, "nodes", &e, &mut nodes_failing);
+            }
+            Update::Pod(Err(e)) => {
+                state.pod_watch_failed();
+                report(&ctx, "pods", &e, &mut pods_failing);
+            }
         }
         if state.is_listed() {
             table.mark_listed();
