@@ -40,12 +40,12 @@ struct Top<'c> {
 }
 
 /// Copies one value as `needed` says.
-struct Copy<'n, 'o> {
+struct CopySeed<'n, 'o> {
     needed: &'n Needed,
     out: &'o mut Vec<u8>,
 }
 
-impl<'de> DeserializeSeed<'de> for Copy<'_, '_> {
+impl<'de> DeserializeSeed<'de> for CopySeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -95,7 +95,7 @@ impl<'de> Visitor<'de> for CopyVisitor<'_, '_, '_> {
                     }
                     top.copied.metadata = Some(metadata);
                 }
-                _ => map.next_value_seed(Copy { needed: member, out: &mut *out })?,
+                _ => map.next_value_seed(CopySeed { needed: member, out: &mut *out })?,
             }
         }
         out.push(b'}');
@@ -111,7 +111,7 @@ impl<'de> Visitor<'de> for CopyVisitor<'_, '_, '_> {
             if !first {
                 out.push(b',');
             }
-            if seq.next_element_seed(Copy { needed, out: &mut *out })?.is_none() {
+            if seq.next_element_seed(CopySeed { needed, out: &mut *out })?.is_none() {
                 out.truncate(before);
                 break;
             }
