@@ -145,9 +145,9 @@ mod tests {
     }
 
     /// A stream holds one allocator setting from its list's start to its end, however often
-    /// the list restarts, and gives it back when it completes or the stream goes away. (The
-    /// count is global, so other tests' lists may be in it too: only this test's share is
-    /// compared, by the difference its own events make.)
+    /// the list restarts, and gives it back when it completes, when the watch fails, or when
+    /// the stream goes away. (Only the stream's own hold is checked: the count of lists in
+    /// progress is the process's, shared with other tests running at the same time.)
     #[test]
     fn a_list_in_progress_holds_the_listing_memory_setting_once() {
         let mut relist = relist();
