@@ -2,7 +2,7 @@
 //! with `serde_json` alone: path compilation, extraction, the agent's whole per-object path
 //! (decode only the members the resource reads, as the watch does, then extract), the path it
 //! replaced (decode into `DynamicObject`, turn it into one JSON value, extract), a whole list
-//! page as the watch handles it, and value conversion.
+//! page as the watch handles it and as the depth guard scans it, and value conversion.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use kube_state_otel::collectors::crds::{
     Needed, Path,
 };
 use kube_state_otel::config::{load_str, Env};
+use kube_state_otel::kubernetes::guard_text;
 use kube_state_otel::series::SeriesTable;
 use kube_state_otel_testkit::scale::{agent_config, cluster};
 use serde_json::Value;
@@ -99,6 +100,12 @@ fn per_page(c: &mut Criterion) {
                 table.replace_shared(key, extracted.points);
             }
         })
+    });
+    group.bench_function("depth_guard_blocks", |b| {
+        b.iter(|| assert!(guard_text(black_box(page.as_bytes()), true).is_none()))
+    });
+    group.bench_function("depth_guard_step_by_step", |b| {
+        b.iter(|| assert!(guard_text(black_box(page.as_bytes()), false).is_none()))
     });
     group.finish();
 }

@@ -14,11 +14,12 @@
 //!   kept in the arenas, 330 bytes per object at 20,000 custom resources (docs/performance.md).
 //!   Setting the thresholds turns that adjustment off.
 //! - Lists: while a watch lists its objects, blocks up to 32 MiB come from the heap instead
-//!   ([`Listing`]). A list page (500 objects, 1–2 MB) is read into buffers by hyper, collected
-//!   and copied twice by kube, each copy a fresh mapping at 128 KiB: their page faults were
-//!   about a tenth of the initial sync. From the heap, the next page reuses the freed blocks.
-//!   When the last list in progress completes, the threshold goes back and the free memory is
-//!   given back ([`release_free_memory`]).
+//!   ([`Listing`]). A list page (500 objects, 1–2 MB) is read by hyper into buffers above
+//!   128 KiB, and into the page buffer of `kubernetes::list_watch`; as fresh mappings their page
+//!   faults were about a tenth of the initial sync. From the heap, the next page reuses the
+//!   freed blocks. When the last list in progress completes, the threshold goes back and the
+//!   free memory is given back ([`release_free_memory`]): the one place a list's memory is
+//!   returned.
 //!
 //! The `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` environment
 //! variables still win.

@@ -19,15 +19,7 @@ fn widgets() -> ResourceSpec {
 }
 
 fn widget_api(server: &FakeApiServer) -> Api<DynamicObject> {
-    let spec = widgets();
-    let resource = ApiResource {
-        group: spec.group.clone(),
-        version: spec.version.clone(),
-        api_version: spec.api_version(),
-        kind: spec.kind.clone(),
-        plural: spec.plural.clone(),
-    };
-    Api::namespaced_with(server.client(), "default", &resource)
+    Api::namespaced_with(server.client(), "default", &widgets().api_resource())
 }
 
 fn widget(name: &str, labels: serde_json::Value, size: i64) -> serde_json::Value {

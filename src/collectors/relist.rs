@@ -7,7 +7,7 @@
 //! at once (a changed object's points need not wait for the rest of the list); what vanished is
 //! decided at `InitDone` against the keys the caller holds.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use kube::runtime::watcher::Event;
 
@@ -26,7 +26,8 @@ pub enum Change<K> {
     Listed(Listed),
 }
 
-/// The keys one complete (re)list returned.
+/// The keys one complete (re)list returned (hashed with foldhash, as the series tables' keys:
+/// SipHash over every listed key was over 1 % of the initial sync).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Listed(HashSet<String>);
 
@@ -141,7 +142,7 @@ mod tests {
         );
         assert!(first.contains("a") && !first.contains("b"));
         assert_eq!(first.vanished(&held), ["b"]);
-        assert_eq!(first.into_keys(), HashSet::from(["a".to_string(), "c".to_string()]));
+        assert_eq!(first.into_keys(), HashSet::from_iter(["a".to_string(), "c".to_string()]));
     }
 
     /// A stream holds one allocator setting from its list's start to its end, however often
@@ -178,7 +179,7 @@ mod tests {
         relist.apply(Event::InitApply("a"));
         // A restarted list starts over: "a" listed before the restart is not listed now.
         let restarted = listed(&mut relist, vec![Event::Init, Event::InitApply("b"), Event::InitDone]);
-        assert_eq!(restarted.into_keys(), HashSet::from(["b".to_string()]));
+        assert_eq!(restarted.into_keys(), HashSet::from_iter(["b".to_string()]));
         let empty = listed(&mut relist, vec![Event::Init, Event::InitDone]);
         assert!(empty.into_keys().is_empty(), "keys of one list do not carry into the next");
     }

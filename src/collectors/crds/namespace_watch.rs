@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::namespace_gate::{labels_of, NamespaceLabels};
 use crate::collectors::shared::watch_backoff::backed_off;
+use crate::kubernetes::list_watch;
 
 /// Watches namespaces until `cancel` fires, publishing their labels to `labels`.
 pub async fn watch_namespaces(
@@ -25,7 +26,7 @@ pub async fn watch_namespaces(
     cancel: CancellationToken,
 ) {
     let api: Api<Namespace> = Api::all(client);
-    let mut events = backed_off(watcher(api, watcher::Config::default()));
+    let mut events = backed_off(list_watch(api, watcher::Config::default()));
     let mut listing: BTreeMap<String, Value> = BTreeMap::new();
     let mut current: BTreeMap<String, Value> = BTreeMap::new();
     loop {

@@ -22,6 +22,7 @@ use super::watched::{Keeping, Pruning, WatchedObject};
 use crate::backoff::Attempts;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
+use crate::kubernetes::list_watch;
 use crate::series::SeriesTable;
 
 /// Objects per list page, so a relist of a big resource does not arrive in one piece.
@@ -157,7 +158,7 @@ fn watch_config(resource: &CompiledResource) -> watcher::Config {
 /// only what `keep` says.
 fn merged(apis: &[Api<WatchedObject>], config: &watcher::Config, keep: &Keeping) -> Events {
     let streams = apis.iter().enumerate().map(|(i, api)| {
-        backed_off(watcher(api.clone(), config.clone())).map(move |event| (i, event)).boxed()
+        backed_off(list_watch(api.clone(), config.clone())).map(move |event| (i, event)).boxed()
     });
     Pruning::new(stream::select_all(streams), keep.clone()).boxed()
 }

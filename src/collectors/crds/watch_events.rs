@@ -3,7 +3,7 @@
 //! Only the extracted points are kept. With several watch streams (one per namespace) each
 //! stream remembers the keys it owns, so a relist of one namespace forgets only its objects.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -96,9 +96,10 @@ impl ResourceEvents {
             }
             Change::Listed(listed) => {
                 self.forget_unlisted(stream, listed);
+                // The freed pages of the list go back to the system when the last list in
+                // progress ends (`malloc::Listing`, held by `relist`).
                 if self.is_synced() {
                     self.table.mark_listed();
-                    crate::malloc::release_free_memory();
                 }
             }
         }

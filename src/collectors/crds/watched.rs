@@ -1,14 +1,14 @@
 //! The object type the crds watch decodes: only what the resource reads ([`Needed`]), parsed
 //! straight from the response text, never a full tree.
 //!
-//! kube's watcher decodes list pages and watch events with serde into its object type; a
-//! `DynamicObject` meant a full `serde_json::Value` of every object, a typed `ObjectMeta` and then
-//! a conversion back to one JSON value for extraction — about 1.6 times a plain parse, for
-//! objects of which a handful of paths are read. Here the parse skips (without building) every
+//! The watch (`kubernetes::list_watch`) decodes list pages and watch events with serde into its
+//! object type; a `DynamicObject` meant a full `serde_json::Value` of every object, a typed
+//! `ObjectMeta` and then a conversion back to one JSON value for extraction — about 1.6 times a
+//! plain parse, for objects of which a handful of paths are read. Here the parse skips (without building) every
 //! member no path enters, and copies the rest as JSON text ([`super::kept_json`]), which is read
 //! into a value when the object is applied.
 //!
-//! serde gives a `Deserialize` impl no argument, and kube decodes inside the poll of the watch
+//! serde gives a `Deserialize` impl no argument, and the watch decodes inside the poll of its
 //! stream, on the polling thread. So [`Pruning`] sets what to keep in a thread-local for the
 //! duration of each poll, and [`WatchedObject`]'s decoding reads it; outside such a poll (no
 //! setting) the whole object is kept.
@@ -64,7 +64,7 @@ pub struct WatchedObject {
 impl WatchedObject {
     /// `object` kept whole (tests).
     pub fn from_value(object: Value) -> Self {
-        let metadata = object.get("metadata").map(metadata_of).unwrap_or_default();
+        let metadata = object.get("metadata").cloned().map(metadata_of).unwrap_or_default();
         let kept = serde_json::to_vec(&object).expect("a JSON value serializes").into_boxed_slice();
         WatchedObject { metadata, kept }
     }
@@ -124,14 +124,18 @@ impl<'de> Deserialize<'de> for WatchedObject {
         // Room for what a pruned object usually keeps; grown when more is kept.
         let mut kept = Vec::with_capacity(512);
         let copied = copy_object(deserializer, needed, shard, &mut kept)?;
-        let metadata = copied.metadata.as_ref().map(metadata_of).unwrap_or_default();
+        let metadata = copied.metadata.map(metadata_of).unwrap_or_default();
         Ok(WatchedObject { metadata, kept: kept.into_boxed_slice() })
     }
 }
 
-/// What the watch reads of an object's `metadata` member.
-fn metadata_of(metadata: &Value) -> ObjectMeta {
-    let text = |name: &str| metadata.get(name).and_then(Value::as_str).map(str::to_owned);
+/// What the watch reads of an object's `metadata` member, its strings moved out, not copied.
+fn metadata_of(metadata: Value) -> ObjectMeta {
+    let Value::Object(mut members) = metadata else { return ObjectMeta::default() };
+    let mut text = |name: &str| match members.remove(name) {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    };
     ObjectMeta {
         name: text("name"),
         namespace: text("namespace"),
@@ -146,9 +150,9 @@ pub fn decode_watched(text: &str, keep: &Arc<Needed>) -> serde_json::Result<Watc
     keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))
 }
 
-/// Decodes a list page (`{"items": [...]}`) keeping only `keep`, as kube's watcher does with
-/// each page it lists: every object of the page is decoded before the first is applied
-/// (benches, tests).
+/// Decodes a list page (`{"items": [...]}`) keeping only `keep`, as the watch does with each
+/// page it lists: every object of the page is decoded before the first is applied (benches,
+/// tests).
 pub fn decode_watched_list(text: &str, keep: &Arc<Needed>) -> serde_json::Result<Vec<WatchedObject>> {
     #[derive(Deserialize)]
     struct Page {

@@ -6,7 +6,7 @@
 //! re-created under the same name replaces its rows. Per-node pod figures are kept as running
 //! integer totals updated by each pod's old and new facts, so a pod event costs O(1).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use kube::runtime::watcher::Event;
 use opentelemetry::KeyValue;

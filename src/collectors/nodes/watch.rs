@@ -1,7 +1,7 @@
 //! The watch loop: nodes and pods, one task, one state.
 
 use futures::{stream, StreamExt};
-use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::watcher::{self, Event};
 
 use kube::Api;
 
@@ -12,6 +12,7 @@ use super::watched_node::WatchedNode as Node;
 use super::watched_pod::WatchedPod as Pod;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
+use crate::kubernetes::list_watch;
 use crate::telemetry::WatchEventKind;
 
 const PAGE_SIZE: u32 = 500;
@@ -33,8 +34,9 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
     let table = ctx.registry.table_after_list(ctx.name.clone(), NodeMetric::specs());
     let mut state = NodesState::new(config).deferring_first_pod_list();
     let watch_config = watcher::Config::default().page_size(PAGE_SIZE);
-    let nodes = backed_off(watcher(Api::<Node>::all(client.clone()), watch_config.clone())).map(Update::Node);
-    let pods = backed_off(watcher(Api::<Pod>::all(client), watch_config)).map(Update::Pod);
+    let nodes =
+        backed_off(list_watch(Api::<Node>::all(client.clone()), watch_config.clone())).map(Update::Node);
+    let pods = backed_off(list_watch(Api::<Pod>::all(client), watch_config)).map(Update::Pod);
     let mut updates = std::pin::pin!(stream::select(nodes, pods));
     // Which watcher last failed, so a recovered one clears its detail once, not per event.
     let (mut nodes_failing, mut pods_failing) = (false, false);

@@ -60,6 +60,17 @@ impl ResourceSpec {
         }
     }
 
+    /// kube's description of the type, for an `Api` of dynamic objects.
+    pub fn api_resource(&self) -> kube::discovery::ApiResource {
+        kube::discovery::ApiResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            api_version: self.api_version(),
+            kind: self.kind.clone(),
+            plural: self.plural.clone(),
+        }
+    }
+
     /// Lower-cased kind, as discovery's `singularName`.
     pub fn singular(&self) -> String {
         self.kind.to_lowercase()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use kube::api::{Api, DynamicObject};
-use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -23,6 +23,7 @@ use crate::collectors::crds::watch_events::into_value;
 use crate::collectors::shared::watch_backoff::backed_off;
 use crate::collectors::CollectorContext;
 use crate::config_parts::ConfigIssues;
+use crate::kubernetes::list_watch;
 
 /// Changes arriving within this period are decided together.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -122,7 +123,7 @@ fn watches(
 
 fn merged(apis: &[Api<DynamicObject>]) -> Events {
     let streams = apis.iter().enumerate().map(|(i, api)| {
-        backed_off(watcher(api.clone(), watcher::Config::default())).map(move |event| (i, event)).boxed()
+        backed_off(list_watch(api.clone(), watcher::Config::default())).map(move |event| (i, event)).boxed()
     });
     stream::select_all(streams).boxed()
 }
