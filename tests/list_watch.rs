@@ -11,7 +11,7 @@ use kube::runtime::watcher::{self, Event};
 use kube::ResourceExt;
 use kube_state_otel::kubernetes::list_watch;
 use kube_state_otel_testkit::fake_apiserver::{
-    FakeApiServer, FakeApiServerOptions, Fault, RecordedRequest, ResourceSpec,
+    FakeApiServer, FakeApiServerOptions, Fault, FaultVerb, RecordedRequest, ResourceSpec,
 };
 use serde_json::json;
 
@@ -214,4 +214,24 @@ async fn a_forbidden_list_is_an_error_with_its_status_then_listed_again() {
         assert_eq!(lines(&mut events, 1).await, ["Init"], "each try starts the list over");
     }
     assert_eq!(lines(&mut events, 2).await, ["InitApply a size=1", "InitDone"]);
+}
+
+/// A watch refused with an HTTP 410 (not a 410 event in the stream) means the version is gone:
+/// the stream lists again rather than asking for the same watch forever.
+#[tokio::test]
+async fn a_watch_refused_with_410_lists_again() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(widgets());
+    server.apply(widget("a", 1)).unwrap();
+    let mut events = list_watch(widget_api(&server), watcher::Config::default()).boxed();
+    assert_eq!(lines(&mut events, 3).await, ["Init", "InitApply a size=1", "InitDone"]);
+    server.inject(Fault::status("/widgets", 410, 1).on(FaultVerb::Watch));
+    let refused = tokio::time::timeout(WAIT, events.next()).await.unwrap().unwrap();
+    match refused {
+        Err(watcher::Error::WatchStartFailed(kube::Error::Api(status))) => assert_eq!(status.code, 410),
+        other => panic!("expected a refused watch, got {other:?}"),
+    }
+    server.apply(widget("b", 2)).unwrap();
+    assert_eq!(lines(&mut events, 4).await, ["Init", "InitApply a size=1", "InitApply b size=2", "InitDone"]);
+    assert_eq!(lists(&server.requests()).len(), 2);
 }

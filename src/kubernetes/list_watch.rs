@@ -14,7 +14,8 @@
 //! the same errors, the same requests from the same [`watcher::Config`] (page size, selectors,
 //! list semantic, bookmarks, watch timeout), a watch resumed from the last resource version seen
 //! (bookmarks included) when it ends, a fresh list after `410 Gone`, and a watch silent for
-//! longer than its timeout taken for dead. The streaming-list strategy (`sendInitialEvents`) is
+//! longer than its timeout taken for dead. One difference: a watch refused with an HTTP 410
+//! (rather than a 410 error event) lists again here, where kube's watcher retries it forever. The streaming-list strategy (`sendInitialEvents`) is
 //! not offered: the collectors list.
 
 use std::fmt::Debug;
@@ -33,6 +34,10 @@ use serde::Deserialize;
 
 /// What a watch waits beyond its server-side timeout before it takes a silent watch for dead.
 const IDLE_MARGIN: Duration = Duration::from_secs(5);
+
+/// The most a page's `Content-Length` reserves before its body is read (a header is not
+/// trusted with the agent's memory; a longer body grows the buffer as it arrives).
+const MAX_RESERVED: usize = 64 << 20;
 
 /// The server-side watch timeout when the config sets none (the API server's default).
 const DEFAULT_WATCH_TIMEOUT: u32 = 290;
@@ -148,10 +153,14 @@ where
                     Ok(events) => (None, State::Watching { resource_version, events: events.boxed() }),
                     Err(error) => {
                         log_failure("watch start", &error);
-                        (
-                            Some(Err(watcher::Error::WatchStartFailed(error))),
-                            State::Listed { resource_version },
-                        )
+                        // A server may refuse a too old version with an HTTP 410 rather than an
+                        // error event; only a list catches up then (kube's watcher would retry
+                        // the same watch forever).
+                        let next = match &error {
+                            kube::Error::Api(status) if status.code == 410 => State::Empty,
+                            _ => State::Listed { resource_version },
+                        };
+                        (Some(Err(watcher::Error::WatchStartFailed(error))), next)
                     }
                 }
             }
@@ -188,7 +197,8 @@ where
         let status = response.status();
         page.clear();
         if let Some(length) = content_length(response.headers()) {
-            page.reserve(length);
+            // What the header says, up to a bound: the body still decides how much is read.
+            page.reserve(length.min(MAX_RESERVED));
         }
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {

@@ -8,6 +8,7 @@ mod decode;
 mod metrics;
 mod node;
 mod pod;
+mod pod_parts;
 mod render;
 mod resource;
 mod seam;

@@ -1,6 +1,6 @@
 //! A pod reduced on arrival to what the node figures need; the Pod itself is never kept.
 
-use super::watched_pod::{Container, Resources, WatchedPod};
+use super::pod_parts::{Container, PodSpec, PodStatus, Resources};
 use crate::collectors::shared::quantity::{to_milli, to_units};
 
 /// Pod phase; the index orders the per-phase arrays.
@@ -89,25 +89,25 @@ pub struct PodFacts {
     pub limits: Amounts,
 }
 
-/// The pod's uid and facts; `None` for a pod without uid.
-pub fn reduce_pod(pod: &WatchedPod) -> Option<(String, PodFacts)> {
-    let uid = pod.metadata.uid.clone()?;
-    let spec = pod.spec.as_ref();
-    let node = spec.and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()).map(Box::from);
-    let phase = Phase::parse(pod.status.as_ref().and_then(|s| s.phase.as_deref()));
-    let (requests, limits) = match spec {
-        Some(spec) => {
-            let containers = spec.containers.as_deref().unwrap_or_default();
-            let init = spec.init_containers.as_deref().unwrap_or_default();
-            let overhead = spec.overhead.as_ref();
-            (
-                effective(containers, init, requests_of).add(Amounts::of(overhead)),
-                with_limit_overhead(effective(containers, init, limits_of), overhead),
-            )
-        }
-        None => Default::default(),
-    };
-    Some((uid, PodFacts { node, phase, requests, limits }))
+impl PodFacts {
+    /// The facts of a pod whose decoded members are `spec` and `status`.
+    pub fn of(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> PodFacts {
+        let node = spec.and_then(|s| s.node_name.as_deref()).filter(|n| !n.is_empty()).map(Box::from);
+        let phase = Phase::parse(status.and_then(|s| s.phase.as_deref()));
+        let (requests, limits) = match spec {
+            Some(spec) => {
+                let containers = spec.containers.as_deref().unwrap_or_default();
+                let init = spec.init_containers.as_deref().unwrap_or_default();
+                let overhead = spec.overhead.as_ref();
+                (
+                    effective(containers, init, requests_of).add(Amounts::of(overhead)),
+                    with_limit_overhead(effective(containers, init, limits_of), overhead),
+                )
+            }
+            None => Default::default(),
+        };
+        PodFacts { node, phase, requests, limits }
+    }
 }
 
 fn requests_of(c: &Container) -> Option<&Resources> {

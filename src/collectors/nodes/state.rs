@@ -14,9 +14,9 @@ use opentelemetry::KeyValue;
 use super::config::NodesConfig;
 use super::metrics::*;
 use super::node::{node_attributes, node_points, Readiness};
-use super::pod::{reduce_pod, Amounts, Phase, PodFacts};
+use super::pod::{Amounts, Phase, PodFacts};
 use super::watched_node::WatchedNode as Node;
-use super::watched_pod::WatchedPod as Pod;
+use super::watched_pod::{reduce_pod, WatchedPod as Pod};
 use crate::collectors::relist::{Change, Relist};
 use crate::series::{Point, SeriesTable};
 

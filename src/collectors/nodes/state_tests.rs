@@ -1,14 +1,14 @@
 //! Table-driven tests of the pure steps: node points, pod reduction and the running totals.
 
 use super::watched_node::WatchedNode as Node;
-use super::watched_pod::WatchedPod as Pod;
+use super::watched_pod::{reduce_pod, WatchedPod as Pod};
 use kube::runtime::watcher::Event;
 use serde_json::{json, Value};
 
 use super::config::NodesConfig;
 use super::metrics::NodeMetric;
 use super::node::{node_points, Readiness};
-use super::pod::{reduce_pod, Amounts, Phase};
+use super::pod::{Amounts, Phase};
 use super::state::NodesState;
 use crate::series::{Point, SeriesTable};
 

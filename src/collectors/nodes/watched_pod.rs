@@ -1,73 +1,45 @@
-//! A Pod as the collector decodes it: only what `reduce_pod` and the watch read.
+//! A Pod as the collector receives it: reduced on arrival to its [`PodFacts`].
 //!
 //! A full k8s-openapi `Pod` builds every member of every pod (container images, ports, env,
 //! probes, volumes, status of each container, managed fields…) only to keep a node name, a phase
-//! and four sums. Here each member nothing reads is skipped by the parser without being built;
-//! what is read decodes as the typed `Pod` decodes it (see [`super::decode`]), so a wrong type
-//! there is still an error that drops the event, while an odd member nobody reads no longer is.
+//! and four sums. Here only the members [`super::pod_parts`] names are decoded, and they are
+//! reduced at once: a list page (500 pods) is decoded whole before its first pod is applied,
+//! and held reduced it is a few blocks per pod instead of every container's resource lists.
 //!
-//! Kept: `metadata.uid` (the pod's key) and `metadata.resourceVersion` (the watcher resumes from
-//! it); `spec.nodeName`, `spec.overhead`, the `cpu` and `memory` requests and limits of
-//! `spec.containers` and `spec.initContainers`, each init container's `restartPolicy`; and
-//! `status.phase`.
+//! Kept: `metadata.uid` (the pod's key) and `metadata.resourceVersion` (the watch resumes from
+//! it), and the facts reduced from `spec.nodeName`, `spec.overhead`, the `cpu` and `memory`
+//! requests and limits of `spec.containers` and `spec.initContainers`, each init container's
+//! `restartPolicy`, and `status.phase`.
 
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Deserializer};
 
-use super::decode::{map_only, object, objects, Parts};
+use super::decode::{map_only, Parts};
+use super::pod::PodFacts;
+use super::pod_parts::{PodSpec, PodStatus};
 use super::resource::resource_as;
 
 /// A listed or watched pod.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WatchedPod {
     /// Only `uid` and `resourceVersion` are set.
     pub metadata: ObjectMeta,
-    pub spec: Option<PodSpec>,
-    pub status: Option<PodStatus>,
+    pub facts: PodFacts,
 }
 
 resource_as!(WatchedPod, Pod);
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PodSpec {
-    pub node_name: Option<String>,
-    #[serde(default, deserialize_with = "objects")]
-    pub containers: Option<Vec<Container>>,
-    #[serde(default, deserialize_with = "objects")]
-    pub init_containers: Option<Vec<Container>>,
-    #[serde(default, deserialize_with = "object")]
-    pub overhead: Option<Resources>,
+impl WatchedPod {
+    /// The pod with `metadata` whose decoded members are `spec` and `status`.
+    pub fn from_parts(metadata: ObjectMeta, spec: Option<&PodSpec>, status: Option<&PodStatus>) -> Self {
+        WatchedPod { metadata, facts: PodFacts::of(spec, status) }
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Container {
-    #[serde(default, deserialize_with = "object")]
-    pub resources: Option<ResourceRequirements>,
-    pub restart_policy: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct ResourceRequirements {
-    #[serde(default, deserialize_with = "object")]
-    pub requests: Option<Resources>,
-    #[serde(default, deserialize_with = "object")]
-    pub limits: Option<Resources>,
-}
-
-/// The two resources a pod's figures sum, out of a resource list (other resources skipped).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Resources {
-    pub cpu: Option<Quantity>,
-    pub memory: Option<Quantity>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct PodStatus {
-    pub phase: Option<String>,
+/// The pod's uid and facts; `None` for a pod without uid.
+pub fn reduce_pod(pod: &WatchedPod) -> Option<(String, PodFacts)> {
+    Some((pod.metadata.uid.clone()?, pod.facts.clone()))
 }
 
 /// What is decoded of `metadata`.
@@ -86,7 +58,8 @@ impl From<PodMeta> for ObjectMeta {
 
 impl<'de> Deserialize<'de> for WatchedPod {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Parts::<PodMeta, _, _> { metadata, spec, status } = map_only(deserializer)?;
-        Ok(WatchedPod { metadata: metadata.map(ObjectMeta::from).unwrap_or_default(), spec, status })
+        let Parts::<PodMeta, PodSpec, PodStatus> { metadata, spec, status } = map_only(deserializer)?;
+        let metadata = metadata.map(ObjectMeta::from).unwrap_or_default();
+        Ok(WatchedPod::from_parts(metadata, spec.as_ref(), status.as_ref()))
     }
 }

@@ -17,9 +17,10 @@ use serde_json::{json, Value};
 
 use super::config::NodesConfig;
 use super::node::node_points;
-use super::pod::reduce_pod;
+use super::pod_parts::{Container, PodSpec, PodStatus, ResourceRequirements, Resources};
 use super::watched_node::{NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, WatchedNode};
-use super::watched_pod::{Container, PodSpec, PodStatus, ResourceRequirements, Resources, WatchedPod};
+use super::watched_pod::reduce_pod;
+use super::watched_pod::WatchedPod;
 
 fn resources(list: Option<BTreeMap<String, Quantity>>) -> Option<Resources> {
     list.map(|mut l| Resources { cpu: l.remove("cpu"), memory: l.remove("memory") })
@@ -36,20 +37,19 @@ fn container(c: typed::Container) -> Container {
 
 /// What the typed decode gives, in the own type.
 fn from_typed_pod(p: typed::Pod) -> WatchedPod {
-    WatchedPod {
-        metadata: ObjectMeta {
-            uid: p.metadata.uid,
-            resource_version: p.metadata.resource_version,
-            ..ObjectMeta::default()
-        },
-        spec: p.spec.map(|s| PodSpec {
-            node_name: s.node_name,
-            containers: Some(s.containers.into_iter().map(container).collect()),
-            init_containers: s.init_containers.map(|l| l.into_iter().map(container).collect()),
-            overhead: resources(s.overhead),
-        }),
-        status: p.status.map(|s| PodStatus { phase: s.phase }),
-    }
+    let metadata = ObjectMeta {
+        uid: p.metadata.uid,
+        resource_version: p.metadata.resource_version,
+        ..ObjectMeta::default()
+    };
+    let spec = p.spec.map(|s| PodSpec {
+        node_name: s.node_name,
+        containers: Some(s.containers.into_iter().map(container).collect()),
+        init_containers: s.init_containers.map(|l| l.into_iter().map(container).collect()),
+        overhead: resources(s.overhead),
+    });
+    let status = p.status.map(|s| PodStatus { phase: s.phase });
+    WatchedPod::from_parts(metadata, spec.as_ref(), status.as_ref())
 }
 
 /// What the typed decode gives, in the own type.
