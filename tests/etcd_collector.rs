@@ -214,7 +214,9 @@ async fn three_members_one_killed_and_restarted_one_frozen() {
         up_of(p, &leader_endpoint) == Some(0.0)
             && others.iter().all(|e| up_of(p, e) == Some(1.0))
             && p.value("etcd.cluster.has_leader", &trio) == Some(1.0)
-            && p.value("etcd.cluster.leader.changes", &trio) == Some(1.0)
+            // At least one: on a loaded machine the survivors may hold another election after
+            // the first (a leader in a later term, seen at a later poll, counts again).
+            && p.value("etcd.cluster.leader.changes", &trio) >= Some(1.0)
     };
     let points = running.wait_until("the killed leader down and a new leader", WAIT, after_kill).await;
     assert_eq!(points.find("etcd.member.up", &killed)[0].attrs["etcd.member.name"], leader_name);
