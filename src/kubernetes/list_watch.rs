@@ -15,8 +15,8 @@
 //! list semantic, bookmarks, watch timeout), a watch resumed from the last resource version seen
 //! (bookmarks included) when it ends, a fresh list after `410 Gone`, and a watch silent for
 //! longer than its timeout taken for dead. One difference: a watch refused with an HTTP 410
-//! (rather than a 410 error event) lists again here, where kube's watcher retries it forever. The streaming-list strategy (`sendInitialEvents`) is
-//! not offered: the collectors list.
+//! (rather than a 410 error event) lists again here, where kube's watcher retries it forever.
+//! The streaming-list strategy (`sendInitialEvents`) is not offered: the collectors list.
 
 use std::fmt::Debug;
 use std::time::Duration;

@@ -4,9 +4,9 @@
 //! The watch (`kubernetes::list_watch`) decodes list pages and watch events with serde into its
 //! object type; a `DynamicObject` meant a full `serde_json::Value` of every object, a typed
 //! `ObjectMeta` and then a conversion back to one JSON value for extraction — about 1.6 times a
-//! plain parse, for objects of which a handful of paths are read. Here the parse skips (without building) every
-//! member no path enters, and copies the rest as JSON text ([`super::kept_json`]), which is read
-//! into a value when the object is applied.
+//! plain parse, for objects of which a handful of paths are read. Here the parse skips (without
+//! building) every member no path enters, and copies the rest as JSON text
+//! ([`super::kept_json`]), which is read into a value when the object is applied.
 //!
 //! serde gives a `Deserialize` impl no argument, and the watch decodes inside the poll of its
 //! stream, on the polling thread. So [`Pruning`] sets what to keep in a thread-local for the
