@@ -243,11 +243,7 @@ where
                 } else {
                     State::Watching { resource_version, events }
                 };
-                if status.code == 403 {
-                    tracing::warn!(?status, "watch event error 403");
-                } else {
-                    tracing::debug!(?status, "watch event error");
-                }
+                log_status("watch event", &status);
                 (Some(Err(watcher::Error::WatchError(status))), next)
             }
             Some(Err(error)) => {
@@ -311,11 +307,20 @@ fn api_error(code: StatusCode, body: &[u8]) -> kube::Error {
     kube::Error::Api(Box::new(status))
 }
 
-/// Failures are logged where they are handled (the collectors warn with context); a 403 here too,
-/// as it needs RBAC fixed rather than a retry.
+/// Failures are logged where they are handled (the collectors warn with context); a forbidden
+/// one here too, as it needs RBAC fixed rather than a retry.
 fn log_failure(what: &str, error: &kube::Error) {
     match error {
-        kube::Error::Api(status) if status.is_forbidden() => tracing::warn!(%what, ?error, "forbidden"),
+        kube::Error::Api(status) => log_status(what, status),
         _ => tracing::debug!(%what, ?error, "failed"),
+    }
+}
+
+/// An API server's answer of failure, from a request or as a watch event.
+fn log_status(what: &str, status: &Status) {
+    if status.is_forbidden() {
+        tracing::warn!(%what, ?status, "forbidden");
+    } else {
+        tracing::debug!(%what, ?status, "failed");
     }
 }
