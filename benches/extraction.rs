@@ -2,7 +2,8 @@
 //! with `serde_json` alone: path compilation, extraction, the agent's whole per-object path
 //! (decode only the members the resource reads, as the watch does, then extract), the path it
 //! replaced (decode into `DynamicObject`, turn it into one JSON value, extract), a whole list
-//! page as the watch handles it and as the depth guard scans it, and value conversion.
+//! page as the watch handles it, as the watch finds its objects and as the depth guard scans it,
+//! and value conversion.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -10,11 +11,11 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kube::api::DynamicObject;
 use kube_state_otel::collectors::crds::{
-    compile_crds, decode_watched, decode_watched_list, extract, into_value, to_number, CompiledResource,
-    Needed, Path,
+    compile_crds, decode_watched, extract, into_value, to_number, CompiledResource, Needed, Path,
 };
 use kube_state_otel::config::{load_str, Env};
 use kube_state_otel::kubernetes::guard_text;
+use kube_state_otel::kubernetes::list_items::layout;
 use kube_state_otel::series::SeriesTable;
 use kube_state_otel_testkit::scale::{agent_config, cluster};
 use serde_json::Value;
@@ -55,7 +56,7 @@ fn per_object(c: &mut Criterion) {
         b.iter(|| decode_watched(black_box(text), &keep).expect("a Kubernetes object"))
     });
     group.bench_function("agent_path_decode_needed_extract", |b| {
-        b.iter(|| extract(&resource, &decode_watched(black_box(text), &keep).expect("an object").object()))
+        b.iter(|| extract(&resource, decode_watched(black_box(text), &keep).expect("an object").object()))
     });
     group.bench_function("before_decode_dynamic_object_convert_extract", |b| {
         b.iter(|| {
@@ -67,9 +68,9 @@ fn per_object(c: &mut Criterion) {
     group.finish();
 }
 
-/// A list page of 500 objects as kube's watcher handles it (the whole page decoded, then each
-/// object applied: read into a value, extracted, written to a series table), against the floor
-/// of parsing the same objects one by one.
+/// A list page of 500 objects as the watch handles it (the page scanned for its objects, then
+/// each decoded, extracted and written to a series table before the next is decoded), against
+/// the floor of parsing the same objects one by one.
 fn per_page(c: &mut Criterion) {
     // glibc as the agent sets it up: how the allocator copes with a page's blocks is the point.
     kube_state_otel::runtime::tune_malloc();
@@ -91,15 +92,19 @@ fn per_page(c: &mut Criterion) {
     });
     group.bench_function("agent_path_decode_page_apply_each", |b| {
         b.iter(|| {
-            let watched = decode_watched_list(black_box(&page), &keep).expect("a list page");
-            for (object, key) in watched.into_iter().zip(&keys) {
-                let value = object.object();
+            let page = black_box(page.as_bytes());
+            let items = layout(page).expect("a list page").items;
+            for (span, key) in items.into_iter().zip(&keys) {
+                let text = std::str::from_utf8(&page[span]).expect("JSON is text");
+                let object = decode_watched(text, &keep).expect("an object");
+                let extracted = extract(&resource, object.object());
                 drop(object);
-                let extracted = extract(&resource, &value);
-                drop(value);
                 table.replace_shared(key, extracted.points);
             }
         })
+    });
+    group.bench_function("list_items_layout", |b| {
+        b.iter(|| layout(black_box(page.as_bytes())).expect("a list page").items.len())
     });
     group.bench_function("depth_guard_blocks", |b| {
         b.iter(|| assert!(guard_text(black_box(page.as_bytes()), true).is_none()))

@@ -235,3 +235,23 @@ async fn a_watch_refused_with_410_lists_again() {
     assert_eq!(lines(&mut events, 4).await, ["Init", "InitApply a size=1", "InitApply b size=2", "InitDone"]);
     assert_eq!(lists(&server.requests()).len(), 2);
 }
+
+/// One listed object that does not decode (a label that is not text) is skipped; the others of
+/// its page and the next are listed, and the watch goes on (kube's watcher fails the whole list,
+/// at every try).
+#[tokio::test]
+async fn an_object_that_does_not_decode_is_skipped_and_the_rest_listed() {
+    let server = FakeApiServer::start().await;
+    server.register_resource(widgets());
+    server.apply(widget("a", 1)).unwrap();
+    let mut odd = widget("b", 2);
+    odd["metadata"]["labels"] = json!({"tier": ["not", "text"]});
+    server.apply(odd).unwrap();
+    server.apply(widget("c", 3)).unwrap();
+    let config = watcher::Config::default().page_size(2);
+    let mut events = list_watch(widget_api(&server), config).boxed();
+    assert_eq!(lines(&mut events, 4).await, ["Init", "InitApply a size=1", "InitApply c size=3", "InitDone"]);
+    server.apply(widget("d", 4)).unwrap();
+    assert_eq!(lines(&mut events, 1).await, ["Apply d size=4"]);
+    assert_eq!(lists(&server.requests()).len(), 2, "two pages, listed once");
+}

@@ -11,8 +11,6 @@ use foldhash::{HashSet, HashSetExt};
 
 use kube::runtime::watcher::Event;
 
-use crate::malloc::Listing;
-
 /// What the caller does with one watcher event.
 #[derive(Debug, PartialEq)]
 pub enum Change<K> {
@@ -55,14 +53,12 @@ pub struct Relist<K> {
     /// Keys listed since the last `Init`.
     listing: HashSet<String>,
     listed: bool,
-    /// Held from `Init` to `InitDone`: the allocator set up for a list ([`Listing`]).
-    memory: Option<Listing>,
 }
 
 impl<K> Relist<K> {
     /// Bookkeeping for objects held under `key`.
     pub fn new(key: fn(&K) -> Option<String>) -> Self {
-        Relist { key, listing: HashSet::new(), listed: false, memory: None }
+        Relist { key, listing: HashSet::new(), listed: false }
     }
 
     /// Whether the first list is complete (it stays so across later relists).
@@ -70,20 +66,11 @@ impl<K> Relist<K> {
         self.listed
     }
 
-    /// The watch failed: a list in progress does not go on until the watcher lists again (after
-    /// its backoff, or never while the failure lasts, say a resource the agent may not list),
-    /// so its allocator setting is given back now; the next `Init` takes it again.
-    pub fn interrupted(&mut self) {
-        self.memory = None;
-    }
-
     /// Records `event` and says what to do with it.
     pub fn apply(&mut self, event: Event<K>) -> Change<K> {
         match event {
             Event::Init => {
                 self.listing = HashSet::new();
-                // A list restarted before it completed still holds its own.
-                self.memory.get_or_insert_with(Listing::begin);
                 Change::RelistStarted
             }
             Event::InitApply(object) => {
@@ -94,7 +81,6 @@ impl<K> Relist<K> {
             }
             Event::InitDone => {
                 self.listed = true;
-                self.memory = None;
                 // Taken rather than cleared: the buffer's memory goes with the list.
                 Change::Listed(Listed(std::mem::take(&mut self.listing)))
             }
@@ -143,33 +129,6 @@ mod tests {
         assert!(first.contains("a") && !first.contains("b"));
         assert_eq!(first.vanished(&held), ["b"]);
         assert_eq!(first.into_keys(), HashSet::from_iter(["a".to_string(), "c".to_string()]));
-    }
-
-    /// A stream holds one allocator setting from its list's start to its end, however often
-    /// the list restarts, and gives it back when it completes, when the watch fails, or when
-    /// the stream goes away. (Only the stream's own hold is checked: the count of lists in
-    /// progress is the process's, shared with other tests running at the same time.)
-    #[test]
-    fn a_list_in_progress_holds_the_listing_memory_setting_once() {
-        let mut relist = relist();
-        assert!(relist.memory.is_none());
-        relist.apply(Event::Init);
-        assert!(relist.memory.is_some());
-        relist.apply(Event::InitApply("a"));
-        relist.apply(Event::Init);
-        assert!(relist.memory.is_some(), "a restarted list keeps the one it holds");
-        relist.apply(Event::InitDone);
-        assert!(relist.memory.is_none(), "a complete list gives it back");
-        relist.apply(Event::Apply("b"));
-        assert!(relist.memory.is_none(), "watch events hold none");
-        relist.apply(Event::Init);
-        assert!(relist.memory.is_some(), "a relist holds one again");
-        relist.interrupted();
-        assert!(relist.memory.is_none(), "a failed watch gives it back while it backs off");
-        relist.apply(Event::Init);
-        let held = relist.memory.is_some();
-        drop(relist);
-        assert!(held, "the list begun again holds one until the stream goes away");
     }
 
     #[test]

@@ -6,19 +6,29 @@
 //! a megabyte, copied three times into fresh allocations whose memory the kernel zeroes page by
 //! page. Profiled on the README's scale set, those copies and their page faults were 7 % of the
 //! agent's CPU until its first export. Here a page is read into a buffer that is reused from
-//! page to page of a list (so it is faulted in once), parsed from there (no `String`; invalid
-//! UTF-8 in a member nothing reads no longer fails the page), and let go when the list is done.
+//! page to page of a list (so it is faulted in once) and let go when the list is done. Its
+//! objects are not decoded together: the page is scanned for where each is
+//! ([`super::list_items`]), and each is decoded from its bytes when it is handed out, so one
+//! object's values are alive at a time, not a page's (no `String` either: invalid UTF-8 in a
+//! member nothing reads does not fail the page). An object that does not decode is skipped with
+//! a warning, and the rest of the list goes on.
 //!
 //! Everything else follows kube's `watcher::watcher` (kube-runtime 5) step by step: the same
 //! events (`Init`, `InitApply` for each listed object, `InitDone`, then `Apply` and `Delete`),
 //! the same errors, the same requests from the same [`watcher::Config`] (page size, selectors,
 //! list semantic, bookmarks, watch timeout), a watch resumed from the last resource version seen
 //! (bookmarks included) when it ends, a fresh list after `410 Gone`, and a watch silent for
-//! longer than its timeout taken for dead. One difference: a watch refused with an HTTP 410
-//! (rather than a 410 error event) lists again here, where kube's watcher retries it forever.
+//! longer than its timeout taken for dead. Two differences: a watch refused with an HTTP 410
+//! (rather than a 410 error event) lists again here, where kube's watcher retries it forever;
+//! and a listed object that does not decode is skipped, where kube's fails the whole list.
 //! The streaming-list strategy (`sendInitialEvents`) is not offered: the collectors list.
+//!
+//! While it lists, the stream holds the allocator's list setting ([`Listing`]): from `Init`
+//! until the list is done, fails, or the stream is dropped; the last list in progress to end
+//! gives the freed memory back.
 
 use std::fmt::Debug;
+use std::ops::Range;
 use std::time::Duration;
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
@@ -30,7 +40,11 @@ use kube::core::{Request, Status};
 use kube::runtime::watcher::{self, Event, ListSemantic};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
+
+use super::list_items::{self, NotJson};
+use crate::malloc::Listing;
 
 /// What a watch waits beyond its server-side timeout before it takes a silent watch for dead.
 const IDLE_MARGIN: Duration = Duration::from_secs(5);
@@ -74,14 +88,18 @@ struct Lister<K> {
 enum State<K> {
     /// The next step lists from the start.
     Empty,
-    /// Listing: the current page's objects not yet yielded, and how to go on.
+    /// Listing: where the current page's objects not yet yielded are, and how to go on.
     Listing {
         continue_token: Option<String>,
         /// The list's resource version, once a page has told it.
         resource_version: Option<String>,
-        objects: std::vec::IntoIter<K>,
+        /// The spans in `page` of the objects not yet decoded.
+        items: std::vec::IntoIter<Range<usize>>,
         /// The buffer pages are read into, kept from page to page.
         page: Vec<u8>,
+        /// The allocator set up for a list, from `Init` until the state leaves listing (the
+        /// list done, failed, or the stream dropped) ([`Listing`]).
+        memory: Listing,
     },
     /// Listed (or a watch ended): the next step watches from `resource_version`.
     Listed {
@@ -93,13 +111,14 @@ enum State<K> {
     },
 }
 
-/// A list page: the objects and where the list goes on.
+/// A list page without its objects (`list_items::Layout::envelope`): where the list goes on.
 #[derive(Deserialize)]
-struct Page<K> {
+struct Envelope {
     #[serde(default)]
     metadata: ListMeta,
-    #[serde(default = "Option::default")]
-    items: Option<Vec<K>>,
+    /// Empty once the objects are taken out; anything here means the scan missed them.
+    #[serde(default)]
+    items: Option<Vec<IgnoredAny>>,
 }
 
 type Step<K> = (Option<watcher::Result<Event<K>>>, State<K>);
@@ -131,21 +150,24 @@ where
                 let listing = State::Listing {
                     continue_token: None,
                     resource_version: None,
-                    objects: Vec::new().into_iter(),
+                    items: Vec::new().into_iter(),
                     page: Vec::new(),
+                    memory: Listing::begin(),
                 };
                 (Some(Ok(Event::Init)), listing)
             }
-            State::Listing { continue_token, resource_version, mut objects, page } => {
-                if let Some(object) = objects.next() {
-                    let listing = State::Listing { continue_token, resource_version, objects, page };
+            State::Listing { continue_token, resource_version, mut items, page, memory } => {
+                if let Some(object) = self.next_object(&mut items, &page) {
+                    let listing = State::Listing { continue_token, resource_version, items, page, memory };
                     return (Some(Ok(Event::InitApply(object))), listing);
                 }
                 match (continue_token, resource_version) {
+                    // `memory` goes with the listing state: every listed object has been
+                    // applied by the time `InitDone` is asked for.
                     (None, Some(resource_version)) => {
                         (Some(Ok(Event::InitDone)), State::Listed { resource_version })
                     }
-                    (continue_token, _) => self.list(continue_token, page).await,
+                    (continue_token, _) => self.list(continue_token, page, memory).await,
                 }
             }
             State::Listed { resource_version } => {
@@ -169,7 +191,7 @@ where
     }
 
     /// Lists the page after `continue_token` (the first without one).
-    async fn list(&self, continue_token: Option<String>, mut page: Vec<u8>) -> Step<K> {
+    async fn list(&self, continue_token: Option<String>, mut page: Vec<u8>, memory: Listing) -> Step<K> {
         match self.list_page(continue_token, &mut page).await {
             Ok(listed) => {
                 let resource_version = listed.metadata.resource_version.filter(|v| !v.is_empty());
@@ -177,17 +199,40 @@ where
                 if resource_version.is_none() && continue_token.is_none() {
                     return (Some(Err(watcher::Error::NoResourceVersion)), State::Empty);
                 }
-                let objects = listed.items.unwrap_or_default().into_iter();
-                (None, State::Listing { continue_token, resource_version, objects, page })
+                let items = listed.items.into_iter();
+                (None, State::Listing { continue_token, resource_version, items, page, memory })
             }
             Err(error) => {
+                // A failed list lets go of the allocator setting while the caller backs off
+                // (or for good, while the failure lasts); `Init` takes it again.
                 log_failure("list", &error);
                 (Some(Err(watcher::Error::InitialListFailed(error))), State::Empty)
             }
         }
     }
 
-    async fn list_page(&self, continue_token: Option<String>, page: &mut Vec<u8>) -> kube::Result<Page<K>> {
+    /// The next object of the page that decodes. One that does not (a value of a type its
+    /// fields cannot hold) is skipped with a warning: the others are still listed, where a
+    /// whole-page decode would fail the list again at every try.
+    fn next_object(&self, items: &mut std::vec::IntoIter<Range<usize>>, page: &[u8]) -> Option<K> {
+        for span in items.by_ref() {
+            match serde_json::from_slice(&page[span]) {
+                Ok(object) => return Some(object),
+                Err(error) => tracing::warn!(
+                    url = %self.api.resource_url(),
+                    %error,
+                    "a listed object does not decode; skipped (the rest of the list goes on)"
+                ),
+            }
+        }
+        None
+    }
+
+    async fn list_page(
+        &self,
+        continue_token: Option<String>,
+        page: &mut Vec<u8>,
+    ) -> kube::Result<ListedPage> {
         let mut params = list_params(&self.config);
         params.continue_token = continue_token;
         let mut request =
@@ -209,7 +254,7 @@ where
         if status.is_client_error() || status.is_server_error() {
             return Err(api_error(status, page));
         }
-        serde_json::from_slice(page).map_err(kube::Error::SerdeError)
+        read_page(page).map_err(kube::Error::SerdeError)
     }
 
     /// The next event of a running watch.
@@ -290,6 +335,29 @@ fn watch_params(config: &watcher::Config) -> WatchParams {
         bookmarks: config.bookmarks,
         ..WatchParams::default()
     }
+}
+
+/// A page read: where its objects are, and where the list goes on.
+struct ListedPage {
+    metadata: ListMeta,
+    items: Vec<Range<usize>>,
+}
+
+/// The objects' spans and the metadata of a page (see `list_items`).
+fn read_page(page: &[u8]) -> serde_json::Result<ListedPage> {
+    let layout = match list_items::layout(page) {
+        Ok(layout) => layout,
+        // Not JSON: serde says where and why.
+        Err(NotJson) => {
+            serde_json::from_slice::<IgnoredAny>(page)?;
+            return Err(serde::de::Error::custom("a list page whose brackets do not balance"));
+        }
+    };
+    let envelope: Envelope = serde_json::from_slice(&layout.envelope(page))?;
+    if envelope.items.is_some_and(|items| !items.is_empty()) {
+        return Err(serde::de::Error::custom("a list page whose items were not found"));
+    }
+    Ok(ListedPage { metadata: envelope.metadata, items: layout.items })
 }
 
 fn content_length(headers: &http::HeaderMap) -> Option<usize> {

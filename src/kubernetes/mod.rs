@@ -4,6 +4,7 @@
 mod client;
 mod depth;
 mod depth_blocks;
+pub mod list_items;
 pub mod list_watch;
 mod rate_limit;
 

@@ -32,9 +32,9 @@ mod fields_tests;
 mod filter;
 mod guards;
 mod identity;
-mod kept_json;
+mod keep;
 #[cfg(test)]
-mod kept_json_tests;
+mod keep_tests;
 mod ksm;
 mod names;
 mod namespace_gate;
@@ -77,4 +77,4 @@ pub(crate) use seam::plan;
 pub use sources::crds_yaml as metric_source_crds_yaml;
 pub use value::to_number;
 pub use watch_events::into_value;
-pub use watched::{decode_watched, decode_watched_list, WatchedObject};
+pub use watched::{decode_watched, WatchedObject};

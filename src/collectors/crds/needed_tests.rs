@@ -55,7 +55,7 @@ fn every_example_extracts_the_same_from_the_decoded_parts() {
                 let text = serde_json::to_string(object).unwrap();
                 let decoded = decode_watched(&text, &keep).unwrap();
                 assert_eq!(
-                    extract(resource, &decoded.object()),
+                    extract(resource, decoded.object()),
                     extract(resource, object),
                     "{}: resource {}, object {}",
                     dir.display(),
@@ -64,7 +64,7 @@ fn every_example_extracts_the_same_from_the_decoded_parts() {
                 );
                 assert_eq!(decoded.metadata.uid.as_deref(), object["metadata"]["uid"].as_str());
                 compared += 1;
-                smaller += usize::from(serde_json::to_string(&decoded.object()).unwrap().len() < text.len());
+                smaller += usize::from(serde_json::to_string(decoded.object()).unwrap().len() < text.len());
             }
         }
     }
@@ -92,7 +92,7 @@ fn skipped_members_are_not_kept_and_lists_keep_every_element() {
         "metadata": {"name": "a", "namespace": "n", "uid": "u", "resourceVersion": "7", "labels": {"app": "x"}},
         "status": {"conditions": [{"type": "Ready", "status": "True"}],
                    "replicas": [{"name": "side", "ready": 1}, {"name": "main", "ready": 3}]}});
-    assert_eq!(decoded.object(), want);
+    assert_eq!(*decoded.object(), want);
     assert_eq!(decoded.metadata.resource_version.as_deref(), Some("7"));
-    assert_eq!(extract(&resource, &decoded.object()).points.len(), 2);
+    assert_eq!(extract(&resource, decoded.object()).points.len(), 2);
 }

@@ -67,7 +67,7 @@ pub async fn watch_resource(
             match next {
                 Some((i, Ok(event))) => events.handle(i, event, Instant::now()),
                 Some((i, Err(error))) => {
-                    events.error(i);
+                    events.error();
                     tracing::warn!(resource = %resource.name, stream = i, %error, "watch error; retrying");
                 }
                 None => break,

@@ -75,9 +75,8 @@ impl ResourceEvents {
     }
 
     /// Counts a stream error (the watcher itself retries with backoff).
-    pub fn error(&mut self, stream: usize) {
+    pub fn error(&mut self) {
         self.count(WatchEventKind::Error);
-        self.streams[stream].relist.interrupted();
     }
 
     /// Applies one event of stream `stream`; `now` paces the error logs.
@@ -97,7 +96,7 @@ impl ResourceEvents {
             Change::Listed(listed) => {
                 self.forget_unlisted(stream, listed);
                 // The freed pages of the list go back to the system when the last list in
-                // progress ends (`malloc::Listing`, held by `relist`).
+                // progress ends (`malloc::Listing`, held by `kubernetes::list_watch`).
                 if self.is_synced() {
                     self.table.mark_listed();
                 }
@@ -127,10 +126,8 @@ impl ResourceEvents {
             self.admission.forget(&key);
             return;
         }
-        let value = object.object();
+        let mut extracted = extract(&self.resource, object.object());
         drop(object);
-        let mut extracted = extract(&self.resource, &value);
-        drop(value);
         tag_points(&mut extracted.points, &self.resource.discovery.type_attributes);
         for error in &extracted.errors {
             self.report(error, &key, now);

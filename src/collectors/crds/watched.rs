@@ -2,11 +2,12 @@
 //! straight from the response text, never a full tree.
 //!
 //! The watch (`kubernetes::list_watch`) decodes list pages and watch events with serde into its
-//! object type; a `DynamicObject` meant a full `serde_json::Value` of every object, a typed
-//! `ObjectMeta` and then a conversion back to one JSON value for extraction — about 1.6 times a
-//! plain parse, for objects of which a handful of paths are read. Here the parse skips (without
-//! building) every member no path enters, and copies the rest as JSON text
-//! ([`super::kept_json`]), which is read into a value when the object is applied.
+//! object type, one object at a time (a list page is scanned for where its objects are, and
+//! each is decoded when it is handed out). A `DynamicObject` meant a full `serde_json::Value` of
+//! every object, a typed `ObjectMeta` and then a conversion back to one JSON value for
+//! extraction — about 1.6 times a plain parse, for objects of which a handful of paths are read.
+//! Here the parse skips (without building) every member no path enters, and builds the rest
+//! into the value extraction reads ([`super::keep`]).
 //!
 //! serde gives a `Deserialize` impl no argument, and the watch decodes inside the poll of its
 //! stream, on the polling thread. So [`Pruning`] sets what to keep in a thread-local for the
@@ -27,7 +28,7 @@ use serde::de::Deserializer;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::kept_json::copy_object;
+use super::keep::keep_object;
 use super::needed::Needed;
 use crate::collectors::shared::shard::Shard;
 
@@ -47,37 +48,22 @@ pub struct Keeping {
 
 /// One listed or watched custom resource: the members its resource reads, and the metadata the
 /// watch needs (name, namespace, UID, resource version).
-///
-/// The members are held as compact JSON text, one block per object, and built into a value
-/// only when the object is applied ([`WatchedObject::object`]). kube decodes a whole list page
-/// (500 objects) before the first of them is applied: held as values, a page was some 40,000
-/// small blocks alive at once, and glibc's allocator spent about as much again as the decode
-/// itself on them. Built one at a time, each object's blocks are freed before the next is
-/// built, and come back from the allocator's per-thread cache.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchedObject {
     pub metadata: ObjectMeta,
-    /// The object with only the needed members, as JSON.
-    kept: Box<[u8]>,
+    /// The object with only the needed members.
+    object: Value,
 }
 
 impl WatchedObject {
     /// `object` kept whole (tests).
     pub fn from_value(object: Value) -> Self {
-        let metadata = object.get("metadata").cloned().map(metadata_of).unwrap_or_default();
-        let kept = serde_json::to_vec(&object).expect("a JSON value serializes").into_boxed_slice();
-        WatchedObject { metadata, kept }
+        WatchedObject { metadata: metadata_of(&object), object }
     }
 
     /// The object with only the needed members.
-    pub fn object(&self) -> Value {
-        // The text was written by the copy from text the parser read; reading it back cannot
-        // fail short of a bug, and then the object is seen as empty rather than taking the
-        // watch down.
-        serde_json::from_slice(&self.kept).unwrap_or_else(|error| {
-            tracing::error!(%error, "a held object did not read back; treated as empty");
-            Value::Null
-        })
+    pub fn object(&self) -> &Value {
+        &self.object
     }
 }
 
@@ -121,21 +107,14 @@ impl<'de> Deserialize<'de> for WatchedObject {
             Some(Keeping { needed, shard }) => (&**needed, *shard),
             None => (&Needed::All, None),
         };
-        // Room for what a pruned object usually keeps; grown when more is kept.
-        let mut kept = Vec::with_capacity(512);
-        let copied = copy_object(deserializer, needed, shard, &mut kept)?;
-        let metadata = copied.metadata.map(metadata_of).unwrap_or_default();
-        Ok(WatchedObject { metadata, kept: kept.into_boxed_slice() })
+        let object = keep_object(deserializer, needed, shard)?;
+        Ok(WatchedObject { metadata: metadata_of(&object), object })
     }
 }
 
-/// What the watch reads of an object's `metadata` member, its strings moved out, not copied.
-fn metadata_of(metadata: Value) -> ObjectMeta {
-    let Value::Object(mut members) = metadata else { return ObjectMeta::default() };
-    let mut text = |name: &str| match members.remove(name) {
-        Some(Value::String(text)) => Some(text),
-        _ => None,
-    };
+/// What the watch reads of an object's `metadata` member (always kept: [`Needed::of_resource`]).
+fn metadata_of(object: &Value) -> ObjectMeta {
+    let text = |name: &str| object.get("metadata")?.get(name)?.as_str().map(str::to_owned);
     ObjectMeta {
         name: text("name"),
         namespace: text("namespace"),
@@ -148,18 +127,6 @@ fn metadata_of(metadata: Value) -> ObjectMeta {
 /// Decodes one object from `text` keeping only `keep`, as the watch does (benches, tests).
 pub fn decode_watched(text: &str, keep: &Arc<Needed>) -> serde_json::Result<WatchedObject> {
     keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))
-}
-
-/// Decodes a list page (`{"items": [...]}`) keeping only `keep`, as the watch does with each
-/// page it lists: every object of the page is decoded before the first is applied (benches,
-/// tests).
-pub fn decode_watched_list(text: &str, keep: &Arc<Needed>) -> serde_json::Result<Vec<WatchedObject>> {
-    #[derive(Deserialize)]
-    struct Page {
-        items: Vec<WatchedObject>,
-    }
-    let page: Page = keeping(&Keeping { needed: keep.clone(), shard: None }, || serde_json::from_str(text))?;
-    Ok(page.items)
 }
 
 /// A stream whose polls decode [`WatchedObject`]s keeping only `keep`.
@@ -215,30 +182,11 @@ mod tests {
         let decoding = stream::iter([text, text]).map(serde_json::from_str::<WatchedObject>);
         let mut pruned = Pruning::new(decoding, Keeping { needed: Arc::new(keep), shard: None });
         let first = pruned.next().await.unwrap().unwrap();
-        assert_eq!(first.object(), json!({"status": {"phase": "Up"}}));
+        assert_eq!(*first.object(), json!({"status": {"phase": "Up"}}));
         assert_eq!(first.metadata.uid, None, "metadata is not needed by this `keep`");
         let outside: WatchedObject = serde_json::from_str(text).unwrap();
         assert_eq!(outside.object()["spec"]["x"], 1, "outside a poll the object is whole");
         assert_eq!(outside.metadata.uid.as_deref(), Some("u"));
-    }
-
-    /// A page decodes to the objects decoding each alone gives, in order.
-    #[test]
-    fn a_list_page_decodes_like_its_objects_one_by_one() {
-        let mut keep = Needed::nothing();
-        for path in ["status.phase", "metadata.uid"] {
-            keep.add_path(&super::super::path::Path::compile(path).unwrap());
-        }
-        let keep = Arc::new(keep);
-        let objects: Vec<String> = (0..3)
-            .map(|i| format!(r#"{{"metadata": {{"name": "n{i}", "uid": "u{i}"}}, "status": {{"phase": "P{i}", "x": [1]}}}}"#))
-            .collect();
-        let page = format!(r#"{{"kind": "List", "items": [{}], "metadata": {{}}}}"#, objects.join(","));
-        let listed = decode_watched_list(&page, &keep).unwrap();
-        let alone: Vec<_> = objects.iter().map(|o| decode_watched(o, &keep).unwrap()).collect();
-        assert_eq!(listed, alone);
-        assert_eq!(listed[2].object(), json!({"metadata": {"uid": "u2"}, "status": {"phase": "P2"}}));
-        assert_eq!(listed[2].metadata.uid.as_deref(), Some("u2"), "the watch's metadata is read");
     }
 
     /// A sharded watch decodes another shard's object only as far as its metadata, with the

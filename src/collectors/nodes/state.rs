@@ -217,16 +217,6 @@ impl NodesState {
         }
     }
 
-    /// The node watcher failed (it retries after a backoff).
-    pub fn node_watch_failed(&mut self) {
-        self.node_relist.interrupted();
-    }
-
-    /// The pod watcher failed (it retries after a backoff).
-    pub fn pod_watch_failed(&mut self) {
-        self.pod_relist.interrupted();
-    }
-
     /// Whether both watchers have completed their first list.
     pub fn is_listed(&self) -> bool {
         self.node_relist.is_listed() && self.pod_relist.is_listed()

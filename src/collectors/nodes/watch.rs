@@ -60,11 +60,9 @@ pub async fn run(config: NodesConfig, ctx: CollectorContext) {
                 recovered(&ctx, "pods", &mut pods_failing);
             }
             Update::Node(Err(e)) => {
-                state.node_watch_failed();
                 report(&ctx, "nodes", &e, &mut nodes_failing);
             }
             Update::Pod(Err(e)) => {
-                state.pod_watch_failed();
                 report(&ctx, "pods", &e, &mut pods_failing);
             }
         }

@@ -1,15 +1,16 @@
-//! The copy of the kept members reads back as exactly what pruning the parsed value gives: for
-//! any JSON, any set of paths, and the text escapes and numbers JSON allows.
+//! The kept members decode to exactly what pruning the parsed value gives: for any JSON, any set
+//! of paths, any shard, and the text escapes and numbers JSON allows.
 
 use kube_state_otel_testkit::arbitrary::{cases, json_value, key};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::kept_json::copy_object;
+use super::keep::keep_object;
 use super::needed::Needed;
 use super::path::Path;
+use crate::collectors::shared::shard::Shard;
 
-/// What `needed` keeps of `value`, from the parsed value: the reference the copy must match.
+/// What `needed` keeps of `value`, from the parsed value: the reference the decode must match.
 fn pruned(value: &Value, needed: &Needed) -> Value {
     match (value, needed) {
         (_, Needed::All) => value.clone(),
@@ -26,14 +27,12 @@ fn pruned(value: &Value, needed: &Needed) -> Value {
     }
 }
 
-/// The copy of `text` keeping `needed`, read back, and the metadata it found.
+/// `text` decoded keeping `needed`, and its metadata.
 fn copied(text: &str, needed: &Needed) -> (Value, Option<Value>) {
-    let mut out = Vec::new();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let found = copy_object(&mut deserializer, needed, None, &mut out).expect("valid JSON copies");
-    let back =
-        serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)));
-    (back, found.metadata)
+    let kept = keep_object(&mut deserializer, needed, None).expect("valid JSON decodes");
+    let metadata = kept.get("metadata").cloned();
+    (kept, metadata)
 }
 
 fn needed(paths: &[String]) -> Needed {
@@ -60,7 +59,7 @@ proptest! {
     #![proptest_config(cases(256))]
 
     #[test]
-    fn a_whole_copy_reads_back_as_the_value(value in json_value(), metadata in json_value()) {
+    fn a_whole_keep_is_the_value(value in json_value(), metadata in json_value()) {
         for value in [value.clone(), json!({"kind": "K", "metadata": metadata.clone(), "spec": value})] {
             let (back, _) = copied(&value.to_string(), &Needed::All);
             prop_assert_eq!(back, value);
@@ -68,23 +67,37 @@ proptest! {
     }
 
     #[test]
-    fn a_pruned_copy_reads_back_as_the_pruned_value(
+    fn a_pruned_keep_is_the_pruned_value(
         value in json_value(),
         status in json_value(),
         paths in prop::collection::vec(path_text(), 0..5),
     ) {
         let object = json!({"metadata": {"name": "n", "uid": "u", "labels": {"a": "b"}}, "status": status, "other": value});
         let mut paths = paths;
-        paths.push("metadata.name".into());
+        // As every watch keeps them (`Needed::of_resource`): the UID tells the shard.
+        paths.extend(["metadata.name".into(), "metadata.uid".into()]);
         let needed = needed(&paths);
         let (back, metadata) = copied(&object.to_string(), &needed);
         prop_assert_eq!(&back, &pruned(&object, &needed));
         prop_assert_eq!(metadata.as_ref(), back.get("metadata"));
+        for index in 0..2 {
+            let shard = Shard { index, total: 2 };
+            let text = object.to_string();
+            let mut deserializer = serde_json::Deserializer::from_str(&text);
+            let sharded = keep_object(&mut deserializer, &needed, Some(shard)).expect("valid JSON decodes");
+            // Members are written in name order: another shard's object keeps those up to
+            // `metadata`.
+            let mut want = back.clone();
+            if !shard.owns("u") {
+                want.as_object_mut().unwrap().retain(|name, _| name.as_str() <= "metadata");
+            }
+            prop_assert_eq!(&sharded, &want, "shard {}", index);
+        }
     }
 }
 
 #[test]
-fn escapes_numbers_and_empty_values_survive_the_copy() {
+fn escapes_numbers_and_empty_values_survive_the_decode() {
     let object = json!({
         "metadata": {"name": "a\"b\\c\u{1}\u{7f}é😀\n", "uid": "u"},
         "status": {
