@@ -3,8 +3,8 @@
 //! A full k8s-openapi `Pod` builds every member of every pod (container images, ports, env,
 //! probes, volumes, status of each container, managed fields…) only to keep a node name, a phase
 //! and four sums. Here only the members [`super::pod_parts`] names are decoded, and they are
-//! reduced at once: a list page (500 pods) is decoded whole before its first pod is applied,
-//! and held reduced it is a few blocks per pod instead of every container's resource lists.
+//! reduced at once, so the pod the collector holds (or a watch event carries) is a few blocks
+//! instead of every container's resource lists.
 //!
 //! Kept: `metadata.uid` (the pod's key) and `metadata.resourceVersion` (the watch resumes from
 //! it), and the facts reduced from `spec.nodeName`, `spec.overhead`, the `cpu` and `memory`

@@ -39,6 +39,10 @@ struct Args {
     /// Above 1: after the unsharded run, run this many agents at once, one per shard.
     #[arg(long, default_value_t = 1)]
     shards: u32,
+    /// Internal: print the parse floor of the objects in FILE (nanoseconds) over PASSES passes
+    /// and exit (how the harness measures the floor in a process of its own).
+    #[arg(long, num_args = 2, value_names = ["FILE", "PASSES"], hide = true)]
+    parse_floor: Option<Vec<String>>,
 }
 
 fn machine() -> String {
@@ -62,6 +66,10 @@ fn machine() -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some([file, passes]) = args.parse_floor.as_deref() {
+        println!("{}", scale::parse_floor_of_file(file.as_ref(), passes.parse()?)?);
+        return Ok(());
+    }
     let agent = match args.agent {
         Some(path) => path,
         None => std::env::current_exe()?.with_file_name("kube-state-otel"),
@@ -76,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         compression: args.compression.parse().map_err(anyhow::Error::msg)?,
         idle_exports: args.idle_exports,
         shards: args.shards.max(1),
+        floor_program: Some(std::env::current_exe()?),
         ..ScaleOptions::new(agent)
     };
     println!("machine                {}", machine());

@@ -20,7 +20,7 @@ mod sharded;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use floor::{parse_floor, thread_cpu, Floor};
+pub use floor::{floor_in_own_process, parse_floor, parse_floor_of_file, thread_cpu, Floor};
 pub use measure::{IdleExports, InitialSync};
 pub use objects::{
     agent_config, agent_config_with, cluster, cluster_resource, node, pod, ConfigExtras, CRD_RESOURCE,
@@ -101,6 +101,10 @@ pub struct ScaleOptions {
     pub idle_exports: u32,
     /// Above 1: after the unsharded run, this many agents at once, one per shard.
     pub shards: u32,
+    /// A program that measures the parse floor in a process of its own when run as
+    /// `PROGRAM --parse-floor FILE PASSES` (the harness binary); `None` measures it in this
+    /// process only.
+    pub floor_program: Option<PathBuf>,
 }
 
 impl ScaleOptions {
@@ -117,6 +121,7 @@ impl ScaleOptions {
             compression: Compression::default(),
             idle_exports: 3,
             shards: 1,
+            floor_program: None,
         }
     }
 
@@ -155,10 +160,24 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let (sizes, served, serializing) = load(&server, options)?;
     let load_time = loading.elapsed().saturating_sub(serializing);
     let objects = served.len();
-    let floor_cpu = tokio::task::spawn_blocking(move || parse_floor(&served, FLOOR_PASSES))
-        .await
-        .map_err(|e| ScaleError::Agent(format!("the floor's thread: {e}")))?;
-    let floor = Floor { cpu: floor_cpu, objects, passes: FLOOR_PASSES };
+    let floor_program = options.floor_program.clone();
+    let floor_dir = dir.clone();
+    let floor = tokio::task::spawn_blocking(move || {
+        let in_harness = parse_floor(&served, FLOOR_PASSES);
+        let own = match &floor_program {
+            Some(program) => Some(floor_in_own_process(program, &served, FLOOR_PASSES, &floor_dir)?),
+            None => None,
+        };
+        Ok::<_, std::io::Error>(Floor {
+            cpu: own.unwrap_or(in_harness),
+            in_harness,
+            own_process: own.is_some(),
+            objects,
+            passes: FLOOR_PASSES,
+        })
+    })
+    .await
+    .map_err(|e| ScaleError::Agent(format!("the floor's thread: {e}")))??;
 
     let receiver = OtlpReceiver::start_with(Some(kept_metric)).await;
     let (mut agent, trace, time_to_ready) =

@@ -180,9 +180,14 @@ impl fmt::Display for ScaleReport {
             "agent CPU at rest      {} per export interval (export incl. encoding, compression, sending)",
             secs(self.cpu_per_interval)
         )?;
+        let measured_in = if self.floor.own_process {
+            format!("a process of its own; {} in the harness's", secs(self.floor.in_harness))
+        } else {
+            "the harness's process".to_string()
+        };
         writeln!(
             f,
-            "parse floor            {} (serde_json::Value, {} objects, best of {})",
+            "parse floor            {} (serde_json::Value, {} objects, best of {}, {measured_in})",
             secs(self.floor.cpu),
             self.floor.objects,
             self.floor.passes
