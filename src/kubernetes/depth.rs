@@ -17,7 +17,7 @@ use http::{Request, Response};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tower::{Layer, Service};
 
-use super::depth_blocks::{skip_block, Nesting, BLOCK};
+use super::depth_blocks::{skip_block, string_step, Nesting, BLOCK};
 
 /// Deepest nesting kept, counted from the response's top level: below serde_json's 128 with
 /// room for the envelope (`{"items": [...]}`, `{"type": ..., "object": ...}`).
@@ -96,21 +96,9 @@ impl Pruner {
     fn step(&mut self, chunk: &[u8], i: usize, max: usize) -> (usize, Action) {
         let kept = if self.pruned_at.is_some() { Action::Drop } else { Action::Keep };
         if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-                return (i + 1, kept);
-            }
-            return match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
-                None => (chunk.len(), kept),
-                Some(j) => {
-                    if chunk[i + j] == b'\\' {
-                        self.escaped = true;
-                    } else {
-                        self.in_string = false;
-                    }
-                    (i + j + 1, kept)
-                }
-            };
+            let (next, closed) = string_step(chunk, i, &mut self.escaped);
+            self.in_string = !closed;
+            return (next, kept);
         }
         match chunk[i] {
             b'"' => self.in_string = true,

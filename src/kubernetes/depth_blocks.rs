@@ -49,6 +49,25 @@ pub fn skip_block(block: &[u8; BLOCK], at: Nesting, max: usize) -> Option<Nestin
     Some(Nesting { depth: at.depth + opens - closes, in_string: strings >> 63 == 1 })
 }
 
+/// The exact path's step inside a string at `i`: past the byte after a backslash when
+/// `escaped`, else past the next backslash (now `escaped`) or closing quote, skipping the bytes
+/// between with `memchr`. Returns where it stopped and whether the string closed there; at the
+/// end of `text` when neither comes (the string goes on in what follows). Shared by the depth
+/// guard and the list page scan (`list_items`).
+pub fn string_step(text: &[u8], i: usize, escaped: &mut bool) -> (usize, bool) {
+    if std::mem::take(escaped) {
+        return (i + 1, false);
+    }
+    match memchr::memchr2(b'"', b'\\', &text[i..]) {
+        None => (text.len(), false),
+        Some(j) if text[i + j] == b'\\' => {
+            *escaped = true;
+            (i + j + 1, false)
+        }
+        Some(j) => (i + j + 1, true),
+    }
+}
+
 /// Whether closers (`close`) come before enough openers (`open`) to take `depth` below zero
 /// somewhere in the block.
 fn dips_below_zero(open: u64, close: u64, mut depth: usize) -> bool {

@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use super::depth_blocks::{skip_block, Nesting, BLOCK};
+use super::depth_blocks::{skip_block, string_step, Nesting, BLOCK};
 
 /// Nesting inside one item: the page's object, the `items` array, the item.
 const ITEM_DEPTH: usize = 3;
@@ -105,18 +105,13 @@ impl Scan {
     /// stopped.
     fn step(&mut self, page: &[u8], i: usize) -> Result<usize, NotJson> {
         if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-                return Ok(i + 1);
-            }
-            let j = i + memchr::memchr2(b'"', b'\\', &page[i..]).ok_or(NotJson)?;
-            if page[j] == b'\\' {
-                self.escaped = true;
-            } else {
+            // A string left open at the end of the page is refused after the loop.
+            let (next, closed) = string_step(page, i, &mut self.escaped);
+            if closed {
                 self.in_string = false;
-                self.string_ended(j);
+                self.string_ended(next - 1);
             }
-            return Ok(j + 1);
+            return Ok(next);
         }
         let byte = page[i];
         if self.in_array() && self.depth == 2 {
