@@ -31,7 +31,7 @@ async fn a_small_run_reports_every_figure() {
     assert!(report.export.encoded_bytes > 0 && report.export.cpu > Duration::ZERO, "{text}");
     assert!(report.export.wall >= report.export.cpu / 2, "{text}");
 
-    assert!(report.floor.cpu > Duration::ZERO && report.floor.objects == 520, "{text}");
+    assert!(report.floor.cpu() > Duration::ZERO && report.floor.objects == 520, "{text}");
     assert!(report.objects_held.is_some_and(|held| held > 300), "every custom resource held: {text}");
     assert!(report.initial_sync_ratio().is_finite() && report.idle_ratio().is_finite(), "{text}");
     assert!(report.initial_sync.cpu > Duration::ZERO && report.initial_sync.series_points > 0, "{text}");

@@ -91,22 +91,25 @@ pub fn floor_in_own_process(
 /// The floor, measured.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Floor {
-    /// The floor the ratios are taken against: measured in a process of its own when the
-    /// harness could ([`Floor::in_harness`] otherwise).
-    pub cpu: Duration,
+    /// The parse in a process of its own, when the harness could run one.
+    pub own_process: Option<Duration>,
     /// The same parse in the harness's process (as reported before the floor had a process of
     /// its own).
     pub in_harness: Duration,
-    /// Whether `cpu` was measured in a process of its own.
-    pub own_process: bool,
     pub objects: usize,
     pub passes: u32,
 }
 
 impl Floor {
+    /// The floor the ratios are taken against: the one measured in a process of its own when
+    /// there is one.
+    pub fn cpu(&self) -> Duration {
+        self.own_process.unwrap_or(self.in_harness)
+    }
+
     /// `cpu` as a multiple of the floor (infinite when the floor is 0, i.e. no objects).
     pub fn ratio(&self, cpu: Duration) -> f64 {
-        cpu.as_secs_f64() / self.cpu.as_secs_f64()
+        cpu.as_secs_f64() / self.cpu().as_secs_f64()
     }
 }
 

@@ -164,17 +164,11 @@ pub async fn run(options: &ScaleOptions) -> Result<ScaleReport, ScaleError> {
     let floor_dir = dir.clone();
     let floor = tokio::task::spawn_blocking(move || {
         let in_harness = parse_floor(&served, FLOOR_PASSES);
-        let own = match &floor_program {
+        let own_process = match &floor_program {
             Some(program) => Some(floor_in_own_process(program, &served, FLOOR_PASSES, &floor_dir)?),
             None => None,
         };
-        Ok::<_, std::io::Error>(Floor {
-            cpu: own.unwrap_or(in_harness),
-            in_harness,
-            own_process: own.is_some(),
-            objects,
-            passes: FLOOR_PASSES,
-        })
+        Ok::<_, std::io::Error>(Floor { own_process, in_harness, objects, passes: FLOOR_PASSES })
     })
     .await
     .map_err(|e| ScaleError::Agent(format!("the floor's thread: {e}")))??;

@@ -180,7 +180,7 @@ impl fmt::Display for ScaleReport {
             "agent CPU at rest      {} per export interval (export incl. encoding, compression, sending)",
             secs(self.cpu_per_interval)
         )?;
-        let measured_in = if self.floor.own_process {
+        let measured_in = if self.floor.own_process.is_some() {
             format!("a process of its own; {} in the harness's", secs(self.floor.in_harness))
         } else {
             "the harness's process".to_string()
@@ -188,7 +188,7 @@ impl fmt::Display for ScaleReport {
         writeln!(
             f,
             "parse floor            {} (serde_json::Value, {} objects, best of {}, {measured_in})",
-            secs(self.floor.cpu),
+            secs(self.floor.cpu()),
             self.floor.objects,
             self.floor.passes
         )?;
